@@ -1,0 +1,72 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'assert', 'buffer', 'child_process', 'crypto', 'dns', 'events', 'fs', 'fs/promises', 'http',
+  'net', 'os', 'path', 'process', 'readline', 'stream', 'timers', 'timers/promises', 'url', 'util',
+  'worker_threads', 'zlib',
+];
+const bareBuiltins = nodeBuiltins.map((name) => ({
+  name,
+  message: `Import built-in modules with the node: prefix ('node:${name}').`,
+}));
+
+// Dependencies point one way (apps -> packages); the pure packages never do I/O.
+const banned = (names, why) => names.map((name) => ({ name, message: why }));
+const noNetwork = banned(['node:net', 'node:dgram', 'node:http', 'node:https', 'node:tls'],
+  'Only apps open sockets.');
+const noFiles = banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:child_process'],
+  'This package is pure: no files, no processes.');
+const noApps = [{ group: ['discovery', 'proxy', 'converter', '**/apps/**'], message: 'Packages never import apps.' }];
+const noDeepImports = [{ group: ['@conv/*/*'], message: 'Import a package through its public door (src/index.ts).' }];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.workspace.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', {
+        selector: 'ExportDefaultDeclaration',
+        message: 'Export by name; default exports are for tool config files only.',
+      }],
+      'no-restricted-imports': ['error', { paths: bareBuiltins, patterns: noDeepImports }],
+    },
+  },
+  {
+    files: ['packages/protocol/src/**', 'packages/conversion/src/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...bareBuiltins, ...noNetwork, ...noFiles],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
+      }],
+    },
+  },
+  {
+    files: ['packages/registry/src/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...bareBuiltins, ...noNetwork],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
+      }],
+    },
+  },
+  {
+    files: ['**/*.config.ts', 'vitest.workspace.ts', 'eslint.config.js'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

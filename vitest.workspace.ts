@@ -1,0 +1,10 @@
+// The single list of test projects. Vitest 4 reads projects from its config, so
+// vitest.config.ts imports this list instead of keeping a second one.
+export default [
+  'packages/protocol',
+  'packages/registry',
+  'packages/conversion',
+  'apps/discovery',
+  'apps/converter',
+  'apps/proxy',
+];
