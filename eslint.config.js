@@ -17,7 +17,8 @@ const noNetwork = banned(['node:net', 'node:dgram', 'node:http', 'node:https', '
   'Only apps open sockets.');
 const noFiles = banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:child_process'],
   'This package is pure: no files, no processes.');
-const noApps = [{ group: ['discovery', 'proxy', 'converter', '**/apps/**'], message: 'Packages never import apps.' }];
+const noApps = [{ group: ['**/apps/**'], message: 'Packages never import apps.' }];
+const appNames = banned(['discovery', 'proxy', 'converter'], 'Packages never import apps.');
 const noDeepImports = [{ group: ['@conv/*/*'], message: 'Import a package through its public door (src/index.ts).' }];
 
 export default tseslint.config(
@@ -47,7 +48,7 @@ export default tseslint.config(
     files: ['packages/protocol/src/**', 'packages/conversion/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...bareBuiltins, ...noNetwork, ...noFiles],
+        paths: [...bareBuiltins, ...noNetwork, ...noFiles, ...appNames],
         patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
       }],
     },
@@ -56,7 +57,7 @@ export default tseslint.config(
     files: ['packages/registry/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...bareBuiltins, ...noNetwork],
+        paths: [...bareBuiltins, ...noNetwork, ...appNames],
         patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
       }],
     },

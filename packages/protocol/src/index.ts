@@ -1,1 +1,74 @@
-export const PACKAGE_NAME = "placeholder";
+export {
+  FAILURES,
+  FAILURE_CODES,
+  FailureCodeSchema,
+  FailureSchema,
+  failure,
+  fail,
+  ok,
+  quote,
+} from './failures';
+export type { Failure, FailureCode, Result } from './failures';
+export { formatFailure, parseFailure } from './failure-line';
+export { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter';
+export type { FramedLine } from './line-splitter';
+export {
+  AmountSchema,
+  EndpointSchema,
+  HostSchema,
+  MAX_UNIT_LENGTH,
+  PortSchema,
+  UnitSchema,
+  canonicalHost,
+  formatAmount,
+  parseAmount,
+  parseHost,
+  parsePort,
+  parseUnit,
+  tokenize,
+} from './tokens';
+export type { Endpoint, Unit } from './tokens';
+export {
+  AddRequestSchema,
+  DISCOVERY_HELP,
+  DiscoveryReplySchema,
+  DiscoveryRequestSchema,
+  END,
+  HealthSchema,
+  HelpRequestSchema,
+  ListRequestSchema,
+  ListedRegistrationSchema,
+  LookupMultiRequestSchema,
+  LookupRequestSchema,
+  PathHopSchema,
+  PingRequestSchema,
+  RemoveRequestSchema,
+  UnitsSchema,
+  createDiscoveryReplyReader,
+  formatDiscoveryReply,
+  formatDiscoveryRequest,
+  parseDiscoveryReply,
+  parseDiscoveryRequest,
+} from './discovery';
+export type {
+  DiscoveryReplyReader,
+  DiscoveryReply,
+  DiscoveryRequest,
+  DiscoveryVerb,
+  Health,
+  ListedRegistration,
+  PathHop,
+  ReplyStep,
+} from './discovery';
+export {
+  ConversionReplySchema,
+  ConversionRequestSchema,
+  GreetingSchema,
+  formatConversionReply,
+  formatConversionRequest,
+  formatGreeting,
+  parseConversionReply,
+  parseConversionRequest,
+  parseGreeting,
+} from './conversion';
+export type { ConversionReply, ConversionRequest, Greeting } from './conversion';

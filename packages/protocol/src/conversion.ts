@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { formatFailure, parseFailure } from './failure-line';
+import { FailureSchema, type Result, fail, ok } from './failures';
+import { AmountSchema, UnitSchema, formatAmount, parseAmount, parseUnit, tokenize } from './tokens';
+
+// The conversion protocol: on connect the server sends a greeting line; the client sends
+// `<from> <to> <amount>`; the server answers one line, a number or a FAILURE; both close.
+
+export const GreetingSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('converter'), units: z.tuple([UnitSchema, UnitSchema]) }),
+  z.object({ role: z.literal('proxy') }),
+]);
+export type Greeting = z.infer<typeof GreetingSchema>;
+
+const USAGE = 'send "<from> <to> <amount>"';
+
+export function formatGreeting(greeting: Greeting): string {
+  switch (greeting.role) {
+    case 'converter':
+      return `HELLO converter ${greeting.units[0]} ${greeting.units[1]} - ${USAGE}\n`;
+    case 'proxy':
+      return `HELLO proxy - ${USAGE}\n`;
+  }
+}
+
+/** Reads a greeting; undefined for a greeting we did not write (any text is a valid greeting). */
+export function parseGreeting(line: string): Greeting | undefined {
+  const [hello, role, a, b] = tokenize(line);
+  if (hello !== 'HELLO') return undefined;
+  if (role === 'proxy') return { role };
+  if (role === 'converter' && a !== undefined && b !== undefined && parseUnit(a).ok && parseUnit(b).ok) {
+    return { role, units: [a, b] };
+  }
+  return undefined;
+}
+
+export const ConversionRequestSchema = z.object({ from: UnitSchema, to: UnitSchema, amount: AmountSchema });
+export type ConversionRequest = z.infer<typeof ConversionRequestSchema>;
+
+export function parseConversionRequest(line: string): Result<ConversionRequest> {
+  const tokens = tokenize(line);
+  if (tokens.length !== 3) {
+    return fail('BAD_ARITY', `a request is "<from> <to> <amount>", e.g. "ft in 1.25"; got ${tokens.length} tokens.`);
+  }
+  const [fromToken = '', toToken = '', amountToken = ''] = tokens;
+  const from = parseUnit(fromToken);
+  if (!from.ok) return from;
+  const to = parseUnit(toToken);
+  if (!to.ok) return to;
+  const amount = parseAmount(amountToken);
+  if (!amount.ok) return amount;
+  return ok({ from: from.value, to: to.value, amount: amount.value });
+}
+
+export function formatConversionRequest(request: ConversionRequest): string {
+  return `${request.from} ${request.to} ${formatAmount(request.amount)}\n`;
+}
+
+export const ConversionReplySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('amount'), amount: AmountSchema }),
+  z.object({ kind: z.literal('failure'), failure: FailureSchema }),
+]);
+export type ConversionReply = z.infer<typeof ConversionReplySchema>;
+
+export function formatConversionReply(reply: ConversionReply): string {
+  return reply.kind === 'amount' ? `${formatAmount(reply.amount)}\n` : formatFailure(reply.failure);
+}
+
+/** Reads a server's answer line: a number, a FAILURE, or anything else (a malformed answer). */
+export function parseConversionReply(line: string): Result<ConversionReply> {
+  const failed = parseFailure(line);
+  if (failed) return ok({ kind: 'failure', failure: failed });
+  const tokens = tokenize(line);
+  const amount = tokens.length === 1 ? parseAmount(tokens[0] ?? '') : undefined;
+  if (amount?.ok) return ok({ kind: 'amount', amount: amount.value });
+  return fail('UNSPECIFIED', `the answer ${JSON.stringify(line.slice(0, 40))} is neither a number nor a FAILURE line.`);
+}

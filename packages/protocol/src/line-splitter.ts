@@ -1,0 +1,127 @@
+import { type Failure, failure } from './failures';
+
+export const DEFAULT_MAX_LINE_BYTES = 4096;
+
+/** What the splitter yields: a complete line of text, or the reason a line was refused. */
+export type FramedLine = { ok: true; line: string } | { ok: false; failure: Failure };
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Splits a byte stream into UTF-8 lines. Chunks may cut a line, or a multi-byte character,
+ * anywhere. A line longer than `maxLineBytes` is reported once and skipped up to its newline
+ * without being buffered, so a client cannot grow our memory by never sending `\n`.
+ * Blank lines (only spaces and tabs) are dropped; a `\r` before `\n` is dropped.
+ */
+export class LineSplitter {
+  readonly maxLineBytes: number;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #discarding = false;
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(options: { maxLineBytes?: number } = {}) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  /** Bytes held for an incomplete line: never more than `maxLineBytes + 1`. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Feeds a chunk; returns the lines it completed, in order. */
+  push(chunk: Uint8Array): FramedLine[] {
+    const out: FramedLine[] = [];
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline < 0) break;
+      this.#complete(chunk.subarray(start, newline), out);
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.#hold(chunk.subarray(start), out);
+    return out;
+  }
+
+  /** Ends the stream: a last line without `\n` still counts, as telnet and `nc -N` send it. */
+  end(): FramedLine[] {
+    const out: FramedLine[] = [];
+    if (this.#pendingBytes > 0 && !this.#discarding) this.#emit(this.#take(new Uint8Array(0)), out);
+    this.#reset();
+    return out;
+  }
+
+  #hold(tail: Uint8Array, out: FramedLine[]): void {
+    if (this.#discarding) return;
+    // One byte of slack: the line may still end in `\r\n`, and the `\r` is not content.
+    if (this.#pendingBytes + tail.length > this.maxLineBytes + 1) {
+      this.#refuseTooLong(out);
+      return;
+    }
+    // Copy: the caller may reuse its buffer after push returns.
+    this.#pending.push(tail.slice());
+    this.#pendingBytes += tail.length;
+  }
+
+  #complete(head: Uint8Array, out: FramedLine[]): void {
+    if (this.#discarding) {
+      this.#reset();
+      return;
+    }
+    if (this.#pendingBytes + head.length > this.maxLineBytes + 1) {
+      this.#refuseTooLong(out);
+      this.#reset();
+      return;
+    }
+    this.#emit(this.#take(head), out);
+  }
+
+  #emit(bytes: Uint8Array, out: FramedLine[]): void {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === CARRIAGE_RETURN) end--;
+    if (end > this.maxLineBytes) {
+      out.push({ ok: false, failure: tooLong(this.maxLineBytes) });
+      return;
+    }
+    let line: string;
+    try {
+      line = this.#decoder.decode(bytes.subarray(0, end));
+    } catch {
+      out.push({ ok: false, failure: failure('INVALID_UTF8', 'Lines must be UTF-8 text.') });
+      return;
+    }
+    if (/^[ \t]*$/.test(line)) return;
+    out.push({ ok: true, line });
+  }
+
+  #take(head: Uint8Array): Uint8Array {
+    if (this.#pending.length === 0) return head;
+    const whole = new Uint8Array(this.#pendingBytes + head.length);
+    let offset = 0;
+    for (const part of this.#pending) {
+      whole.set(part, offset);
+      offset += part.length;
+    }
+    whole.set(head, offset);
+    this.#reset();
+    return whole;
+  }
+
+  #refuseTooLong(out: FramedLine[]): void {
+    out.push({ ok: false, failure: tooLong(this.maxLineBytes) });
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#discarding = true;
+  }
+
+  #reset(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#discarding = false;
+  }
+}
+
+function tooLong(max: number): Failure {
+  return failure('LINE_TOO_LONG', `Lines are limited to ${max} bytes.`);
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { type Result, fail, ok, quote } from './failures';
+
+/** Tokens are separated by runs of spaces or tabs; leading and trailing ones are ignored. */
+export function tokenize(line: string): string[] {
+  const trimmed = line.replace(/^[ \t]+|[ \t]+$/g, '');
+  return trimmed === '' ? [] : trimmed.split(/[ \t]+/);
+}
+
+export const MAX_UNIT_LENGTH = 32;
+
+/** A unit symbol: case-sensitive, printable, no spaces (`ft`, `$`, `lbs`, `µm`). */
+export const UnitSchema = z
+  .string()
+  .min(1)
+  .max(MAX_UNIT_LENGTH)
+  .regex(/^[^\p{C}\p{Z}]+$/u);
+export type Unit = z.infer<typeof UnitSchema>;
+
+/** A host in canonical form: IPv4 dotted quad, compressed lower-case IPv6, or lower-case DNS name. */
+export const HostSchema = z.string().refine((host) => canonicalHost(host) === host, {
+  message: 'host must be an IPv4 address, an IPv6 address or a DNS name, in canonical form',
+});
+
+export const PortSchema = z.number().int().min(1).max(65535);
+
+export const EndpointSchema = z.object({ host: HostSchema, port: PortSchema });
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const AmountSchema = z.number().finite();
+
+export function parseUnit(token: string): Result<Unit> {
+  if (UnitSchema.safeParse(token).success) return ok(token);
+  return fail('BAD_UNIT', `${quote(token)} is not a unit symbol: use 1 to ${MAX_UNIT_LENGTH} printable characters.`);
+}
+
+export function parseHost(token: string): Result<string> {
+  const host = canonicalHost(token);
+  if (host !== undefined) return ok(host);
+  return fail('BAD_HOST', `${quote(token)} is not an IPv4 address, an IPv6 address or a DNS name.`);
+}
+
+export function parsePort(token: string): Result<number> {
+  // Leading zeros are refused: `08` is more likely a typo than port 8.
+  if (/^[1-9][0-9]{0,4}$/.test(token)) {
+    const port = Number(token);
+    if (port <= 65535) return ok(port);
+  }
+  return fail('BAD_PORT', `${quote(token)} is not a whole number from 1 to 65535.`);
+}
+
+const DECIMAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/** Amounts as people type them: `15`, `-2.5`, `1.25e3`, `.5`; never `NaN`, `0x10`, `1,5`, `1_000`. */
+export function parseAmount(token: string): Result<number> {
+  if (!DECIMAL.test(token)) {
+    return fail('BAD_AMOUNT', `${quote(token)} is not a decimal number such as 15, -2.5, 1.25e3 or .5.`);
+  }
+  const amount = Number(token);
+  if (!Number.isFinite(amount)) return fail('BAD_AMOUNT', `${quote(token)} is too large to compute with.`);
+  return ok(amount);
+}
+
+/**
+ * Writes a number as a person expects to read it: rounded to 15 significant digits, then the
+ * shortest decimal that reads back as that value, so binary noise such as 0.30479999999999996
+ * reads 0.3048. Negative zero is written 0.
+ */
+export function formatAmount(amount: number): string {
+  if (!Number.isFinite(amount)) throw new RangeError(`cannot write ${String(amount)} as an amount`);
+  const rounded = Number(amount.toPrecision(15));
+  // Near the largest double, rounding up to 15 digits overflows; the exact value is still writable.
+  if (!Number.isFinite(rounded)) return String(amount);
+  return rounded === 0 ? '0' : String(rounded);
+}
+
+/** The canonical spelling of a host, or undefined when it is not a valid host. */
+export function canonicalHost(input: string): string | undefined {
+  if (input.length === 0 || input.length > 253) return undefined;
+  if (input.includes(':')) return canonicalIPv6(input);
+  const labels = input.split('.');
+  if (labels.every((label) => /^[0-9]+$/.test(label))) return canonicalIPv4(labels);
+  const name = input.endsWith('.') ? input.slice(0, -1) : input;
+  const ok = name
+    .split('.')
+    .every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+  return ok ? name.toLowerCase() : undefined;
+}
+
+function canonicalIPv4(labels: string[]): string | undefined {
+  if (labels.length !== 4) return undefined;
+  for (const label of labels) {
+    // `010` is octal to some tools and decimal to others: refuse the ambiguity.
+    if (label.length > 3 || (label.length > 1 && label.startsWith('0')) || Number(label) > 255) return undefined;
+  }
+  return labels.join('.');
+}
+
+function canonicalIPv6(input: string): string | undefined {
+  const groups = ipv6Groups(input);
+  if (!groups) return undefined;
+  // RFC 5952: lower case, no leading zeros, the longest run (>= 2) of zero groups becomes `::`.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+function ipv6Groups(input: string): number[] | undefined {
+  const halves = input.split('::');
+  if (halves.length > 2) return undefined;
+  const parseHalf = (half: string): number[] | undefined => {
+    if (half === '') return [];
+    const parts = half.split(':');
+    const groups: number[] = [];
+    for (const [index, part] of parts.entries()) {
+      if (index === parts.length - 1 && part.includes('.')) {
+        const v4 = canonicalIPv4(part.split('.'));
+        if (!v4) return undefined;
+        const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
+        groups.push(a * 256 + b, c * 256 + d);
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(part)) {
+        groups.push(parseInt(part, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return groups;
+  };
+  const head = parseHalf(halves[0] ?? '');
+  const tail = halves.length === 2 ? parseHalf(halves[1] ?? '') : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}

@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  formatConversionReply,
+  formatConversionRequest,
+  formatGreeting,
+  parseConversionReply,
+  parseConversionRequest,
+  parseGreeting,
+} from '../src/index';
+import { amount, failureValue, unit } from './arbitraries';
+
+describe('conversion protocol', () => {
+  it('greets naming the two units, and reads its own greetings back', () => {
+    const line = formatGreeting({ role: 'converter', units: ['ft', 'in'] });
+    expect(line).toBe('HELLO converter ft in - send "<from> <to> <amount>"\n');
+    expect(parseGreeting(line)).toEqual({ role: 'converter', units: ['ft', 'in'] });
+    expect(parseGreeting(formatGreeting({ role: 'proxy' }))).toEqual({ role: 'proxy' });
+    expect(parseGreeting('Welcome to the feet <-> inches server')).toBeUndefined();
+  });
+
+  it('reads the course\'s requests', () => {
+    expect(parseConversionRequest('ft in 1.25')).toEqual({ ok: true, value: { from: 'ft', to: 'in', amount: 1.25 } });
+    expect(parseConversionRequest('in ft 30')).toEqual({ ok: true, value: { from: 'in', to: 'ft', amount: 30 } });
+    expect(parseConversionRequest('$ cm 56.34')).toEqual({ ok: true, value: { from: '$', to: 'cm', amount: 56.34 } });
+  });
+
+  it('refuses malformed requests with the reason', () => {
+    const codeOf = (line: string) => {
+      const r = parseConversionRequest(line);
+      return r.ok ? 'ok' : r.failure.code;
+    };
+    expect(codeOf('ft in')).toBe('BAD_ARITY');
+    expect(codeOf('ft in 1 2')).toBe('BAD_ARITY');
+    expect(codeOf('ft in NaN')).toBe('BAD_AMOUNT');
+    expect(codeOf('ft in 0x10')).toBe('BAD_AMOUNT');
+    expect(codeOf('ft in 1,5')).toBe('BAD_AMOUNT');
+    expect(codeOf('ft in 1e400')).toBe('BAD_AMOUNT');
+    expect(codeOf('f\u0000t in 1')).toBe('BAD_UNIT');
+    expect(parseConversionRequest('ft in')).toEqual({
+      ok: false,
+      failure: {
+        code: 'BAD_ARITY',
+        message: 'wrong number of arguments. a request is "<from> <to> <amount>", e.g. "ft in 1.25"; got 2 tokens.',
+      },
+    });
+  });
+
+  it('round-trips requests and replies', () => {
+    fc.assert(
+      fc.property(unit, unit, amount, (from, to, x) => {
+        const line = formatConversionRequest({ from, to, amount: x });
+        expect(parseConversionRequest(line.trimEnd())).toEqual({ ok: true, value: { from, to, amount: x } });
+        const reply = formatConversionReply({ kind: 'amount', amount: x });
+        expect(parseConversionReply(reply.trimEnd())).toEqual({ ok: true, value: { kind: 'amount', amount: x } });
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(failureValue, (f) => {
+        const reply = formatConversionReply({ kind: 'failure', failure: f });
+        expect(parseConversionReply(reply.trimEnd())).toEqual({ ok: true, value: { kind: 'failure', failure: f } });
+      }),
+    );
+  });
+
+  it('answers with the number a person expects', () => {
+    expect(formatConversionReply({ kind: 'amount', amount: 0.30479999999999996 })).toBe('0.3048\n');
+    expect(formatConversionReply({ kind: 'amount', amount: 15 })).toBe('15\n');
+  });
+
+  it('tells a malformed answer apart from a number and a failure', () => {
+    expect(parseConversionReply('fifteen').ok).toBe(false);
+    expect(parseConversionReply('15 in').ok).toBe(false);
+  });
+});
