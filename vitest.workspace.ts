@@ -4,6 +4,7 @@ export default [
   'packages/protocol',
   'packages/registry',
   'packages/conversion',
+  'packages/testkit',
   'apps/discovery',
   'apps/converter',
   'apps/proxy',

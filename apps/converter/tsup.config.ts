@@ -6,4 +6,9 @@ export default defineConfig({
   target: 'node20',
   clean: true,
   sourcemap: true,
+  // Bundle our own packages from source: an app runs from its dist alone, with no package build.
+  noExternal: [/^@conv\//],
+  esbuildOptions(options) {
+    options.conditions = ['@conv/source'];
+  },
 });

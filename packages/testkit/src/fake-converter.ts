@@ -1,0 +1,63 @@
+import { type Server, type Socket, createServer } from 'node:net';
+
+/**
+ * A minimal conversion server in the course's style (greeting, one request, one answer), for
+ * discovery tests that need a live or dead endpoint without depending on the converter app.
+ * It converts `units[0] -> units[1]` by `factor` and back; anything else gets a FAILURE line.
+ */
+export type FakeConverter = {
+  readonly port: number;
+  readonly units: readonly [string, string];
+  /** Requests answered so far (health probes included). */
+  readonly requests: string[];
+  close(): Promise<void>;
+};
+
+export async function startFakeConverter(options: {
+  units: readonly [string, string];
+  factor?: number;
+  port?: number;
+  host?: string;
+}): Promise<FakeConverter> {
+  const { units, factor = 1, port = 0, host = '127.0.0.1' } = options;
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setEncoding('utf8');
+    socket.write(`HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`);
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      const line = buffer.slice(0, newline).trim();
+      requests.push(line);
+      const [from, to, amount] = line.split(/\s+/);
+      const x = Number(amount);
+      let answer: string;
+      if (from === units[0] && to === units[1]) answer = String(x * factor);
+      else if (from === units[1] && to === units[0]) answer = String(x / factor);
+      else answer = `FAILURE wrong pair. This server converts ${units[0]} <-> ${units[1]} only. (WRONG_PAIR)`;
+      socket.end(`${answer}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake converter has no TCP address');
+  return {
+    port: address.port,
+    units,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

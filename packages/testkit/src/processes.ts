@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** An absolute path inside the repository. */
+export function repoPath(...segments: string[]): string {
+  return fileURLToPath(new URL(`../../../${segments.join('/')}`, import.meta.url));
+}
+
+/** The built entry point of each app (tests run what users run; `pnpm test` builds first). */
+export const APP = {
+  discovery: repoPath('apps/discovery/dist/main.js'),
+  converter: repoPath('apps/converter/dist/main.js'),
+  proxy: repoPath('apps/proxy/dist/main.js'),
+} as const;
+
+export type ServerProcess = {
+  readonly child: ChildProcess;
+  /** The address from the banner: every conv server prints `listening on <host>:<port>`. */
+  readonly host: string;
+  readonly port: number;
+  readonly banner: string;
+  /** Everything printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+};
+
+const running = new Set<ChildProcess>();
+
+const BANNER = /listening on \[?([^\s\]]+?)\]?:(\d+)/;
+
+/**
+ * Starts `node <script> ...args` and resolves once it prints its banner. Rejects with the
+ * process output if it exits first or the banner does not come within `timeoutMs`.
+ */
+export function startServer(
+  script: string,
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; bannerPattern?: RegExp } = {},
+): Promise<ServerProcess> {
+  const { timeoutMs = 15_000, env, bannerPattern = BANNER } = options;
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let out = '';
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no banner within ${timeoutMs} ms from ${script}:\n${out}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const match = bannerPattern.exec(out);
+      if (!match) return;
+      clearTimeout(timer);
+      const banner = out.split('\n').find((line) => bannerPattern.test(line)) ?? '';
+      resolve({
+        child,
+        host: match[1] ?? '',
+        port: Number(match[2]),
+        banner,
+        output: () => out,
+        exited,
+        kill: (signal = 'SIGKILL') => void child.kill(signal),
+        stop: (signal = 'SIGTERM') => {
+          child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code}) before its banner:\n${out}`));
+    });
+  });
+}
+
+/** Kills every process started by this file that is still running; for afterEach/afterAll. */
+export async function stopAll(): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
