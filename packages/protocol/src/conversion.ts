@@ -52,6 +52,24 @@ export function parseConversionRequest(line: string): Result<ConversionRequest> 
   return ok({ from: from.value, to: to.value, amount: amount.value });
 }
 
+/**
+ * Opt-in persistent mode: a client whose first line is `PERSIST` gets `OK persistent`, then one
+ * answer per request line until it closes. Course clients never send it and see no change; the
+ * proxy uses it so that a hop does not cost a TCP handshake.
+ */
+export const PERSIST = 'PERSIST';
+export const PERSIST_ACK = 'OK persistent';
+
+export type ConversionCommand = { kind: 'persist' } | { kind: 'convert'; request: ConversionRequest };
+
+/** Reads the first line a client sends: `PERSIST` (any case) or a conversion request. */
+export function parseConversionCommand(line: string): Result<ConversionCommand> {
+  const tokens = tokenize(line);
+  if (tokens.length === 1 && tokens[0]?.toUpperCase() === PERSIST) return ok({ kind: 'persist' });
+  const request = parseConversionRequest(line);
+  return request.ok ? ok({ kind: 'convert', request: request.value }) : request;
+}
+
 export function formatConversionRequest(request: ConversionRequest): string {
   return `${request.from} ${request.to} ${formatAmount(request.amount)}\n`;
 }

@@ -63,6 +63,9 @@ export type {
 export {
   ConversionReplySchema,
   ConversionRequestSchema,
+  PERSIST,
+  PERSIST_ACK,
+  parseConversionCommand,
   GreetingSchema,
   formatConversionReply,
   formatConversionRequest,
@@ -71,4 +74,4 @@ export {
   parseConversionRequest,
   parseGreeting,
 } from './conversion';
-export type { ConversionReply, ConversionRequest, Greeting } from './conversion';
+export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting } from './conversion';

@@ -4,6 +4,7 @@ import {
   formatConversionReply,
   formatConversionRequest,
   formatGreeting,
+  parseConversionCommand,
   parseConversionReply,
   parseConversionRequest,
   parseGreeting,
@@ -72,5 +73,16 @@ describe('conversion protocol', () => {
   it('tells a malformed answer apart from a number and a failure', () => {
     expect(parseConversionReply('fifteen').ok).toBe(false);
     expect(parseConversionReply('15 in').ok).toBe(false);
+  });
+
+  it('reads PERSIST, in any case, as the opt-in to persistent mode, and anything else as a request', () => {
+    expect(parseConversionCommand('PERSIST')).toEqual({ ok: true, value: { kind: 'persist' } });
+    expect(parseConversionCommand(' persist ')).toEqual({ ok: true, value: { kind: 'persist' } });
+    expect(parseConversionCommand('ft in 2')).toEqual({
+      ok: true,
+      value: { kind: 'convert', request: { from: 'ft', to: 'in', amount: 2 } },
+    });
+    const bad = parseConversionCommand('PERSIST now');
+    expect(bad.ok).toBe(false);
   });
 });
