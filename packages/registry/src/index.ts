@@ -1,1 +1,19 @@
-export const PACKAGE_NAME = 'placeholder';
+export { endpointKey, endpointOf, isUnitPair, unitPair } from './endpoint';
+export type { Endpoint, UnitPair } from './endpoint';
+export { REGISTRY_ERROR_CODES, RegistryError } from './errors';
+export type { RegistryErrorCode } from './errors';
+export { DEFAULT_HEALTH_POLICY, validateHealthPolicy } from './health';
+export type { Health, HealthPolicy } from './health';
+export { Registry } from './registry';
+export type {
+  AddOutcome,
+  PoolHandle,
+  Registration,
+  RegistryCounts,
+  RegistryOptions,
+  RemoveOutcome,
+  Transition,
+} from './registry';
+export { REGISTRY_APPLICATION_ID, REGISTRY_SCHEMA_VERSION, SqliteRegistryStore } from './sqlite-store';
+export { MemoryRegistryStore } from './store';
+export type { RegistryStore, StoredRegistration } from './store';

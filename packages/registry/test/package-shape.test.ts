@@ -2,8 +2,22 @@ import { describe, expect, it } from 'vitest';
 import * as api from '../src/index';
 
 describe('public door', () => {
-  it('exports named members only', () => {
-    expect(Object.keys(api).length).toBeGreaterThan(0);
+  it('exports exactly the documented runtime names, none by default', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'DEFAULT_HEALTH_POLICY',
+      'MemoryRegistryStore',
+      'REGISTRY_APPLICATION_ID',
+      'REGISTRY_ERROR_CODES',
+      'REGISTRY_SCHEMA_VERSION',
+      'Registry',
+      'RegistryError',
+      'SqliteRegistryStore',
+      'endpointKey',
+      'endpointOf',
+      'isUnitPair',
+      'unitPair',
+      'validateHealthPolicy',
+    ]);
     expect('default' in api).toBe(false);
   });
 });

@@ -1,0 +1,69 @@
+import type { Endpoint, UnitPair } from './endpoint';
+import type { Health } from './health';
+
+/** One registration as the registry holds it; mutable, never handed out (callers get snapshots). */
+export class Entry {
+  lastCheck: number | undefined = undefined;
+  consecutiveFailures = 0;
+  consecutiveSuccesses = 0;
+  served = 0;
+
+  constructor(
+    readonly seq: number,
+    readonly pool: Pool,
+    readonly endpoint: Endpoint,
+    readonly key: string,
+    readonly addedAt: number,
+    public lastSeen: number,
+    public health: Health,
+    /** When `health` last changed (or the entry was created / restored). */
+    public healthSince: number,
+  ) {}
+}
+
+/**
+ * The endpoints of one unit pair in registration order, with the round-robin cursor.
+ *
+ * `cursor` is the index just after the last endpoint handed out, deliberately not wrapped:
+ * an endpoint appended after the last-used one at the end of the array is then the next
+ * one served, exactly "the one after the last used". Removing an endpoint before the cursor
+ * shifts the cursor with it, so the rotation neither skips nor repeats anyone.
+ */
+export class Pool {
+  readonly members: Entry[] = [];
+  cursor = 0;
+  upCount = 0;
+  /** Set once the pool has emptied and left the registry; handles then look the pair up again. */
+  retired = false;
+
+  constructor(readonly pair: UnitPair) {}
+
+  next(): Entry | undefined {
+    if (this.upCount === 0) return undefined;
+    const members = this.members;
+    const n = members.length;
+    let i = this.cursor;
+    for (let step = 0; step < n; step++) {
+      if (i >= n) i = 0;
+      const entry = members[i]!;
+      if (entry.health === 'up') {
+        this.cursor = i + 1;
+        entry.served++;
+        return entry;
+      }
+      i++;
+    }
+    return undefined;
+  }
+
+  append(entry: Entry): void {
+    this.members.push(entry);
+  }
+
+  remove(entry: Entry): void {
+    const i = this.members.indexOf(entry);
+    if (i < 0) return;
+    this.members.splice(i, 1);
+    if (i < this.cursor) this.cursor--;
+  }
+}
