@@ -1,1 +1,10 @@
-export const PACKAGE_NAME = 'placeholder';
+export { UnitGraph, PathFinder, PATH_CACHE_LIMIT } from './unit-graph';
+export type { Hop, PathResult, PathFailure, PairSource } from './unit-graph';
+export { createCatalog, catalog, convert } from './catalog';
+export type { Catalog, CatalogOptions, UnitInfo, ExactConversion, Fraction } from './catalog';
+export { BananaFactsSchema, DEFAULT_BANANA_FACTS, BANANA_FACT_SOURCES } from './banana-facts';
+export type { BananaFacts, BananaFactName } from './banana-facts';
+export { ConversionError, CONVERSION_ERROR_CODES } from './errors';
+export type { ConversionErrorCode } from './errors';
+export { UNIT_KINDS, BASE_UNIT } from './units';
+export type { UnitKind } from './units';
