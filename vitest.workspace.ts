@@ -8,4 +8,5 @@ export default [
   'apps/discovery',
   'apps/converter',
   'apps/proxy',
+  'apps/conv',
 ];

@@ -1,0 +1,35 @@
+import {
+  type DiscoveryReply,
+  type DiscoveryRequest,
+  type Endpoint,
+  type Result,
+  createDiscoveryReplyReader,
+  fail,
+  formatDiscoveryRequest,
+  ok,
+} from '@conv/protocol';
+import { exchangeLines } from './line-exchange';
+
+/** Sends one request to a discovery server on a fresh connection and reads its whole reply. */
+export async function askDiscovery(
+  discovery: Endpoint,
+  request: DiscoveryRequest,
+  timeoutMs = 2000,
+): Promise<Result<DiscoveryReply>> {
+  const reader = createDiscoveryReplyReader(request.verb);
+  let reply: DiscoveryReply | undefined;
+  const lines = await exchangeLines(
+    discovery,
+    formatDiscoveryRequest(request),
+    (got) => {
+      const last = got.at(-1);
+      if (reply || last === undefined) return reply !== undefined;
+      const step = reader.push(last);
+      if (step.done) reply = step.reply;
+      return step.done;
+    },
+    timeoutMs,
+  );
+  if (!lines.ok) return lines;
+  return reply ? ok(reply) : fail('UNAVAILABLE', `discovery closed before finishing its reply to ${request.verb}.`);
+}

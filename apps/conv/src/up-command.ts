@@ -1,0 +1,103 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Endpoint } from '@conv/protocol';
+import { formatAddress } from './address';
+import type { UpConfig } from './config';
+import { askDiscovery } from './discovery-client';
+import { Supervisor } from './supervisor';
+import { COURSE_PAIRS, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpec, proxySpec } from './system';
+
+const APPS = fileURLToPath(new URL('../../', import.meta.url));
+const scriptFor = (spec: ProcessSpec) => join(APPS, spec.role, 'dist', 'main.js');
+
+/**
+ * `conv up`: discovery, then every converter (which register themselves), then the proxy; waits
+ * until discovery has probed every converter healthy, prints one banner, and on Ctrl-C stops
+ * converters first (they deregister), then the proxy, then discovery.
+ */
+export async function up(config: UpConfig, say: (line: string) => void): Promise<number> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logDir = join(config.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const dbPath = join(config.dataDir, 'discovery.db');
+  // A fresh registry each run: what a previous run registered is gone with its processes.
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });
+
+  const options: SystemOptions = { ...config, dbPath, logLevel: config.logLevel };
+  // Who is where, for people who want to kill a process and watch the system cope.
+  const processesFile = join(config.dataDir, 'processes.json');
+  const supervisor = new Supervisor({
+    script: scriptFor,
+    logDir,
+    restart: config.restart,
+    say,
+    onListening: (processes) => {
+      const table = processes.map((p) => ({ name: p.spec.name, pid: p.child.pid, port: p.port }));
+      writeFileSync(processesFile, `${JSON.stringify(table, null, 2)}\n`);
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      say('conv: stopping converters, proxy, discovery...');
+      const byRole = (role: string) => supervisor.processes.filter((p) => p.spec.role === role);
+      await supervisor.stop([byRole('converter'), byRole('proxy'), byRole('discovery')]);
+      say('conv: stopped.');
+    })();
+    return stopping;
+  };
+  const stopped = new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+  });
+
+  try {
+    const started = Date.now();
+    const discovery = await supervisor.start(discoverySpec(options));
+    const discoveryAddress: Endpoint = { host: config.host, port: discovery.port };
+    const converters = await Promise.all(converterSpecs(options, discoveryAddress).map((spec) => supervisor.start(spec)));
+    const proxy = await supervisor.start(proxySpec(options, discoveryAddress));
+    const healthy = await waitUntilHealthy(discoveryAddress, converters.length, config.readyTimeout);
+    const rel = (path: string) => relative(process.cwd(), path) || '.';
+    const byPair = COURSE_PAIRS.map(([a, b]) => {
+      const ports = converters.filter((c) => c.spec.name.startsWith(`converter ${a}:${b} `)).map((c) => c.port);
+      return `${a}<->${b} ${ports.join(',')}`;
+    });
+    say(
+      [
+        `conv is up in ${((Date.now() - started) / 1000).toFixed(1)} s; ${healthy} of ${converters.length} converters healthy.`,
+        `  discovery   ${formatAddress(discoveryAddress)}   registry ${rel(dbPath)} (pid ${discovery.child.pid})`,
+        `  proxy       listening on ${formatAddress({ host: config.host, port: proxy.port })} (pid ${proxy.child.pid})`,
+        `  converters  ${byPair.join('; ')}`,
+        `  logs        ${rel(logDir)}/      pids: ${rel(processesFile)}`,
+        'Ask it (in another terminal):',
+        `  npx pnpm@10.34.8 -s conv 56.34 '$' cm        # dollars of bananas, laid end to end, in cm`,
+        `  npx pnpm@10.34.8 -s conv 150 b ft            # 150 bananas end to end, in feet`,
+        `  npx pnpm@10.34.8 -s conv 43 gK y             # yen for bananas with 43 g of potassium`,
+        'Kill any converter or the discovery server (kill -9 <pid>): answers keep coming, and conv restarts it.',
+        'Ctrl-C stops everything.',
+      ].join('\n'),
+    );
+  } catch (error) {
+    say(`conv: could not start the system: ${(error as Error).message}`);
+    await stop();
+    return 1;
+  }
+  await stopped;
+  return 0;
+}
+
+/** Polls discovery's LIST until `expected` registrations are up; returns how many are. */
+async function waitUntilHealthy(discovery: Endpoint, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let up = 0;
+  while (Date.now() < deadline) {
+    const reply = await askDiscovery(discovery, { verb: 'LIST' });
+    if (reply.ok && reply.value.kind === 'list') {
+      up = reply.value.registrations.filter((r) => r.health === 'up').length;
+      if (up >= expected) return up;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return up;
+}
