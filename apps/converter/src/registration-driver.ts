@@ -1,0 +1,100 @@
+import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
+import { requestDiscovery } from './discovery-client';
+import type { Logger } from './log';
+import type { UnitPair } from './pair';
+import {
+  INITIAL_REGISTRATION,
+  type RegistrationCommand,
+  type RegistrationContext,
+  type RegistrationEvent,
+  type RegistrationState,
+  defaultBackoff,
+  stepRegistration,
+} from './registration';
+
+export type RegistrationOptions = {
+  readonly discovery: Endpoint;
+  readonly units: UnitPair;
+  /** The advertised host and the bound port. */
+  readonly endpoint: Endpoint;
+  readonly announceIntervalMs: number;
+  readonly log: Logger;
+  /** How long one request to discovery may take. */
+  readonly requestTimeoutMs?: number;
+};
+
+export interface Registration {
+  readonly state: RegistrationState;
+  /** Sends REMOVE (after any request in flight) and resolves when done or after `timeoutMs`. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** The imperative shell of registration.ts: runs its commands with sockets and timers. */
+export function startRegistration(options: RegistrationOptions): Registration {
+  const { log } = options;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 2000;
+  const context: RegistrationContext = {
+    units: options.units,
+    endpoint: options.endpoint,
+    announceIntervalMs: options.announceIntervalMs,
+    backoff: defaultBackoff(options.announceIntervalMs),
+    random: Math.random,
+  };
+  let state = INITIAL_REGISTRATION;
+  let timer: NodeJS.Timeout | undefined;
+  let markDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (markDone = resolve));
+
+  const dispatch = (event: RegistrationEvent): void => {
+    const step = stepRegistration(state, event, context);
+    state = step.state;
+    for (const command of step.commands) run(command);
+  };
+
+  const send = (request: DiscoveryRequest): void => {
+    log.debug('discovery-request', { verb: request.verb });
+    requestDiscovery(options.discovery, request, { timeoutMs: requestTimeoutMs }).then(
+      (reply: DiscoveryReply) => dispatch({ type: 'reply', reply }),
+      (error: unknown) => dispatch({ type: 'unreachable', reason: error instanceof Error ? error.message : String(error) }),
+    );
+  };
+
+  const run = (command: RegistrationCommand): void => {
+    switch (command.type) {
+      case 'send':
+        send(command.request);
+        return;
+      case 'wait':
+        clearTimeout(timer);
+        timer = setTimeout(() => dispatch({ type: 'timer' }), command.ms);
+        return;
+      case 'cancel-wait':
+        clearTimeout(timer);
+        timer = undefined;
+        return;
+      case 'log':
+        log[command.level](command.event, command.fields);
+        return;
+      case 'done':
+        markDone();
+        return;
+    }
+  };
+
+  dispatch({ type: 'start' });
+
+  return {
+    get state() {
+      return state;
+    },
+    async stop(timeoutMs: number): Promise<void> {
+      dispatch({ type: 'stop' });
+      let deadline: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (deadline = setTimeout(resolve, timeoutMs)));
+      await Promise.race([done, expired]);
+      clearTimeout(deadline);
+      clearTimeout(timer);
+      if (state.phase !== 'stopped') log.warn('unregister-timeout', { timeoutMs });
+    },
+  };
+}

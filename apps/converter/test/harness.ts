@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { type Server, type Socket, createServer } from 'node:net';
+import {
+  type DiscoveryReply,
+  type DiscoveryRequest,
+  type ListedRegistration,
+  LineSplitter,
+  createDiscoveryReplyReader,
+  formatDiscoveryReply,
+  formatFailure,
+  parseDiscoveryRequest,
+} from '@conv/protocol';
+import { APP, LineClient } from '@conv/testkit';
+
+/** A port that was free a moment ago (the listener is closed again before this resolves). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Runs the built converter to its exit (for refusals: bad flags, port in use, --help). */
+export function runConverter(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [APP.converter, ...args], { timeout: 10_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A stand-in discovery server for behaviour the real one cannot be made to show on demand
+ * (a greeting line, a scripted ENTRY_EXISTS). It speaks the protocol through @conv/protocol
+ * and records every request line it receives.
+ */
+export type FakeDiscovery = {
+  readonly port: number;
+  readonly requests: string[];
+  close(): Promise<void>;
+};
+
+export async function startFakeDiscovery(
+  options: {
+    port?: number;
+    greeting?: string;
+    /** Accept connections and read requests, but never answer (a hung discovery server). */
+    silent?: boolean;
+    reply?: (request: DiscoveryRequest, index: number) => DiscoveryReply;
+  } = {},
+): Promise<FakeDiscovery> {
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const reply = options.reply ?? (() => ({ kind: 'success' }) as const);
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (options.greeting) socket.write(`${options.greeting}\n`);
+    const splitter = new LineSplitter();
+    socket.on('data', (chunk: Buffer) => {
+      for (const framed of splitter.push(chunk)) {
+        if (!framed.ok) {
+          socket.write(formatFailure(framed.failure));
+          continue;
+        }
+        requests.push(framed.line);
+        if (options.silent) continue;
+        const request = parseDiscoveryRequest(framed.line);
+        socket.write(
+          request.ok
+            ? formatDiscoveryReply(reply(request.value, requests.length - 1))
+            : formatFailure(request.failure),
+        );
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Asks a discovery server for LIST and reads the whole reply with @conv/protocol. */
+export async function listRegistrations(port: number): Promise<ListedRegistration[]> {
+  const client = await LineClient.connect(port);
+  try {
+    const reader = createDiscoveryReplyReader('LIST');
+    client.send('LIST');
+    for (;;) {
+      const line = await client.nextLine();
+      if (/^HELLO\b/.test(line)) continue;
+      const step = reader.push(line);
+      if (!step.done) continue;
+      if (step.reply.kind !== 'list') throw new Error(`LIST answered ${line}`);
+      return step.reply.registrations;
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** The registration of host:port in a LIST, written `a b health` with the units sorted. */
+export async function registrationOf(discoveryPort: number, port: number, host = '127.0.0.1'): Promise<string | undefined> {
+  const found = (await listRegistrations(discoveryPort)).filter((r) => r.endpoint.host === host && r.endpoint.port === port);
+  if (found.length > 1) throw new Error(`${host}:${port} is listed ${found.length} times`);
+  const [entry] = found;
+  return entry && `${[...entry.units].sort().join(' ')} ${entry.health}`;
+}
