@@ -1,0 +1,143 @@
+// pnpm --filter discovery bench: the built discovery server with 10,000 registered endpoints
+// and health checks running, driven over loopback by a closed-loop load generator in another
+// process, beside the same generator against a bare Node line server (the runtime's floor).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const DISCOVERY = here('../dist/main.js');
+const CHAINS = 100;
+const LINKS = 10;
+const REPLICAS = 10; // 100 chains x 10 links = 1,000 pairs, x 10 replicas = 10,000 endpoints
+const CONNECTIONS = [1, 16, 64];
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
+const CHECK_INTERVAL = process.env.BENCH_CHECK_INTERVAL ?? '2s';
+const children: ChildProcess[] = [];
+
+const log = (text: string) => process.stdout.write(`${text}\n`);
+
+function start(args: string[], ready: RegExp, stdin?: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (stdin !== undefined) child.stdin?.end(stdin);
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = ready.exec(out);
+      if (match) resolve({ child, match });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) early:\n${out.slice(0, 500)}`)));
+  });
+}
+
+function stopChildren(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
+
+/** Sends lines on one connection and collects `count` reply lines (pipelined). */
+function converse(port: number, lines: string[], until: (received: string[]) => boolean): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const received: string[] = [];
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      received.push(...parts);
+      if (until(received)) {
+        socket.destroy();
+        resolve(received);
+      }
+    });
+    socket.on('error', reject);
+    socket.write(lines.map((line) => `${line}\n`).join(''));
+  });
+}
+
+type Figures = { rps: number; p50us: number; p99us: number; completed: number; failures: number };
+
+async function load(port: number, mode: 'lookup' | 'multi', connections: number, requests: string[]): Promise<Figures> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', here('./load-generator.ts'), String(port), mode, String(connections), String(DURATION_MS), '300', requests.join('|')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out) as Figures;
+}
+
+const unit = (chain: number, link: number) => `c${chain}u${link}`;
+
+async function main(): Promise<void> {
+  const pairs: [string, string][] = [];
+  for (let c = 0; c < CHAINS; c++) for (let l = 0; l < LINKS; l++) pairs.push([unit(c, l), unit(c, l + 1)]);
+  const endpointsPairs = pairs.flatMap((pair) => Array.from({ length: REPLICAS }, () => pair));
+
+  log(`starting ${endpointsPairs.length} fake conversion servers...`);
+  const farm = await start(['--import', 'tsx', here('./converter-farm.ts')], /^(\[.*\])\n/m, JSON.stringify(endpointsPairs));
+  const ports = JSON.parse(farm.match[1] ?? '[]') as number[];
+
+  log(`starting discovery (health checks every ${CHECK_INTERVAL}, default thresholds)...`);
+  const discovery = await start(
+    [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096'],
+    /listening on 127\.0\.0\.1:(\d+)/,
+  );
+  const port = Number(discovery.match[1]);
+  const adds = endpointsPairs.map(([a, b], i) => `ADD ${a} ${b} 127.0.0.1 ${ports[i]}`);
+  const acks = await converse(port, adds, (r) => r.length >= adds.length);
+  log(`registered ${acks.filter((l) => l === 'SUCCESS').length} endpoints; waiting for their admission probes...`);
+  const t0 = Date.now();
+  for (;;) {
+    const listed = await converse(port, ['LIST'], (r) => r.at(-1) === 'END');
+    const up = listed.filter((l) => l.endsWith(' up')).length;
+    if (up === adds.length) break;
+    if (Date.now() - t0 > 30_000) throw new Error(`only ${up} endpoints up after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  log(`all ${adds.length} up after ${Date.now() - t0} ms; health checks keep running (${adds.length} endpoints every ${CHECK_INTERVAL})`);
+
+  const bare = await start(['--import', 'tsx', here('./bare-server.ts')], /listening on 127\.0\.0\.1:(\d+)/);
+  const barePort = Number(bare.match[1]);
+
+  const lookups = Array.from({ length: 64 }, (_, i) => `LOOKUP ${unit(i % CHAINS, i % LINKS)} ${unit(i % CHAINS, (i % LINKS) + 1)}`);
+  const multis = Array.from({ length: 64 }, (_, i) => `LOOKUP_MULTI ${unit(i % CHAINS, 0)} ${unit(i % CHAINS, 3)}`);
+  const rows: string[] = [];
+  const ratios: { mode: string; connections: number; ratio: number; target: number }[] = [];
+  for (const [mode, requests, target] of [['lookup', lookups, 0.8], ['multi', multis, 0.7]] as const) {
+    for (const connections of CONNECTIONS) {
+      const name = mode === 'lookup' ? 'LOOKUP' : 'LOOKUP_MULTI (3 hops)';
+      log(`measuring ${name} at ${connections} connection(s)...`);
+      const ours = await load(port, mode, connections, [...requests]);
+      const floor = await load(barePort, mode, connections, [...requests]);
+      if (ours.failures > 0) throw new Error(`${ours.failures} FAILURE replies from discovery during ${name}`);
+      const ratio = ours.rps / floor.rps;
+      ratios.push({ mode: name, connections, ratio, target });
+      rows.push(
+        `| ${name} | ${connections} | ${Math.round(ours.rps).toLocaleString('en')} | ${(ours.p99us / 1000).toFixed(2)} | ` +
+          `${Math.round(floor.rps).toLocaleString('en')} | ${(floor.p99us / 1000).toFixed(2)} | ${ratio.toFixed(2)} (target ${target}) ${ratio >= target ? 'met' : 'MISSED'} |`,
+      );
+    }
+  }
+  log('');
+  log(`node ${process.version}, ${adds.length} endpoints in ${pairs.length} pools, health checks every ${CHECK_INTERVAL}, ${DURATION_MS} ms per run`);
+  log('| request | connections | discovery req/s | discovery p99 ms | bare req/s | bare p99 ms | ratio |');
+  log('|---|---|---|---|---|---|---|');
+  for (const row of rows) log(row);
+  const missed = ratios.filter((r) => r.ratio < r.target);
+  log(missed.length === 0 ? 'all targets met' : `targets missed: ${missed.map((m) => `${m.mode} @${m.connections}`).join(', ')}`);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(stopChildren);

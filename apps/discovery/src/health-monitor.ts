@@ -1,0 +1,243 @@
+import { type Endpoint, type Registry, type Transition, type UnitPair, endpointKey } from '@conv/registry';
+import type { Logger } from './log';
+import type { ProbeResult, Prober } from './probe';
+
+export type HealthMonitorOptions = {
+  registry: Registry;
+  probe: Prober;
+  /** Period of the background check of each endpoint; 0 turns periodic checks off. */
+  intervalMs: number;
+  /** Probes in flight at most; the rest wait in a queue. */
+  concurrency: number;
+  /** How often long-down and long-pending endpoints are swept out. */
+  sweepEveryMs: number;
+  log: Logger;
+};
+
+type Tracked = {
+  readonly endpoint: Endpoint;
+  readonly pair: UnitPair;
+  readonly key: string;
+  readonly slot: number;
+  queued: boolean;
+  inFlight: boolean;
+  /** Probe again as soon as the current probe ends. */
+  again: boolean;
+  /** Keep probing back to back while probes succeed, until the endpoint is up again. */
+  confirm: boolean;
+};
+
+/** A FIFO without Array#shift's O(n) cost. */
+class Queue<T> {
+  #items: T[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+/**
+ * Active health checks, off the request path. Each endpoint gets a phase in the interval (a
+ * slot of a wheel that turns once per interval), so probes are spread evenly instead of all
+ * firing at once; at most `concurrency` run together. Urgent probes (a new ADD, a passive
+ * report, a restored registration) jump the queue. Every verdict goes into the registry's
+ * health state machine; the registry alone decides up, down and removal.
+ */
+export class HealthMonitor {
+  readonly #registry: Registry;
+  readonly #probe: Prober;
+  readonly #log: Logger;
+  readonly #options: HealthMonitorOptions;
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #slots: Set<Tracked>[];
+  readonly #tickMs: number;
+  readonly #urgent = new Queue<Tracked>();
+  readonly #routine = new Queue<Tracked>();
+  #nextSlot = 0;
+  #wheel = 0;
+  #inFlight = 0;
+  #ticker: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #drained: (() => void) | undefined;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#options = options;
+    this.#registry = options.registry;
+    this.#probe = options.probe;
+    this.#log = options.log;
+    // About 20 to 400 slots per turn: fine enough to spread probes, coarse enough to tick cheaply.
+    this.#tickMs = options.intervalMs > 0 ? Math.min(50, Math.max(5, Math.floor(options.intervalMs / 20))) : 0;
+    const slots = options.intervalMs > 0 ? Math.max(1, Math.round(options.intervalMs / this.#tickMs)) : 1;
+    this.#slots = Array.from({ length: slots }, () => new Set<Tracked>());
+  }
+
+  get stats(): { tracked: number; inFlight: number; queued: number } {
+    return { tracked: this.#tracked.size, inFlight: this.#inFlight, queued: this.#urgent.length + this.#routine.length };
+  }
+
+  start(): void {
+    if (this.#options.intervalMs > 0) {
+      this.#ticker = setInterval(() => this.#tick(), this.#tickMs);
+      this.#ticker.unref();
+    }
+    this.#sweeper = setInterval(() => this.sweep(), this.#options.sweepEveryMs);
+    this.#sweeper.unref();
+  }
+
+  /** Starts checking an endpoint (again, if it was tracked for another pair). */
+  track(endpoint: Endpoint, pair: UnitPair): void {
+    const key = endpointKey(endpoint);
+    const known = this.#tracked.get(key);
+    if (known && known.pair[0] === pair[0] && known.pair[1] === pair[1]) return;
+    if (known) this.untrack(endpoint);
+    const slot = this.#nextSlot++ % this.#slots.length;
+    const tracked: Tracked = { endpoint, pair, key, slot, queued: false, inFlight: false, again: false, confirm: false };
+    this.#tracked.set(key, tracked);
+    this.#slots[slot]?.add(tracked);
+  }
+
+  untrack(endpoint: Endpoint): void {
+    const key = endpointKey(endpoint);
+    const tracked = this.#tracked.get(key);
+    if (!tracked) return;
+    this.#tracked.delete(key);
+    this.#slots[tracked.slot]?.delete(tracked);
+  }
+
+  /**
+   * Probes an endpoint ahead of its turn. With `confirm`, keeps probing while probes succeed
+   * until the registry has it up again, so a false report costs seconds of absence, not intervals.
+   */
+  probeNow(endpoint: Endpoint, options: { confirm?: boolean } = {}): void {
+    const tracked = this.#tracked.get(endpointKey(endpoint));
+    if (!tracked || this.#stopped) return;
+    if (options.confirm) tracked.confirm = true;
+    if (tracked.inFlight) {
+      tracked.again = true;
+      return;
+    }
+    if (!tracked.queued) {
+      tracked.queued = true;
+      this.#urgent.push(tracked);
+    }
+    this.#pump();
+  }
+
+  /** Removes whatever has been down or pending past its grace; logs each removal. */
+  sweep(): Transition[] {
+    if (this.#stopped) return [];
+    let removed: Transition[];
+    try {
+      removed = this.#registry.sweep();
+    } catch (error) {
+      this.#log.error('sweep-failed', { error: error instanceof Error ? error.message : String(error) });
+      return [];
+    }
+    for (const transition of removed) {
+      this.untrack(transition.endpoint);
+      logTransition(this.#log, transition);
+    }
+    return removed;
+  }
+
+  /** Stops timers and new probes; resolves once probes in flight have ended (each is time-limited). */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#ticker);
+    clearInterval(this.#sweeper);
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  #tick(): void {
+    const slot = this.#slots[this.#wheel];
+    this.#wheel = (this.#wheel + 1) % this.#slots.length;
+    if (!slot || slot.size === 0) return;
+    for (const tracked of slot) {
+      // Still queued or running from last turn: the probes are behind, do not pile up.
+      if (tracked.queued || tracked.inFlight) continue;
+      tracked.queued = true;
+      this.#routine.push(tracked);
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#inFlight < this.#options.concurrency) {
+      const tracked = this.#urgent.shift() ?? this.#routine.shift();
+      if (!tracked) return;
+      tracked.queued = false;
+      if (this.#tracked.get(tracked.key) !== tracked || tracked.inFlight) continue;
+      tracked.inFlight = true;
+      this.#inFlight++;
+      this.#probe(tracked.endpoint, tracked.pair).then(
+        (result) => this.#settle(tracked, result),
+        (error: unknown) => this.#settle(tracked, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
+      );
+    }
+  }
+
+  #settle(tracked: Tracked, result: ProbeResult): void {
+    this.#inFlight--;
+    tracked.inFlight = false;
+    if (this.#stopped) {
+      if (this.#inFlight === 0) this.#drained?.();
+      return;
+    }
+    // An endpoint removed, or re-registered for another pair, while probed: the verdict is stale.
+    if (this.#tracked.get(tracked.key) === tracked) this.#apply(tracked, result);
+    this.#pump();
+  }
+
+  #apply(tracked: Tracked, result: ProbeResult): void {
+    const transition = this.#registry.recordProbe(tracked.endpoint, result.ok);
+    if (this.#log.enabled('debug')) {
+      this.#log.debug('probe', {
+        endpoint: tracked.key,
+        pair: `${tracked.pair[0]}/${tracked.pair[1]}`,
+        ok: result.ok,
+        reason: result.ok ? undefined : result.reason,
+      });
+    }
+    if (transition) logTransition(this.#log, transition, result.ok ? undefined : result.reason);
+    if (tracked.confirm) {
+      const health = this.#registry.find(tracked.endpoint)?.health;
+      if (result.ok && health !== undefined && health !== 'up') tracked.again = true;
+      else tracked.confirm = false;
+    }
+    if (tracked.again) {
+      tracked.again = false;
+      if (!tracked.queued) {
+        tracked.queued = true;
+        this.#urgent.push(tracked);
+      }
+    }
+  }
+}
+
+export function logTransition(log: Logger, transition: Transition, reason?: string): void {
+  const fields = {
+    endpoint: endpointKey(transition.endpoint),
+    pair: `${transition.pair[0]}/${transition.pair[1]}`,
+    from: transition.from,
+    to: transition.to,
+    reason,
+  };
+  if (transition.to === 'down') log.warn('health', fields);
+  else log.info('health', fields);
+}

@@ -1,0 +1,189 @@
+import {
+  DISCOVERY_HELP,
+  type DiscoveryReply,
+  type DiscoveryRequest,
+  type Failure,
+  failure,
+  formatDiscoveryReply,
+  formatFailure,
+  parseDiscoveryRequest,
+} from '@conv/protocol';
+import { PathFinder } from '@conv/conversion';
+import { type Endpoint, type Registry, type UnitPair, endpointKey, unitPair } from '@conv/registry';
+import type { Logger } from './log';
+import { isOwnAddress } from './peer';
+
+/** What the session needs of the health checks: a narrow door, so the logic stays testable. */
+export interface HealthChecks {
+  track(endpoint: Endpoint, pair: UnitPair): void;
+  untrack(endpoint: Endpoint): void;
+  probeNow(endpoint: Endpoint, options?: { confirm?: boolean }): void;
+}
+
+export type DiscoveryServiceOptions = {
+  registry: Registry;
+  checks: HealthChecks;
+  log: Logger;
+  /** ADD makes an endpoint `up` at once, skipping the admission probe. */
+  trustRegistrations?: boolean;
+};
+
+/** Who sent a request: the socket's remote address, normalised (see peer.ts). */
+export type Peer = { readonly address: string };
+
+const PONG = formatDiscoveryReply({ kind: 'pong' });
+const SUCCESS = formatDiscoveryReply({ kind: 'success' });
+const HELP = formatDiscoveryReply({ kind: 'help', lines: [...DISCOVERY_HELP] });
+
+/**
+ * The discovery protocol without sockets: one request line in, the reply's bytes out
+ * (one or more lines, each with its terminator). Never throws: a bug becomes an INTERNAL
+ * failure line and the server keeps serving. The only effects are on the registry and
+ * requests for probes; LOOKUP never waits for anything.
+ */
+export class DiscoveryService {
+  readonly #registry: Registry;
+  readonly #checks: HealthChecks;
+  readonly #log: Logger;
+  readonly #trust: boolean;
+  readonly #finder: PathFinder;
+
+  constructor(options: DiscoveryServiceOptions) {
+    this.#registry = options.registry;
+    this.#checks = options.checks;
+    this.#log = options.log;
+    this.#trust = options.trustRegistrations ?? false;
+    const registry = this.#registry;
+    this.#finder = new PathFinder({
+      get version() {
+        return registry.version;
+      },
+      pairs: () => registry.pairs(),
+    });
+  }
+
+  handle(line: string, peer: Peer): string {
+    const parsed = parseDiscoveryRequest(line);
+    if (!parsed.ok) return formatFailure(parsed.failure);
+    try {
+      return this.#serve(parsed.value, peer);
+    } catch (error) {
+      this.#log.error('internal', { request: line.slice(0, 80), error: error instanceof Error ? error.message : String(error) });
+      return formatFailure(failure('INTERNAL', 'The server could not answer this request; it keeps serving others.'));
+    }
+  }
+
+  #serve(request: DiscoveryRequest, peer: Peer): string {
+    switch (request.verb) {
+      case 'LOOKUP': {
+        const endpoint = this.#registry.next(request.units);
+        if (endpoint !== undefined) return `${endpoint.host} ${endpoint.port}\n`;
+        return reply({ kind: 'failure', failure: this.#unknownPair(request.units) });
+      }
+      case 'LOOKUP_MULTI':
+        return this.#lookupMulti(request.from, request.to);
+      case 'ADD':
+        return this.#add(request.units, request.endpoint, peer);
+      case 'REMOVE':
+        return this.#remove(request.endpoint, peer);
+      case 'PING':
+        return PONG;
+      case 'LIST':
+        return reply({
+          kind: 'list',
+          registrations: this.#registry.registrations().map((r) => ({ units: [r.pair[0], r.pair[1]], endpoint: r.endpoint, health: r.health })),
+        });
+      case 'HELP':
+        return HELP;
+    }
+  }
+
+  #lookupMulti(from: string, to: string): string {
+    const path = this.#finder.findPath(from, to);
+    if (!path.ok) {
+      switch (path.reason) {
+        case 'same-unit':
+          return reply({ kind: 'failure', failure: failure('SAME_UNIT', `${from} to ${to} needs no conversion.`) });
+        case 'unknown-unit':
+        case 'no-path':
+          return reply({ kind: 'failure', failure: failure('NO_PATH', `No chain of healthy servers converts ${from} -> ${to}.`) });
+      }
+    }
+    let out = '';
+    const last = path.hops.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const hop = path.hops[i];
+      if (hop === undefined) break;
+      const endpoint = this.#registry.next([hop.from, hop.to]);
+      // The graph is built from pairs with an up endpoint, and both change together.
+      if (endpoint === undefined) throw new Error(`path hop ${hop.from}/${hop.to} has no up endpoint`);
+      out += `${hop.from} ${hop.to} ${endpoint.host} ${endpoint.port} ${i === last ? 1 : 0}\n`;
+    }
+    return out;
+  }
+
+  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): string {
+    if (units[0] === units[1]) {
+      return reply({ kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) });
+    }
+    const pair = unitPair(units[0], units[1]);
+    const outcome = this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending' });
+    if (!outcome.ok) {
+      const [a, b] = outcome.existing;
+      return reply({
+        kind: 'failure',
+        failure: failure('ENTRY_EXISTS', `${endpoint.host} ${endpoint.port} is registered for ${a} ${b}; REMOVE it first.`),
+      });
+    }
+    this.#checks.track(endpoint, pair);
+    const health = this.#registry.find(endpoint)?.health;
+    if (outcome.created) {
+      this.#log.info('registered', { endpoint: endpointKey(endpoint), pair: `${pair[0]}/${pair[1]}`, health, from: peer.address });
+    }
+    // The admission check: nothing is handed out before a probe proves it serves the pair. A
+    // re-ADD of an endpoint that is not up (a converter restarting) is checked at once too.
+    if (health !== 'up') this.#checks.probeNow(endpoint, { confirm: true });
+    return SUCCESS;
+  }
+
+  #remove(endpoint: Endpoint, peer: Peer): string {
+    const known = this.#registry.find(endpoint);
+    if (known === undefined) {
+      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
+    }
+    const key = endpointKey(endpoint);
+    const pair = `${known.pair[0]}/${known.pair[1]}`;
+    if (isOwnAddress(peer.address, endpoint)) {
+      // The server itself is leaving (or a proxy on the same host reporting it): remove durably.
+      this.#registry.remove(endpoint);
+      this.#checks.untrack(endpoint);
+      this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: 'own-host' });
+      return SUCCESS;
+    }
+    // From anyone else it is a report, not an order: stop handing it out, and let a probe decide.
+    this.#registry.markDown(endpoint);
+    this.#checks.probeNow(endpoint, { confirm: true });
+    this.#log.warn('reported', { endpoint: key, pair, from: peer.address, was: known.health });
+    return SUCCESS;
+  }
+
+  #unknownPair(units: readonly [string, string]): Failure {
+    const [a, b] = units[0] < units[1] ? units : [units[1], units[0]];
+    const detail = `No healthy server converts ${a} <-> ${b}`;
+    if (a === b) return failure('UNKNOWN_PAIR', `${detail}.`);
+    const members = this.#registry.pool(unitPair(a, b)).endpoints();
+    if (members.length === 0) return failure('UNKNOWN_PAIR', `${detail}.`);
+    let pending = 0;
+    let down = 0;
+    for (const endpoint of members) {
+      const health = this.#registry.find(endpoint)?.health;
+      if (health === 'pending') pending++;
+      else if (health === 'down') down++;
+    }
+    return failure('UNKNOWN_PAIR', `${detail}; ${members.length} registered: ${pending} pending a check, ${down} down.`);
+  }
+}
+
+function reply(value: DiscoveryReply): string {
+  return formatDiscoveryReply(value);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli } from '../src/cli';
+import { DEFAULTS, parseDuration } from '../src/config';
+import { DiscoveryError } from '../src/errors';
+
+function usageError(argv: string[]): string {
+  try {
+    parseCli(argv);
+  } catch (error) {
+    if (error instanceof DiscoveryError && error.code === 'USAGE') return error.message;
+    throw error;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+function config(argv: string[]) {
+  const outcome = parseCli(argv);
+  if (outcome.kind !== 'run') throw new Error('expected a config');
+  return outcome.config;
+}
+
+describe('the command line', () => {
+  it('takes the seed form `discovery 5555` and falls back to the defaults', () => {
+    expect(config(['5555'])).toMatchObject({ port: 5555, host: '127.0.0.1', db: 'discovery.db', checkInterval: 2000 });
+    expect(config([])).toEqual({ ...DEFAULTS });
+    expect(Object.isFrozen(config([]))).toBe(true);
+  });
+
+  it('reads every flag, durations with or without a unit', () => {
+    expect(
+      config([
+        '--port', '0', '--host', '::1', '--db', ':memory:', '--check-interval', '100ms', '--check-timeout', '1s',
+        '--check-concurrency', '8', '--fail-threshold', '3', '--pass-threshold', '1', '--down-grace', '1m',
+        '--pending-grace', '1500', '--trust-registrations', '--greeting', '--max-connections', '2',
+        '--idle-timeout', '0', '--max-line-bytes', '128', '--log-level', 'debug',
+      ]),
+    ).toEqual({
+      port: 0, host: '::1', db: ':memory:', checkInterval: 100, checkTimeout: 1000, checkConcurrency: 8,
+      failThreshold: 3, passThreshold: 1, downGrace: 60_000, pendingGrace: 1500, trustRegistrations: true,
+      greeting: true, maxConnections: 2, idleTimeout: 0, maxLineBytes: 128, logLevel: 'debug',
+    });
+  });
+
+  it('refuses bad flags with one line naming the flag and what it expects', () => {
+    expect(usageError(['--port', 'x'])).toBe('--port must be a whole number from 0 to 65535, got "x"');
+    expect(usageError(['70000'])).toBe('--port must be a whole number from 0 to 65535, got "70000"');
+    expect(usageError(['--check-interval', 'soon'])).toBe(
+      '--check-interval must be a duration such as 500ms, 2s or 1m (0 turns it off), got "soon"',
+    );
+    expect(usageError(['--check-timeout', '0'])).toMatch(/^--check-timeout must be a duration .* above 0/);
+    expect(usageError(['--log-level', 'loud'])).toBe('--log-level must be one of error, warn, info, debug, got "loud"');
+    expect(usageError(['--bogus'])).toBe('unknown option --bogus; see --help');
+    expect(usageError(['1', '2'])).toMatch(/^unexpected argument "2"/);
+    expect(usageError(['5555', '--port', '5556'])).toMatch(/^--port was given twice/);
+    for (const message of [usageError(['--fail-threshold', '0']), usageError(['--max-line-bytes', '1e9'])]) {
+      expect(message).not.toContain('\n');
+    }
+  });
+
+  it('prints help naming every flag', () => {
+    const outcome = parseCli(['--help']);
+    expect(outcome.kind).toBe('print');
+    const text = outcome.kind === 'print' ? outcome.text : '';
+    for (const flag of ['--host', '--db', '--check-interval', '--check-timeout', '--fail-threshold', '--pass-threshold',
+      '--down-grace', '--pending-grace', '--trust-registrations', '--greeting', '--max-connections', '--idle-timeout',
+      '--max-line-bytes', '--log-level']) {
+      expect(text).toContain(flag);
+    }
+  });
+});
+
+describe('durations', () => {
+  it('are milliseconds by default, or carry a unit', () => {
+    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2s')).toBe(2000);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('1m')).toBe(60_000);
+    expect(parseDuration('-1s')).toBeUndefined();
+    expect(parseDuration('2 weeks')).toBeUndefined();
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DiscoveryVerb, createDiscoveryReplyReader, parseDiscoveryRequest } from '@conv/protocol';
+import { APP, LineClient, type ServerProcess, startServer } from '@conv/testkit';
+
+/** A fresh temp folder per test file; removed by the returned cleanup. */
+export function tempDir(): { path: string; file(name: string): string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'conv-discovery-'));
+  return { path, file: (name) => join(path, name), remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Fast health checks for tests: every probe cycle is a tenth of a second. */
+export const FAST_CHECKS = ['--check-interval', '100ms', '--check-timeout', '500ms'] as const;
+
+/** Starts the built discovery app on a free port. */
+export function startDiscovery(args: readonly string[] = []): Promise<ServerProcess> {
+  return startServer(APP.discovery, ['0', ...args]);
+}
+
+/** The verb a request line uses, so that its (possibly multi-line) reply can be read whole. */
+function verbOf(line: string): DiscoveryVerb {
+  const parsed = parseDiscoveryRequest(line);
+  return parsed.ok ? parsed.value.verb : 'PING';
+}
+
+/** Reads the raw lines of one whole reply to `line` (which was already sent). */
+export async function readReply(client: LineClient, line: string, timeoutMs = 5000): Promise<string[]> {
+  const reader = createDiscoveryReplyReader(verbOf(line));
+  const lines: string[] = [];
+  for (;;) {
+    const next = await client.nextLine(timeoutMs);
+    lines.push(next);
+    if (reader.push(next).done) return lines;
+  }
+}
+
+/** Sends one request and reads its whole reply. */
+export async function ask(client: LineClient, line: string): Promise<string[]> {
+  client.send(line);
+  return readReply(client, line);
+}
+
+/** One request on a fresh connection, closed afterwards. */
+export async function askOnce(port: number, line: string, options: { localAddress?: string } = {}): Promise<string[]> {
+  const client = await LineClient.connect(port, options);
+  try {
+    return await ask(client, line);
+  } finally {
+    client.close();
+  }
+}
+
+/** The LIST reply as `unit1 unit2 host port health` lines, without END. */
+export async function list(port: number): Promise<string[]> {
+  return (await askOnce(port, 'LIST')).filter((line) => line !== 'END');
+}
+
+/** The seed clients' way: connect, send one line, close the sending side, read until closed. */
+export async function oneShot(port: number, line: string): Promise<string[]> {
+  const client = await LineClient.connect(port);
+  client.socket.end(`${line}\n`);
+  await client.closed;
+  return client.lines;
+}
