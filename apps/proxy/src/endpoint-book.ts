@@ -1,0 +1,88 @@
+import type { Endpoint } from '@conv/protocol';
+
+/** A key for an endpoint in maps and sets; IPv6 hosts contain colons, so the port goes in brackets-free form last. */
+export function endpointKey(endpoint: Endpoint): string {
+  return `${endpoint.host} ${endpoint.port}`;
+}
+
+/** A key for an unordered pair of units: `LOOKUP a b` and `LOOKUP b a` ask for the same pool. Units never contain spaces. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+type Pool = { endpoints: Endpoint[]; cursor: number };
+
+/**
+ * What the proxy knows about converters, learned from discovery's answers: the endpoints seen
+ * for each pair, handed out in local round robin, and the endpoints that failed recently,
+ * skipped until their failure is `failedTtlMs` old. Pure data; the caller passes the time.
+ */
+export class EndpointBook {
+  readonly #pools = new Map<string, Pool>();
+  readonly #failedUntil = new Map<string, number>();
+
+  constructor(private readonly failedTtlMs: number) {}
+
+  /** Remembers that discovery handed out `endpoint` for the pair. */
+  learn(units: readonly [string, string], endpoint: Endpoint): void {
+    const key = pairKey(units[0], units[1]);
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = { endpoints: [], cursor: 0 };
+      this.#pools.set(key, pool);
+    }
+    const wanted = endpointKey(endpoint);
+    if (!pool.endpoints.some((known) => endpointKey(known) === wanted)) pool.endpoints.push(endpoint);
+  }
+
+  /** Drops `endpoint` from every pair: it is dead, or serves another pair now. */
+  forget(endpoint: Endpoint): void {
+    const gone = endpointKey(endpoint);
+    for (const [key, pool] of this.#pools) {
+      const index = pool.endpoints.findIndex((known) => endpointKey(known) === gone);
+      if (index < 0) continue;
+      pool.endpoints.splice(index, 1);
+      if (pool.cursor > index) pool.cursor--;
+      if (pool.endpoints.length === 0) this.#pools.delete(key);
+    }
+  }
+
+  /** Marks `endpoint` failed at `now`; returns false when it was already marked (report it once). */
+  markFailed(endpoint: Endpoint, now: number): boolean {
+    const fresh = !this.isFailed(endpoint, now);
+    this.#failedUntil.set(endpointKey(endpoint), now + this.failedTtlMs);
+    return fresh;
+  }
+
+  isFailed(endpoint: Endpoint, now: number): boolean {
+    const key = endpointKey(endpoint);
+    const until = this.#failedUntil.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#failedUntil.delete(key);
+    return false;
+  }
+
+  /** The endpoints known for a pair, in the order learned. */
+  known(a: string, b: string): readonly Endpoint[] {
+    return this.#pools.get(pairKey(a, b))?.endpoints ?? [];
+  }
+
+  /**
+   * The next endpoint of the pair in round robin, skipping recently failed ones and those in
+   * `exclude` (already tried for this request); undefined when none is left.
+   */
+  pick(a: string, b: string, now: number, exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
+    const pool = this.#pools.get(pairKey(a, b));
+    if (!pool) return undefined;
+    const count = pool.endpoints.length;
+    for (let step = 0; step < count; step++) {
+      const index = (pool.cursor + step) % count;
+      const endpoint = pool.endpoints[index];
+      if (!endpoint || exclude.has(endpointKey(endpoint)) || this.isFailed(endpoint, now)) continue;
+      pool.cursor = (index + 1) % count;
+      return endpoint;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,23 @@
+// The proxy's public door, for launchers and tests that embed it; the bin is src/main.ts.
+export { parseCommandLine } from './cli';
+export type { CommandLine } from './cli';
+export { ConfigSchema, FLAG_OF, formatAddress, parseDuration, parseHostPort, validateConfig } from './config';
+export type { Config, ConfigInput, ConfigResult } from './config';
+export { ConverterPool } from './converter-pool';
+export { DiscoveryClient, DiscoveryUnavailable } from './discovery-client';
+export { EndpointBook, endpointKey, pairKey } from './endpoint-book';
+export { PROXY_ERROR_CODES, ProxyError, exitCodeFor } from './errors';
+export type { ProxyErrorCode } from './errors';
+export { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
+export type { HopVerdict } from './hop-reply';
+export { LOG_LEVELS, createLogger, formatLogLine, silentLogger } from './log';
+export type { LogFields, LogLevel, Logger } from './log';
+export { PathCache, decide } from './path-cache';
+export type { CacheDecision, HopUnits, PathTtls } from './path-cache';
+export { Router } from './router';
+export type { ConverterPort, DiscoveryPort, HopAttempt, RouterOptions, RouterStats } from './router';
+export { run } from './run';
+export { listen } from './server';
+export type { ListenOptions, ProxyServer } from './server';
+export { ProxySession } from './session';
+export type { Answer, SessionStep } from './session';

@@ -1,0 +1,248 @@
+import {
+  type ConversionRequest,
+  type DiscoveryReply,
+  type DiscoveryRequest,
+  type Endpoint,
+  type Failure,
+  type Result,
+  fail,
+  failure,
+  formatConversionReply,
+  formatConversionRequest,
+  formatFailure,
+  ok,
+} from '@conv/protocol';
+import { formatAddress } from './config';
+import { EndpointBook, endpointKey } from './endpoint-book';
+import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
+import type { Logger } from './log';
+import { type HopUnits, PathCache } from './path-cache';
+
+/** The discovery server as the router sees it; rejects when discovery cannot be reached. */
+export type DiscoveryPort = {
+  readonly address: Endpoint;
+  request(request: DiscoveryRequest): Promise<DiscoveryReply>;
+};
+
+/** One attempt to have a converter answer a request line. */
+export type HopAttempt =
+  | { kind: 'line'; line: string }
+  | { kind: 'dead'; reason: string }
+  | { kind: 'busy'; reason: string };
+
+/** The converters as the router sees them (the connection pool, or an in-memory stand-in). */
+export type ConverterPort = {
+  convert(endpoint: Endpoint, requestLine: string): Promise<HopAttempt>;
+};
+
+export type RouterOptions = {
+  discovery: DiscoveryPort;
+  converters: ConverterPort;
+  pathTtlMs: number;
+  staleTtlMs: number;
+  failedTtlMs: number;
+  log: Logger;
+  now?: () => number;
+};
+
+export type RouterStats = { requests: number; failovers: number; retries: number; reports: number; reroutes: number };
+
+/** Endpoints tried per hop before giving up, whatever discovery keeps handing out. */
+const MAX_ATTEMPTS_PER_HOP = 8;
+/** LOOKUPs per failover: round robin may hand back an endpoint already tried. */
+const MAX_LOOKUPS_PER_FAILOVER = 3;
+
+/**
+ * Answers conversion requests: finds the path (cache, then discovery), calls each hop in
+ * order feeding each answer into the next, and fails over to another endpoint of the same
+ * pair when one is dead. Socket-agnostic: discovery and converters are ports.
+ */
+export class Router {
+  readonly stats: RouterStats = { requests: 0, failovers: 0, retries: 0, reports: 0, reroutes: 0 };
+  readonly book: EndpointBook;
+  readonly cache: PathCache;
+  readonly #discovery: DiscoveryPort;
+  readonly #converters: ConverterPort;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #fetches = new Map<string, Promise<Result<readonly HopUnits[]>>>();
+
+  constructor(options: RouterOptions) {
+    this.#discovery = options.discovery;
+    this.#converters = options.converters;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.book = new EndpointBook(options.failedTtlMs);
+    this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
+  }
+
+  /** The reply line (with terminator) for a request: the converted amount or one FAILURE line. */
+  async answer(request: ConversionRequest): Promise<string> {
+    this.stats.requests++;
+    // Converting a unit to itself needs no server; discovery would call it SAME_UNIT.
+    if (request.from === request.to) return formatConversionReply({ kind: 'amount', amount: request.amount });
+    const result = await this.convert(request);
+    return result.ok
+      ? formatConversionReply({ kind: 'amount', amount: result.value })
+      : formatFailure(result.failure);
+  }
+
+  async convert(request: ConversionRequest): Promise<Result<number>> {
+    const { from, to } = request;
+    const cached = this.cache.lookup(from, to, this.#now());
+    let hops: readonly HopUnits[];
+    let fromCache = false;
+    switch (cached.kind) {
+      case 'fresh':
+        hops = cached.hops;
+        fromCache = true;
+        break;
+      case 'stale':
+        hops = cached.hops;
+        fromCache = true;
+        this.#refreshInBackground(from, to);
+        break;
+      case 'miss': {
+        const fetched = await this.#fetchPath(from, to);
+        if (!fetched.ok) return fetched;
+        hops = fetched.value;
+      }
+    }
+    const result = await this.#runChain(hops, request.amount);
+    // A cached path whose pool ran dry may be routed around: ask discovery once for a new path.
+    if (!result.ok && result.failure.code === 'UNAVAILABLE' && fromCache) {
+      const fetched = await this.#fetchPath(from, to);
+      if (!fetched.ok) return fetched.failure.code === 'UNAVAILABLE' ? result : fetched;
+      if (samePath(fetched.value, hops) && !this.#anyEndpointLeft(hops)) return result;
+      this.stats.reroutes++;
+      this.#log.info('path.reroute', { from, to, hops: fetched.value.length });
+      return this.#runChain(fetched.value, request.amount);
+    }
+    return result;
+  }
+
+  async #runChain(hops: readonly HopUnits[], amount: number): Promise<Result<number>> {
+    let value = amount;
+    for (const hop of hops) {
+      const result = await this.#callHop(hop, value);
+      if (!result.ok) return result;
+      value = result.value;
+    }
+    return ok(value);
+  }
+
+  async #callHop(hop: HopUnits, amount: number): Promise<Result<number>> {
+    const [from, to] = hop;
+    const line = formatConversionRequest({ from, to, amount });
+    const tried = new Set<string>();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_HOP; attempt++) {
+      const endpoint = this.book.pick(from, to, this.#now(), tried) ?? (await this.#lookupEndpoint(hop, tried));
+      if (!endpoint) break;
+      tried.add(endpointKey(endpoint));
+      const attemptResult = await this.#converters.convert(endpoint, line);
+      const verdict = attemptResult.kind === 'line' ? judgeHopReply(attemptResult.line) : attemptResult;
+      switch (verdict.kind) {
+        case 'amount':
+          if (this.#log.level === 'debug') this.#log.debug('hop.answered', { from, to, endpoint: formatAddress(endpoint) });
+          return ok(verdict.amount);
+        case 'failed':
+          return { ok: false, failure: upstreamFailure(hop, endpoint, verdict.failure) };
+        case 'busy':
+          this.stats.retries++;
+          this.#log.info('hop.retry', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, retries: this.stats.retries });
+          break;
+        case 'dead':
+          this.stats.failovers++;
+          this.#log.warn('hop.failover', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, failovers: this.stats.failovers });
+          this.#reportDead(endpoint, verdict.reason);
+          break;
+      }
+    }
+    return { ok: false, failure: unavailableHop(hop) };
+  }
+
+  /** Asks discovery for another endpoint of the pair, skipping ones tried or failed. */
+  async #lookupEndpoint(hop: HopUnits, tried: ReadonlySet<string>): Promise<Endpoint | undefined> {
+    for (let i = 0; i < MAX_LOOKUPS_PER_FAILOVER; i++) {
+      let reply: DiscoveryReply;
+      try {
+        reply = await this.#discovery.request({ verb: 'LOOKUP', units: [hop[0], hop[1]] });
+      } catch {
+        return undefined;
+      }
+      if (reply.kind !== 'endpoint') return undefined;
+      const { endpoint } = reply;
+      if (tried.has(endpointKey(endpoint)) || this.book.isFailed(endpoint, this.#now())) continue;
+      this.book.learn(hop, endpoint);
+      return endpoint;
+    }
+    return undefined;
+  }
+
+  /** Remembers the endpoint as failed, forgets it, and tells discovery once per failure window. */
+  #reportDead(endpoint: Endpoint, reason: string): void {
+    const firstReport = this.book.markFailed(endpoint, this.#now());
+    this.book.forget(endpoint);
+    if (!firstReport) return;
+    this.stats.reports++;
+    this.#discovery.request({ verb: 'REMOVE', endpoint }).then(
+      (reply) => this.#log.info('endpoint.reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),
+      () => this.#log.debug('endpoint.report-skipped', { endpoint: formatAddress(endpoint), reason: 'discovery unreachable' }),
+    );
+  }
+
+  #anyEndpointLeft(hops: readonly HopUnits[]): boolean {
+    const now = this.#now();
+    return hops.every(([a, b]) => this.book.pick(a, b, now) !== undefined);
+  }
+
+  #refreshInBackground(from: string, to: string): void {
+    // Errors are already turned into results by #fetchPath; nothing to do with the outcome here.
+    void this.#fetchPath(from, to);
+  }
+
+  /** LOOKUP_MULTI, one in flight per direction; learns the path and every endpoint it names. */
+  #fetchPath(from: string, to: string): Promise<Result<readonly HopUnits[]>> {
+    const key = `${from} ${to}`;
+    const inFlight = this.#fetches.get(key);
+    if (inFlight) return inFlight;
+    const fetching = this.#askPath(from, to).finally(() => this.#fetches.delete(key));
+    this.#fetches.set(key, fetching);
+    return fetching;
+  }
+
+  async #askPath(from: string, to: string): Promise<Result<readonly HopUnits[]>> {
+    let reply: DiscoveryReply;
+    try {
+      reply = await this.#discovery.request({ verb: 'LOOKUP_MULTI', from, to });
+    } catch {
+      return fail('UNAVAILABLE', `discovery at ${formatAddress(this.#discovery.address)} is unreachable and no recent path from ${from} to ${to} is cached.`);
+    }
+    switch (reply.kind) {
+      case 'path': {
+        const hops = reply.hops.map((hop): HopUnits => [hop.from, hop.to]);
+        for (const hop of reply.hops) this.book.learn([hop.from, hop.to], hop.endpoint);
+        this.cache.store(from, to, hops, this.#now());
+        return ok(hops);
+      }
+      case 'failure':
+        // NO_PATH, SAME_UNIT, UNKNOWN_PAIR...: discovery's own answer, passed through unchanged.
+        this.cache.delete(from, to);
+        return { ok: false, failure: reply.failure };
+      case 'success':
+      case 'endpoint':
+      case 'pong':
+      case 'list':
+      case 'help':
+        return { ok: false, failure: unexpectedReply(reply.kind) };
+    }
+  }
+}
+
+function samePath(a: readonly HopUnits[], b: readonly HopUnits[]): boolean {
+  return a.length === b.length && a.every((hop, i) => hop[0] === b[i]?.[0] && hop[1] === b[i]?.[1]);
+}
+
+function unexpectedReply(kind: string): Failure {
+  return failure('INTERNAL', `discovery answered LOOKUP_MULTI with a ${kind} reply.`);
+}

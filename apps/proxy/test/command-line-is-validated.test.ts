@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../src/cli';
+import { parseDuration, parseHostPort } from '../src/config';
+
+async function config(...argv: string[]) {
+  const command = await parseCommandLine(argv);
+  if (command.kind !== 'run') throw new Error('expected a config');
+  return command.config;
+}
+
+async function usageError(...argv: string[]): Promise<string> {
+  try {
+    await parseCommandLine(argv);
+  } catch (error) {
+    expect(error).toMatchObject({ name: 'ProxyError', code: 'USAGE' });
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+describe('the command line', () => {
+  it('has the documented defaults', async () => {
+    expect(await config()).toEqual({
+      port: 5556,
+      host: '127.0.0.1',
+      discovery: { host: '127.0.0.1', port: 5555 },
+      hopTimeoutMs: 1000,
+      pathTtlMs: 2000,
+      staleTtlMs: 300_000,
+      failedTtlMs: 3000,
+      maxConnections: 1024,
+      idleTimeoutMs: 30_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('takes the seed form: port, discovery host, discovery port', async () => {
+    expect(await config('5557', '127.0.0.2', '6000')).toMatchObject({ port: 5557, discovery: { host: '127.0.0.2', port: 6000 } });
+    expect(await config('0', '::1', '6000')).toMatchObject({ port: 0, discovery: { host: '::1', port: 6000 } });
+  });
+
+  it('takes flags with durations in ms or with a unit', async () => {
+    const parsed = await config('--port', '0', '--discovery', '[::1]:7000', '--hop-timeout', '250ms', '--path-ttl', '3s', '--stale-ttl', '1m', '--log-level', 'debug');
+    expect(parsed).toMatchObject({ port: 0, discovery: { host: '::1', port: 7000 }, hopTimeoutMs: 250, pathTtlMs: 3000, staleTtlMs: 60_000, logLevel: 'debug' });
+    expect(Object.isFrozen(parsed)).toBe(true);
+  });
+
+  it('refuses bad values with one line naming the flag', async () => {
+    expect(await usageError('--port', 'x')).toBe('proxy: --port must be a whole number from 0 to 65535, got "x"');
+    expect(await usageError('--hop-timeout', 'soon')).toBe('proxy: --hop-timeout must be a positive duration such as 500ms, 2s or 1m, got "soon"');
+    expect(await usageError('--discovery', '127.0.0.1')).toMatch(/^proxy: --discovery must be host:port/);
+    expect(await usageError('--log-level', 'loud')).toMatch(/^proxy: --log-level must be one of error, warn, info, debug/);
+    expect(await usageError('--max-connections', '0')).toMatch(/^proxy: --max-connections must be a whole number from 1/);
+    expect(await usageError('--frobnicate')).toMatch(/^proxy: Unknown argument: frobnicate$/);
+    expect(await usageError('5556', '127.0.0.1')).toMatch(/needs both <discovery-host> and <discovery-port>/);
+    expect(await usageError('5556', '127.0.0.1', '5555', '--discovery', '127.0.0.1:5555')).toMatch(/not both/);
+  });
+
+  it('prints help', async () => {
+    const command = await parseCommandLine(['--help']);
+    expect(command.kind).toBe('help');
+    if (command.kind === 'help') expect(command.text).toMatch(/--hop-timeout/);
+  });
+});
+
+describe('durations and addresses', () => {
+  it('reads durations', () => {
+    expect([parseDuration('500'), parseDuration('500ms'), parseDuration('2s'), parseDuration('1m'), parseDuration('1.5s')]).toEqual([500, 500, 2000, 60_000, 1500]);
+    expect([parseDuration(''), parseDuration('2 days'), parseDuration('-1s')]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('reads host:port', () => {
+    expect(parseHostPort('LocalHost:5555')).toEqual({ host: 'localhost', port: 5555 });
+    expect(parseHostPort('[::1]:1')).toEqual({ host: '::1', port: 1 });
+    expect([parseHostPort('::1:5555'), parseHostPort('127.0.0.1:0'), parseHostPort('127.0.0.1:65536')]).toEqual([undefined, undefined, undefined]);
+  });
+});
