@@ -34,6 +34,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       probe: options.probe ?? createConversionProber({ timeoutMs: config.checkTimeout }),
       intervalMs: config.checkInterval,
       concurrency: config.checkConcurrency,
+      maxProbeRate: config.maxProbeRate,
       sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGrace, config.pendingGrace) / 4))),
       log,
     });

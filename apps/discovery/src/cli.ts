@@ -25,6 +25,7 @@ export function parseCli(argv: readonly string[]): CliOutcome {
       'check-interval': { type: 'string', describe: `health-check period per endpoint; 0 = off (default ${duration(DEFAULTS.checkInterval)})` },
       'check-timeout': { type: 'string', describe: `time limit of one probe (default ${duration(DEFAULTS.checkTimeout)})` },
       'check-concurrency': { type: 'string', describe: `probes in flight at most (default ${DEFAULTS.checkConcurrency})` },
+      'max-probe-rate': { type: 'string', describe: `routine probes per second at most, across all endpoints; a large registry stretches its interval instead of starving requests; 0 = no limit (default ${DEFAULTS.maxProbeRate})` },
       'fail-threshold': { type: 'string', describe: `consecutive failed probes that mark an endpoint down (default ${DEFAULTS.failThreshold})` },
       'pass-threshold': { type: 'string', describe: `consecutive good probes that bring it back up (default ${DEFAULTS.passThreshold})` },
       'down-grace': { type: 'string', describe: `remove an endpoint down this long (default ${duration(DEFAULTS.downGrace)})` },
@@ -69,7 +70,7 @@ export function parseCli(argv: readonly string[]): CliOutcome {
   }
 
   const keys = [
-    'port', 'host', 'db', 'checkInterval', 'checkTimeout', 'checkConcurrency', 'failThreshold', 'passThreshold',
+    'port', 'host', 'db', 'checkInterval', 'checkTimeout', 'checkConcurrency', 'maxProbeRate', 'failThreshold', 'passThreshold',
     'downGrace', 'pendingGrace', 'trustRegistrations', 'greeting', 'maxConnections', 'idleTimeout', 'maxLineBytes',
     'logLevel',
   ] as const;

@@ -9,6 +9,13 @@ export type HealthMonitorOptions = {
   intervalMs: number;
   /** Probes in flight at most; the rest wait in a queue. */
   concurrency: number;
+  /**
+   * Routine probes started per second at most, across all endpoints; 0 = no limit. Probes cost
+   * the same event loop that answers LOOKUP, so a large registry stretches each endpoint's
+   * interval (to endpoints / rate seconds) rather than starve requests. Urgent probes (admission,
+   * reports, restored registrations) are never held back.
+   */
+  maxProbeRate?: number;
   /** How often long-down and long-pending endpoints are swept out. */
   sweepEveryMs: number;
   log: Logger;
@@ -66,6 +73,8 @@ export class HealthMonitor {
   readonly #urgent = new Queue<Tracked>();
   readonly #routine = new Queue<Tracked>();
   #nextSlot = 0;
+  #tokens = 0;
+  #tokensAt = performance.now();
   #wheel = 0;
   #inFlight = 0;
   #ticker: NodeJS.Timeout | undefined;
@@ -179,7 +188,8 @@ export class HealthMonitor {
 
   #pump(): void {
     while (!this.#stopped && this.#inFlight < this.#options.concurrency) {
-      const tracked = this.#urgent.shift() ?? this.#routine.shift();
+      const tracked = this.#urgent.shift() ?? (this.#routine.length > 0 && this.#takeToken() ? this.#routine.shift() : undefined);
+      // Nothing urgent and no budget left: the next tick pumps again.
       if (!tracked) return;
       tracked.queued = false;
       if (this.#tracked.get(tracked.key) !== tracked || tracked.inFlight) continue;
@@ -190,6 +200,19 @@ export class HealthMonitor {
         (error: unknown) => this.#settle(tracked, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
       );
     }
+  }
+
+  /** A token bucket holding at most one tick's worth of routine probes (never a burst of all). */
+  #takeToken(): boolean {
+    const rate = this.#options.maxProbeRate ?? 0;
+    if (rate <= 0) return true;
+    const now = performance.now();
+    const capacity = Math.max(1, (rate * Math.max(this.#tickMs, 10)) / 1000);
+    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#tokensAt) * rate) / 1000);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 
   #settle(tracked: Tracked, result: ProbeResult): void {
