@@ -73,8 +73,7 @@ export class HealthMonitor {
   readonly #urgent = new Queue<Tracked>();
   readonly #routine = new Queue<Tracked>();
   #nextSlot = 0;
-  #tokens = 0;
-  #tokensAt = performance.now();
+  readonly #budget: TokenBucket | undefined;
   #wheel = 0;
   #inFlight = 0;
   #ticker: NodeJS.Timeout | undefined;
@@ -91,6 +90,9 @@ export class HealthMonitor {
     this.#tickMs = options.intervalMs > 0 ? Math.min(50, Math.max(5, Math.floor(options.intervalMs / 20))) : 0;
     const slots = options.intervalMs > 0 ? Math.max(1, Math.round(options.intervalMs / this.#tickMs)) : 1;
     this.#slots = Array.from({ length: slots }, () => new Set<Tracked>());
+    const rate = options.maxProbeRate ?? 0;
+    // Holds at most one tick's worth of probes, so a quiet spell never turns into a burst.
+    this.#budget = rate > 0 ? new TokenBucket(rate, Math.max(1, (rate * Math.max(this.#tickMs, 10)) / 1000)) : undefined;
   }
 
   get stats(): { tracked: number; inFlight: number; queued: number } {
@@ -188,7 +190,7 @@ export class HealthMonitor {
 
   #pump(): void {
     while (!this.#stopped && this.#inFlight < this.#options.concurrency) {
-      const tracked = this.#urgent.shift() ?? (this.#routine.length > 0 && this.#takeToken() ? this.#routine.shift() : undefined);
+      const tracked = this.#urgent.shift() ?? (this.#routine.length > 0 && (this.#budget?.take() ?? true) ? this.#routine.shift() : undefined);
       // Nothing urgent and no budget left: the next tick pumps again.
       if (!tracked) return;
       tracked.queued = false;
@@ -200,19 +202,6 @@ export class HealthMonitor {
         (error: unknown) => this.#settle(tracked, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
       );
     }
-  }
-
-  /** A token bucket holding at most one tick's worth of routine probes (never a burst of all). */
-  #takeToken(): boolean {
-    const rate = this.#options.maxProbeRate ?? 0;
-    if (rate <= 0) return true;
-    const now = performance.now();
-    const capacity = Math.max(1, (rate * Math.max(this.#tickMs, 10)) / 1000);
-    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#tokensAt) * rate) / 1000);
-    this.#tokensAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 
   #settle(tracked: Tracked, result: ProbeResult): void {
@@ -250,6 +239,29 @@ export class HealthMonitor {
         this.#urgent.push(tracked);
       }
     }
+  }
+}
+
+/** `rate` tokens a second, `capacity` at most; `take()` spends one if there is one. */
+export class TokenBucket {
+  #tokens = 0;
+  #at: number;
+
+  constructor(
+    readonly rate: number,
+    readonly capacity: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#at = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#at) * this.rate) / 1000);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 }
 
