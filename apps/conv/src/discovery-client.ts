@@ -18,15 +18,17 @@ export async function askDiscovery(
 ): Promise<Result<DiscoveryReply>> {
   const reader = createDiscoveryReplyReader(request.verb);
   let reply: DiscoveryReply | undefined;
+  let read = 0;
   const lines = await exchangeLines(
     discovery,
     formatDiscoveryRequest(request),
     (got) => {
-      const last = got.at(-1);
-      if (reply || last === undefined) return reply !== undefined;
-      const step = reader.push(last);
-      if (step.done) reply = step.reply;
-      return step.done;
+      // Several lines may arrive in one chunk: feed the reader every one not yet read.
+      while (reply === undefined && read < got.length) {
+        const step = reader.push(got[read++] ?? '');
+        if (step.done) reply = step.reply;
+      }
+      return reply !== undefined;
     },
     timeoutMs,
   );

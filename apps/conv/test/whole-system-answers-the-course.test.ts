@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { convert } from '@conv/conversion';
+import { type ServerProcess, LineClient, exchange, repoPath, startServer, stopAll, waitFor } from '@conv/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COURSE_PAIRS } from '../src/system';
+
+const CONV = repoPath('apps/conv/dist/main.js');
+const run = promisify(execFile);
+
+let system: ServerProcess;
+let dataDir: string;
+let discoveryPort: number;
+
+type ProcessRow = { name: string; pid: number; port: number };
+const processes = (): ProcessRow[] => JSON.parse(readFileSync(join(dataDir, 'processes.json'), 'utf8')) as ProcessRow[];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'conv-up-'));
+  system = await startServer(
+    CONV,
+    ['up', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms'],
+    { timeoutMs: 60_000 },
+  );
+  discoveryPort = Number(/discovery\s+127\.0\.0\.1:(\d+)/.exec(system.output())?.[1]);
+}, 90_000);
+
+afterAll(async () => {
+  await stopAll();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
+
+async function conv(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [CONV, '--proxy', `127.0.0.1:${system.port}`, ...args]);
+  return stdout.trim();
+}
+
+describe('pnpm start: the whole system on loopback', () => {
+  it('says it is up with every converter healthy, and where everything is', () => {
+    expect(system.output()).toMatch(/22 of 22 converters healthy/);
+    expect(discoveryPort).toBeGreaterThan(0);
+    expect(processes()).toHaveLength(24);
+  });
+
+  it('answers the course\'s four questions through several converters, matching the catalog', async () => {
+    const questions: [string, string, string][] = [
+      ['45.6', 'lbs', 'kg'],
+      ['150', 'b', 'ft'],
+      ['43', 'gK', 'y'],
+      ['56.34', '$', 'cm'],
+    ];
+    for (const [amount, from, to] of questions) {
+      const answer = Number(await conv(amount, from, to));
+      expect(relativeError(answer, convert(Number(amount), from, to)), `${amount} ${from} -> ${to}`).toBeLessThan(1e-12);
+    }
+    expect(await conv('$ cm 56.34')).toBe(await conv('56.34', '$', 'cm'));
+  });
+
+  it('converts every course pair both ways through the proxy', async () => {
+    for (const [a, b] of COURSE_PAIRS) {
+      for (const [from, to] of [[a, b], [b, a]] as const) {
+        const [greeting, answer] = await exchange(system.port, `${from} ${to} 3`);
+        expect(greeting).toMatch(/^HELLO proxy/);
+        expect(relativeError(Number(answer), convert(3, from, to)), `${from} -> ${to}: ${answer}`).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('hands out the replicas of a pair in turn', async () => {
+    const client = await LineClient.connect(discoveryPort);
+    const first = await client.request('LOOKUP ft in');
+    const second = await client.request('LOOKUP in ft');
+    client.close();
+    expect(first).not.toEqual(second);
+  });
+
+  it('keeps answering when a replica is killed, and restarts it', async () => {
+    const victim = processes().find((p) => p.name === 'converter ft:in #1');
+    expect(victim).toBeDefined();
+    process.kill(victim?.pid ?? 0, 'SIGKILL');
+    for (let i = 0; i < 10; i++) expect(await conv('1', 'ft', 'in')).toBe('12');
+    await waitFor(() => processes().find((p) => p.name === 'converter ft:in #1' && p.pid !== victim?.pid), {
+      what: 'the killed replica to be restarted',
+    });
+  });
+
+  it('stops every process on Ctrl-C and exits 0', async () => {
+    const pids = processes().map((p) => p.pid);
+    expect(await system.stop('SIGINT')).toBe(0);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe('conv, the client', () => {
+  it('explains a question it cannot read, with exit code 2', async () => {
+    await expect(run(process.execPath, [CONV, '56.34', '$'])).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('says clearly when no proxy is listening, with exit code 1', async () => {
+    const failed = await run(process.execPath, [CONV, '--proxy', '127.0.0.1:9', '1', 'ft', 'in']).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toMatch(/^FAILURE unavailable\. cannot reach 127\.0\.0\.1:9/);
+  });
+});
