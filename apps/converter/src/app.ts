@@ -1,4 +1,5 @@
 import { type Catalog, createCatalog } from '@conv/conversion';
+import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import type { Logger } from './log';
 import { resolvePair } from './pair';
@@ -53,6 +54,7 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
         units: config.pair,
         endpoint: { host: config.advertise, port },
         announceIntervalMs: config.announceIntervalMs,
+        token: config.token,
         log,
       })
     : undefined;
@@ -60,7 +62,7 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
   const advertised = config.register && config.advertise !== server.address.host ? `, advertised as ${formatAddress(config.advertise, port)}` : '';
   const banner =
     `converter ${a} <-> ${b} listening on ${listen} ` +
-    `(${config.register ? `discovery ${discovery}${advertised}` : 'not registering'})`;
+    `(${exposureNote(config.host)}; ${config.register ? `discovery ${discovery}${advertised}` : 'not registering'})`;
 
   let stopping: Promise<void> | undefined;
   return {

@@ -16,7 +16,7 @@ Examples:
   converter 5561 --pair tc:tf --factor 1.8 --offset 32`;
 
 /** Reads the command line into a validated, frozen config; throws ConverterError USAGE. */
-export async function parseCommandLine(args: readonly string[]): Promise<Invocation> {
+export async function parseCommandLine(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Invocation> {
   const parser = yargs([...args])
     .scriptName('converter')
     .usage(USAGE)
@@ -36,6 +36,7 @@ export async function parseCommandLine(args: readonly string[]): Promise<Invocat
     .option('idle-timeout', { type: 'string', describe: 'close a client silent for this long', default: CONFIG_DEFAULTS.idleTimeout })
     .option('shutdown-timeout', { type: 'string', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight and the REMOVE', default: CONFIG_DEFAULTS.shutdownTimeout })
     .option('log-level', { type: 'string', describe: 'error, warn, info or debug', default: CONFIG_DEFAULTS.logLevel })
+    .option('token', { type: 'string', describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' })
     .option('help', { alias: 'h', type: 'boolean', describe: 'show this help' })
     .strictOptions()
     .wrap(100)
@@ -59,7 +60,7 @@ export async function parseCommandLine(args: readonly string[]): Promise<Invocat
   const repeated = (name: string, value: unknown): void => {
     if (Array.isArray(value)) throw new ConverterError('USAGE', `converter: --${name} was given more than once`);
   };
-  for (const name of ['port', 'pair', 'factor', 'offset', 'discovery', 'host', 'advertise', 'announce-interval', 'max-connections', 'idle-timeout', 'shutdown-timeout', 'log-level']) {
+  for (const name of ['port', 'pair', 'factor', 'offset', 'discovery', 'host', 'advertise', 'announce-interval', 'max-connections', 'idle-timeout', 'shutdown-timeout', 'log-level', 'token']) {
     repeated(name, argv[name]);
   }
   if (portArgument !== undefined && argv.port !== undefined && portArgument !== argv.port) {
@@ -82,6 +83,8 @@ export async function parseCommandLine(args: readonly string[]): Promise<Invocat
       idleTimeout: argv.idleTimeout,
       shutdownTimeout: argv.shutdownTimeout,
       logLevel: argv.logLevel,
+      // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
+      token: (argv.token as string | undefined) ?? (env.CONV_TOKEN || undefined),
     }),
   };
 }

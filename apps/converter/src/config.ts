@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalHost, parseAmount, parseUnit, quote } from '@conv/protocol';
+import { TokenSchema, canonicalHost, parseAmount, parseUnit, quote } from '@conv/protocol';
 import { ConverterError } from './errors';
 import { LogLevelSchema } from './log';
 
@@ -33,6 +33,11 @@ const portText = (min: 0 | 1) =>
     ctx.addIssue(expect(`must be a whole number from ${min} to 65535`));
     return z.NEVER;
   });
+
+// Checked without quoting the value: a secret never appears in an error message.
+const tokenText = z.string().refine((text) => TokenSchema.safeParse(text).success, {
+  message: 'must be 1 to 256 printable ASCII characters without spaces',
+});
 
 const hostText = z.string().transform((text, ctx) => {
   const host = canonicalHost(text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text);
@@ -114,6 +119,8 @@ export const FlagsSchema = z
     shutdownTimeout: durationText(0).prefault(DEFAULTS.shutdownTimeout),
     maxConnections: countText.prefault(DEFAULTS.maxConnections),
     logLevel: logLevelText.prefault(DEFAULTS.logLevel),
+    /** Shared secret sent with ADD and REMOVE, for a discovery server that requires one. */
+    token: tokenText.optional(),
   })
   .transform((flags, ctx) => {
     if (flags.offset !== undefined && flags.factor === undefined) {

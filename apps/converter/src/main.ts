@@ -6,7 +6,7 @@ import { createLogger } from './log';
 
 // The bin: wiring only. Every error reaches the one catch below, which maps it to an exit code.
 async function main(): Promise<void> {
-  const invocation = await parseCommandLine(process.argv.slice(2));
+  const invocation = await parseCommandLine(process.argv.slice(2), process.env);
   if (invocation.kind === 'help') {
     process.stdout.write(`${invocation.text}\n`);
     return;

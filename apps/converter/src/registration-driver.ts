@@ -18,6 +18,7 @@ export type RegistrationOptions = {
   /** The advertised host and the bound port. */
   readonly endpoint: Endpoint;
   readonly announceIntervalMs: number;
+  readonly token?: string | undefined;
   readonly log: Logger;
   /** How long one request to discovery may take. */
   readonly requestTimeoutMs?: number;
@@ -37,6 +38,7 @@ export function startRegistration(options: RegistrationOptions): Registration {
     units: options.units,
     endpoint: options.endpoint,
     announceIntervalMs: options.announceIntervalMs,
+    token: options.token,
     backoff: defaultBackoff(options.announceIntervalMs),
     random: Math.random,
   };

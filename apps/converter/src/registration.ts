@@ -52,6 +52,8 @@ export type RegistrationContext = {
   /** Where others reach this converter: the advertised host and the bound port. */
   readonly endpoint: Endpoint;
   readonly announceIntervalMs: number;
+  /** Sent with ADD and REMOVE when discovery requires a shared secret. */
+  readonly token?: string | undefined;
   readonly backoff: BackoffPolicy;
   /** A number in [0, 1) for jitter; injected so the machine stays pure. */
   readonly random: () => number;
@@ -92,10 +94,10 @@ export function stepRegistration(
   event: RegistrationEvent,
   context: RegistrationContext,
 ): Step {
-  const { units, endpoint } = context;
+  const { units, endpoint, token } = context;
   const where = { host: endpoint.host, port: endpoint.port, pair: `${units[0]}:${units[1]}` };
-  const add: RegistrationCommand = { type: 'send', request: { verb: 'ADD', units: [units[0], units[1]], endpoint } };
-  const remove: RegistrationCommand = { type: 'send', request: { verb: 'REMOVE', endpoint } };
+  const add: RegistrationCommand = { type: 'send', request: { verb: 'ADD', units: [units[0], units[1]], endpoint, token } };
+  const remove: RegistrationCommand = { type: 'send', request: { verb: 'REMOVE', endpoint, token } };
   const log = (level: LogLevel, name: string, fields: LogFields = {}): RegistrationCommand => ({
     type: 'log',
     level,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { exposureNote } from '@conv/protocol';
 import { Registry, RegistryError, endpointKey } from '@conv/registry';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
@@ -38,7 +39,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGrace, config.pendingGrace) / 4))),
       log,
     });
-    const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations });
+    const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations, token: config.token });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);
 
@@ -59,7 +60,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const { host, port } = server.address;
     const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const count = `${restored.length} registration${restored.length === 1 ? '' : 's'} restored`;
-    const banner = `discovery listening on ${shown} (registry ${db}, ${count})`;
+    const banner = `discovery listening on ${shown} (${exposureNote(config.host)}; registry ${db}, ${count})`;
     log.info('start', { address: shown, db, restored: restored.length, checkInterval: config.checkInterval });
     for (const registration of restored) {
       log.debug('restored', { endpoint: endpointKey(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });

@@ -13,7 +13,7 @@ const duration = (ms: number) => (ms % 1000 === 0 && ms > 0 ? `${ms / 1000}s` : 
  * validated Config, or into text to print (`--help`, `--version`). Throws a USAGE
  * DiscoveryError with a one-line message for anything wrong.
  */
-export function parseCli(argv: readonly string[]): CliOutcome {
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliOutcome {
   let printed: string | undefined;
   const parser = yargs([...argv])
     .scriptName('discovery')
@@ -31,11 +31,13 @@ export function parseCli(argv: readonly string[]): CliOutcome {
       'down-grace': { type: 'string', describe: `remove an endpoint down this long (default ${duration(DEFAULTS.downGrace)})` },
       'pending-grace': { type: 'string', describe: `remove an endpoint never proven up this long (default ${duration(DEFAULTS.pendingGrace)})` },
       'trust-registrations': { type: 'boolean', describe: 'ADD is up at once, without the admission probe (classroom demos)' },
+      token: { type: 'string', describe: 'shared secret that ADD and REMOVE must carry as token=<secret> (or set CONV_TOKEN); never logged' },
       greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
       'max-connections': { type: 'string', describe: `open connections at most (default ${DEFAULTS.maxConnections})` },
       'idle-timeout': { type: 'string', describe: `close a connection silent this long; 0 = never (default ${duration(DEFAULTS.idleTimeout)})` },
       'max-line-bytes': { type: 'string', describe: `longest request line (default ${DEFAULTS.maxLineBytes})` },
       'log-level': { type: 'string', describe: `${LOG_LEVELS.join(', ')} (default ${DEFAULTS.logLevel})` },
+      'http-port': { type: 'string', describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0 = any free port)' },
     })
     .strictOptions()
     .parserConfiguration({ 'parse-positional-numbers': false })
@@ -72,10 +74,12 @@ export function parseCli(argv: readonly string[]): CliOutcome {
   const keys = [
     'port', 'host', 'db', 'checkInterval', 'checkTimeout', 'checkConcurrency', 'maxProbeRate', 'failThreshold', 'passThreshold',
     'downGrace', 'pendingGrace', 'trustRegistrations', 'greeting', 'maxConnections', 'idleTimeout', 'maxLineBytes',
-    'logLevel',
+    'logLevel', 'token', 'httpPort',
   ] as const;
   const input: Record<string, unknown> = {};
   for (const key of keys) if (argv2[key] !== undefined) input[key] = argv2[key];
+  // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
+  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
   return { kind: 'run', config: validateConfig(input) };
 }
 

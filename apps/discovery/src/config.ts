@@ -1,3 +1,4 @@
+import { TokenSchema } from '@conv/protocol';
 import { z } from 'zod';
 import { DiscoveryError } from './errors';
 import { LOG_LEVELS } from './log';
@@ -21,6 +22,8 @@ export const DEFAULTS = Object.freeze({
   idleTimeout: 60_000,
   maxLineBytes: 4096,
   logLevel: 'info' as const,
+  /** Off unless given: the operator's HTTP port (metrics, health, status page). */
+  httpPort: undefined,
 });
 
 const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
@@ -78,10 +81,15 @@ export const ConfigSchema = z.strictObject({
   downGrace: duration({ allowZero: true }).default(DEFAULTS.downGrace),
   pendingGrace: duration({ allowZero: true }).default(DEFAULTS.pendingGrace),
   trustRegistrations: flag.default(DEFAULTS.trustRegistrations),
+  /** Shared secret that ADD and REMOVE must carry; none by default. Never logged or echoed. */
+  token: TokenSchema.optional().refine((t) => t === undefined || TokenSchema.safeParse(t).success, {
+    message: 'must be 1 to 256 printable ASCII characters without spaces',
+  }),
   greeting: flag.default(DEFAULTS.greeting),
   maxConnections: wholeNumber(1, 1_000_000).default(DEFAULTS.maxConnections),
   idleTimeout: duration({ allowZero: true }).default(DEFAULTS.idleTimeout),
   maxLineBytes: wholeNumber(64, 1 << 20).default(DEFAULTS.maxLineBytes),
+  httpPort: wholeNumber(0, 65535).optional(),
   logLevel: z
     .enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, ${got(issue.input)}` })
     .default(DEFAULTS.logLevel),

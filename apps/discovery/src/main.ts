@@ -6,7 +6,7 @@ import { createLogger } from './log';
 
 // The bin: wiring only. One top-level catch turns every failure into one line and an exit code.
 async function main(): Promise<void> {
-  const cli = parseCli(process.argv.slice(2));
+  const cli = parseCli(process.argv.slice(2), process.env);
   if (cli.kind === 'print') {
     process.stdout.write(`${cli.text}\n`);
     return;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   DISCOVERY_HELP,
   type DiscoveryReply,
@@ -26,6 +27,8 @@ export type DiscoveryServiceOptions = {
   log: Logger;
   /** ADD makes an endpoint `up` at once, skipping the admission probe. */
   trustRegistrations?: boolean;
+  /** When set, ADD and REMOVE must carry this shared secret (`token=<secret>`). */
+  token?: string | undefined;
 };
 
 /** Who sent a request: the socket's remote address, normalised (see peer.ts). */
@@ -47,12 +50,14 @@ export class DiscoveryService {
   readonly #log: Logger;
   readonly #trust: boolean;
   readonly #finder: PathFinder;
+  readonly #tokenDigest: Buffer | undefined;
 
   constructor(options: DiscoveryServiceOptions) {
     this.#registry = options.registry;
     this.#checks = options.checks;
     this.#log = options.log;
     this.#trust = options.trustRegistrations ?? false;
+    this.#tokenDigest = options.token === undefined ? undefined : digest(options.token);
     const registry = this.#registry;
     this.#finder = new PathFinder({
       get version() {
@@ -83,9 +88,11 @@ export class DiscoveryService {
       case 'LOOKUP_MULTI':
         return this.#lookupMulti(request.from, request.to);
       case 'ADD':
+        if (!this.#authorized(request.token)) return this.#unauthorized('ADD', peer);
         return this.#add(request.units, request.endpoint, peer);
       case 'REMOVE':
-        return this.#remove(request.endpoint, peer);
+        if (!this.#authorized(request.token)) return this.#unauthorized('REMOVE', peer);
+        return this.#remove(request.endpoint, peer, request.token !== undefined && this.#tokenDigest !== undefined);
       case 'PING':
         return PONG;
       case 'LIST':
@@ -146,18 +153,34 @@ export class DiscoveryService {
     return SUCCESS;
   }
 
-  #remove(endpoint: Endpoint, peer: Peer): string {
+  /** Without a configured token every change is allowed; with one, only a matching token. */
+  #authorized(token: string | undefined): boolean {
+    if (this.#tokenDigest === undefined) return true;
+    // Equal-length digests compared in constant time: timing reveals nothing about the secret.
+    return token !== undefined && timingSafeEqual(digest(token), this.#tokenDigest);
+  }
+
+  #unauthorized(verb: 'ADD' | 'REMOVE', peer: Peer): string {
+    this.#log.warn('unauthorized', { verb, from: peer.address });
+    return reply({
+      kind: 'failure',
+      failure: failure('UNAUTHORIZED', `${verb} needs this registry's token: append token=<secret>. Nothing was changed.`),
+    });
+  }
+
+  #remove(endpoint: Endpoint, peer: Peer, withToken = false): string {
     const known = this.#registry.find(endpoint);
     if (known === undefined) {
       return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
     }
     const key = endpointKey(endpoint);
     const pair = `${known.pair[0]}/${known.pair[1]}`;
-    if (isOwnAddress(peer.address, endpoint)) {
-      // The server itself is leaving (or a proxy on the same host reporting it): remove durably.
+    if (withToken || isOwnAddress(peer.address, endpoint)) {
+      // The server itself is leaving (or a proxy on the same host reporting it), or someone holding
+      // the registry's token says so: remove durably.
       this.#registry.remove(endpoint);
       this.#checks.untrack(endpoint);
-      this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: 'own-host' });
+      this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: withToken ? 'token' : 'own-host' });
       return SUCCESS;
     }
     // From anyone else it is a report, not an order: stop handing it out, and let a probe decide.
@@ -186,4 +209,8 @@ export class DiscoveryService {
 
 function reply(value: DiscoveryReply): string {
   return formatDiscoveryReply(value);
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }

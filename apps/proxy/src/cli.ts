@@ -11,7 +11,7 @@ path of converters and calling each hop in order, failing over to another replic
 when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" still works.`;
 
 /** Parses argv (without `node main.js`): help text, or a validated, frozen config. Throws ProxyError USAGE. */
-export async function parseCommandLine(argv: readonly string[]): Promise<CommandLine> {
+export async function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandLine> {
   const parser = yargs([...argv])
     .scriptName('proxy')
     .usage(USAGE)
@@ -31,6 +31,7 @@ export async function parseCommandLine(argv: readonly string[]): Promise<Command
       'max-connections': { type: 'string', describe: 'client connections served at once', defaultDescription: '1024' },
       'idle-timeout': { type: 'string', describe: 'close a client silent this long', defaultDescription: '30s' },
       'log-level': { type: 'string', describe: 'error, warn, info or debug', defaultDescription: 'info' },
+      token: { type: 'string', describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },
       help: { type: 'boolean', alias: 'h', describe: 'show this help' },
     })
     .version(false)
@@ -75,6 +76,8 @@ export async function parseCommandLine(argv: readonly string[]): Promise<Command
     maxConnections: first(args['max-connections']),
     idleTimeoutMs: first(args['idle-timeout']),
     logLevel: first(args['log-level']),
+    // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
+    token: first(args.token) ?? (env.CONV_TOKEN || undefined),
   };
   const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as ConfigInput;
   const result = validateConfig(defined);

@@ -1,4 +1,4 @@
-import { canonicalHost } from '@conv/protocol';
+import { TokenSchema, canonicalHost } from '@conv/protocol';
 import { z } from 'zod';
 import { LOG_LEVELS } from './log';
 
@@ -81,6 +81,13 @@ export const ConfigSchema = z
     maxConnections: wholeNumber('--max-connections', 1, 1_000_000).default(1024),
     idleTimeoutMs: duration('--idle-timeout').default(30_000),
     logLevel: z.enum(LOG_LEVELS, { message: `--log-level must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    /** Shared secret sent with REMOVE reports, for a discovery server started with --token. */
+    token: z
+      .string()
+      .refine((text) => TokenSchema.safeParse(text).success, {
+        message: '--token must be 1 to 256 printable ASCII characters without spaces',
+      })
+      .optional(),
   })
   .strict();
 
@@ -99,6 +106,7 @@ export const FLAG_OF: Readonly<Record<keyof Config, string>> = {
   maxConnections: '--max-connections',
   idleTimeoutMs: '--idle-timeout',
   logLevel: '--log-level',
+  token: '--token',
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };

@@ -5,7 +5,7 @@ import { run } from './run';
 
 // The bin: wiring only. One catch maps every error to one line and an exit code.
 try {
-  const command = await parseCommandLine(process.argv.slice(2));
+  const command = await parseCommandLine(process.argv.slice(2), process.env);
   if (command.kind === 'help') {
     process.stdout.write(`${command.text}\n`);
   } else {

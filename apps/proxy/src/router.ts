@@ -43,6 +43,8 @@ export type RouterOptions = {
   failedTtlMs: number;
   log: Logger;
   now?: () => number;
+  /** Sent with REMOVE reports when discovery requires a shared secret. */
+  token?: string | undefined;
 };
 
 export type RouterStats = { requests: number; failovers: number; retries: number; reports: number; reroutes: number };
@@ -64,6 +66,7 @@ export class Router {
   readonly #discovery: DiscoveryPort;
   readonly #converters: ConverterPort;
   readonly #log: Logger;
+  readonly #token: string | undefined;
   readonly #now: () => number;
   readonly #fetches = new Map<string, Promise<Result<readonly HopUnits[]>>>();
 
@@ -71,6 +74,7 @@ export class Router {
     this.#discovery = options.discovery;
     this.#converters = options.converters;
     this.#log = options.log;
+    this.#token = options.token;
     this.#now = options.now ?? Date.now;
     this.book = new EndpointBook(options.failedTtlMs);
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
@@ -185,7 +189,7 @@ export class Router {
     this.book.forget(endpoint);
     if (!firstReport) return;
     this.stats.reports++;
-    this.#discovery.request({ verb: 'REMOVE', endpoint }).then(
+    this.#discovery.request({ verb: 'REMOVE', endpoint, token: this.#token }).then(
       (reply) => this.#log.info('endpoint.reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),
       () => this.#log.debug('endpoint.report-skipped', { endpoint: formatAddress(endpoint), reason: 'discovery unreachable' }),
     );

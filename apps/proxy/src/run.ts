@@ -1,3 +1,4 @@
+import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import { ConverterPool } from './converter-pool';
 import { DiscoveryClient } from './discovery-client';
@@ -22,6 +23,7 @@ export async function run(config: Config): Promise<void> {
     staleTtlMs: config.staleTtlMs,
     failedTtlMs: config.failedTtlMs,
     log,
+    token: config.token,
   });
   discovery.start();
   let server;
@@ -39,7 +41,7 @@ export async function run(config: Config): Promise<void> {
     throw error;
   }
   const listening = formatAddress(server.address);
-  process.stdout.write(`proxy listening on ${listening} (discovery ${formatAddress(config.discovery)})\n`);
+  process.stdout.write(`proxy listening on ${listening} (${exposureNote(config.host)}; discovery ${formatAddress(config.discovery)})\n`);
   log.info('proxy.start', {
     address: listening,
     discovery: formatAddress(config.discovery),

@@ -1,15 +1,21 @@
 import { z } from 'zod';
 import { formatFailure, parseFailure } from './failure-line';
 import { type Failure, FailureSchema, type Result, fail, failure, ok, quote } from './failures';
-import { EndpointSchema, UnitSchema, parseHost, parsePort, parseUnit, tokenize } from './tokens';
+import { EndpointSchema, TokenSchema, UnitSchema, parseHost, parsePort, parseToken, parseUnit, tokenize } from './tokens';
 
 // ---------------------------------------------------------------------------------------------
 // Requests
 
 export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
 
-export const AddRequestSchema = z.object({ verb: z.literal('ADD'), units: UnitsSchema, endpoint: EndpointSchema });
-export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema });
+/** ADD and REMOVE change the registry; a server with a shared secret requires `token=<secret>`. */
+export const AddRequestSchema = z.object({
+  verb: z.literal('ADD'),
+  units: UnitsSchema,
+  endpoint: EndpointSchema,
+  token: TokenSchema.optional(),
+});
+export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema, token: TokenSchema.optional() });
 export const LookupRequestSchema = z.object({ verb: z.literal('LOOKUP'), units: UnitsSchema });
 export const LookupMultiRequestSchema = z.object({ verb: z.literal('LOOKUP_MULTI'), from: UnitSchema, to: UnitSchema });
 export const PingRequestSchema = z.object({ verb: z.literal('PING') });
@@ -73,6 +79,13 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
   const verb = VERBS.get(word.toUpperCase());
   if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
   const grammar = GRAMMAR[verb];
+  // Registry changes may end with `token=<secret>`: a seed-style client adds it to its line.
+  let token: string | undefined;
+  if ((verb === 'ADD' || verb === 'REMOVE') && args.at(-1)?.startsWith(TOKEN_PREFIX)) {
+    const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
+    if (!parsed.ok) return parsed;
+    token = parsed.value;
+  }
   if (args.length !== grammar.args.length) {
     const usage = [verb, ...grammar.args].join(' ');
     const count = grammar.args.length;
@@ -81,16 +94,22 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
       `${verb} takes ${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`,
     );
   }
-  return grammar.build(args);
+  const request = grammar.build(args);
+  if (token !== undefined && request.ok && (request.value.verb === 'ADD' || request.value.verb === 'REMOVE')) {
+    request.value.token = token;
+  }
+  return request;
 }
+
+const TOKEN_PREFIX = 'token=';
 
 /** The request line a client sends, with its terminator. */
 export function formatDiscoveryRequest(request: DiscoveryRequest): string {
   switch (request.verb) {
     case 'ADD':
-      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}\n`;
+      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
     case 'REMOVE':
-      return `REMOVE ${request.endpoint.host} ${request.endpoint.port}\n`;
+      return `REMOVE ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
     case 'LOOKUP':
       return `LOOKUP ${request.units[0]} ${request.units[1]}\n`;
     case 'LOOKUP_MULTI':
@@ -100,6 +119,10 @@ export function formatDiscoveryRequest(request: DiscoveryRequest): string {
     case 'HELP':
       return `${request.verb}\n`;
   }
+}
+
+function tokenArg(token: string | undefined): string {
+  return token === undefined ? '' : ` ${TOKEN_PREFIX}${token}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,6 +159,7 @@ export const DISCOVERY_HELP: readonly string[] = [
   'conv discovery: commands are case-insensitive, one per line; unit pairs are unordered.',
   'ADD <unit1> <unit2> <host> <port>   register a conversion server -> SUCCESS',
   'REMOVE <host> <port>                unregister a conversion server -> SUCCESS',
+  '  (a server started with a token needs token=<secret> after ADD and REMOVE)',
   'LOOKUP <unit1> <unit2>              one server of the pair, round robin -> <host> <port>',
   'LOOKUP_MULTI <from> <to>            fewest-hops path (alias PATH) -> one line per hop:',
   '                                    <from> <to> <host> <port> <isEnd>',

@@ -17,6 +17,7 @@ export const FAILURES = {
   BAD_HOST: 'bad host.',
   BAD_PORT: 'bad port.',
   BAD_AMOUNT: 'bad amount.',
+  BAD_TOKEN: 'bad token.',
   ENTRY_EXISTS: 'entry exists.',
   NOT_REGISTERED: 'not registered.',
   UNKNOWN_PAIR: 'unknown pair.',

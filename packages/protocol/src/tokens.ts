@@ -29,6 +29,15 @@ export type Endpoint = z.infer<typeof EndpointSchema>;
 
 export const AmountSchema = z.number().finite();
 
+/** A shared secret for registry changes: 1 to 256 printable ASCII characters, no spaces. */
+export const TokenSchema = z.string().regex(/^[\x21-\x7e]{1,256}$/);
+
+/** Reads the value of a `token=<secret>` argument. The refusal never quotes the secret. */
+export function parseToken(value: string): Result<string> {
+  if (TokenSchema.safeParse(value).success) return ok(value);
+  return fail('BAD_TOKEN', 'A token is 1 to 256 printable ASCII characters without spaces, written token=<secret>.');
+}
+
 export function parseUnit(token: string): Result<Unit> {
   if (UnitSchema.safeParse(token).success) return ok(token);
   return fail('BAD_UNIT', `${quote(token)} is not a unit symbol: use 1 to ${MAX_UNIT_LENGTH} printable characters.`);
@@ -72,6 +81,17 @@ export function formatAmount(amount: number): string {
   // Near the largest double, rounding up to 15 digits overflows; the exact value is still writable.
   if (!Number.isFinite(rounded)) return String(amount);
   return rounded === 0 ? '0' : String(rounded);
+}
+
+/** Whether a listen address is reachable only from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const canonical = canonicalHost(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+  return canonical === 'localhost' || canonical === '::1' || (canonical?.startsWith('127.') ?? false);
+}
+
+/** What a banner says about who can reach a server listening on `host`. */
+export function exposureNote(host: string): string {
+  return isLoopbackHost(host) ? 'loopback only; --host to expose' : `exposed on ${host}`;
 }
 
 /** The canonical spelling of a host, or undefined when it is not a valid host. */

@@ -18,9 +18,11 @@ export const failureValue: fc.Arbitrary<Failure> = fc
   .record({ code: fc.constantFrom(...FAILURE_CODES), message: fc.stringMatching(/^[a-z][a-z .,;"'0-9-]{0,60}$/) })
   .map(({ code, message }) => ({ code, message: message.trim() || 'x' }));
 
+export const token = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
+
 export const discoveryRequest: fc.Arbitrary<DiscoveryRequest> = fc.oneof(
-  fc.record({ verb: fc.constant('ADD' as const), units, endpoint }),
-  fc.record({ verb: fc.constant('REMOVE' as const), endpoint }),
+  fc.record({ verb: fc.constant('ADD' as const), units, endpoint, token }, { requiredKeys: ['verb', 'units', 'endpoint'] }),
+  fc.record({ verb: fc.constant('REMOVE' as const), endpoint, token }, { requiredKeys: ['verb', 'endpoint'] }),
   fc.record({ verb: fc.constant('LOOKUP' as const), units }),
   fc.record({ verb: fc.constant('LOOKUP_MULTI' as const), from: unit, to: unit }),
   fc.constantFrom({ verb: 'PING' as const }, { verb: 'LIST' as const }, { verb: 'HELP' as const }),

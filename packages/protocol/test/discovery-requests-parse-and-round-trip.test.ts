@@ -113,4 +113,31 @@ describe('discovery requests', () => {
     ]);
     expect(parsed[3]).toEqual({ ok: true, value: { verb: 'LOOKUP_MULTI', from: 'ban', to: 'lbs' } });
   });
+
+  it('reads a trailing token=<secret> on ADD and REMOVE, and writes it back', () => {
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 token=s3cr3t')).toEqual({
+      ok: true,
+      value: { verb: 'ADD', units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4000 }, token: 's3cr3t' },
+    });
+    expect(parseDiscoveryRequest('remove 127.0.0.1 4000 token=a=b')).toEqual({
+      ok: true,
+      value: { verb: 'REMOVE', endpoint: { host: '127.0.0.1', port: 4000 }, token: 'a=b' },
+    });
+    expect(formatDiscoveryRequest({ verb: 'REMOVE', endpoint: { host: '::1', port: 1 }, token: 'x' })).toBe('REMOVE ::1 1 token=x\n');
+  });
+
+  it('refuses an empty or over-long token without quoting it, and a fifth bare word as wrong arity', () => {
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 token=')).toEqual({
+      ok: false,
+      failure: {
+        code: 'BAD_TOKEN',
+        message: 'bad token. A token is 1 to 256 printable ASCII characters without spaces, written token=<secret>.',
+      },
+    });
+    const long = parseDiscoveryRequest(`REMOVE h 1 token=${'k'.repeat(257)}`);
+    expect(long.ok ? 'ok' : long.failure.code).toBe('BAD_TOKEN');
+    expect(long.ok ? '' : long.failure.message).not.toContain('kkk');
+    expect(failureCode('ADD ft in 127.0.0.1 4000 s3cr3t')).toBe('BAD_ARITY');
+    expect(failureCode('LOOKUP ft in token=x')).toBe('BAD_ARITY');
+  });
 });
