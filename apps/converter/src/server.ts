@@ -31,6 +31,8 @@ export interface ConversionServer {
 
 /** Unread replies above this many bytes pause reading from that client until 'drain'. */
 const HIGH_WATER_BYTES = 64 * 1024;
+/** Input is framed this many bytes at a time, so unanswered requests wait as bytes, not as replies. */
+const FRAME_BYTES = 1024;
 
 type Connection = {
   readonly socket: Socket;
@@ -97,26 +99,65 @@ export async function startConversionServer(options: ConversionServerOptions): P
       if (closing) socket.destroy();
       else finish(REFUSALS.idleTimeout(idleTimeoutMs));
     });
+    // Input not answered yet, kept as the bytes sent and framed a piece at a time: a client that
+    // pipelines requests without reading is answered only as fast as it reads, so its replies
+    // (a short bad line costs a long FAILURE) never pile up in our memory.
+    let unread: Buffer | undefined;
+    let stalled = false;
+    let ended = false;
+
+    const stall = (): void => {
+      if (stalled) return;
+      stalled = true;
+      socket.pause();
+      paused++;
+      const resume = (): void => {
+        paused--;
+        stalled = false;
+        socket.off('drain', resume);
+        socket.off('close', resume);
+        if (socket.destroyed) return;
+        consume();
+        if (!stalled) socket.resume();
+      };
+      socket.once('drain', resume);
+      socket.once('close', resume);
+    };
+
+    const consume = (): void => {
+      while (unread !== undefined && !closing) {
+        if (socket.writableLength > HIGH_WATER_BYTES) {
+          stall();
+          return;
+        }
+        const piece = unread.subarray(0, FRAME_BYTES);
+        unread = piece.length < unread.length ? unread.subarray(piece.length) : undefined;
+        answer(splitter.push(piece));
+      }
+      if (closing) return;
+      if (socket.writableLength > HIGH_WATER_BYTES) {
+        stall();
+        return;
+      }
+      if (ended && unread === undefined) {
+        // The client closed its sending side; a last line without `\n` still counts.
+        answer(splitter.end());
+        finish();
+      }
+    };
+
     socket.on('data', (chunk: Buffer) => {
       if (closing) return;
-      answer(splitter.push(chunk));
-      if (!closing && socket.writableLength > HIGH_WATER_BYTES && !socket.isPaused()) {
-        socket.pause();
-        paused++;
-        const resume = (): void => {
-          paused--;
-          socket.off('drain', resume);
-          socket.off('close', resume);
-          if (!socket.destroyed) socket.resume();
-        };
-        socket.once('drain', resume);
-        socket.once('close', resume);
-      }
+      unread = unread === undefined ? chunk : Buffer.concat([unread, chunk]);
+      if (!stalled) consume();
     });
     socket.on('end', () => {
-      // The client closed its sending side; a last line without `\n` still counts.
-      if (!closing) answer(splitter.end());
-      finish();
+      if (closing) {
+        finish();
+        return;
+      }
+      ended = true;
+      if (!stalled) consume();
     });
     socket.write(session.greeting);
 
@@ -125,7 +166,7 @@ export async function startConversionServer(options: ConversionServerOptions): P
       drain(): void {
         drainRequested = true;
         // A persistent client between requests owes us nothing and we owe it nothing.
-        if (session.mode === 'persistent' && splitter.bufferedBytes === 0) finish();
+        if (session.mode === 'persistent' && splitter.bufferedBytes === 0 && unread === undefined) finish();
       },
     };
   }

@@ -1,5 +1,5 @@
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { LineSplitter, failure, formatFailure } from '@conv/protocol';
+import { type FramedLine, LineSplitter, failure, formatFailure } from '@conv/protocol';
 import { DiscoveryError } from './errors';
 import type { Logger } from './log';
 import { normalizePeerAddress } from './peer';
@@ -9,6 +9,8 @@ export const GREETING = 'HELLO discovery - send HELP for commands\n';
 
 /** Stop reading from a client whose unread replies exceed this; resume once they drain. */
 const HIGH_WATER_BYTES = 64 * 1024;
+/** Input is framed this many bytes at a time, so unanswered requests wait as bytes, not as parsed lines. */
+const FRAME_BYTES = 1024;
 /** After our last line to a misbehaving client, how long it may take to close before we cut it. */
 const LINGER_MS = 2_000;
 /** On shutdown, how long connections get to take their last replies before being cut. */
@@ -23,8 +25,12 @@ export type LineServerOptions = {
   maxLineBytes: number;
   greeting: boolean;
   log: Logger;
-  /** The protocol: one request line in, the reply's bytes out. Synchronous, so replies stay in order. */
-  handle: (line: string, peer: Peer) => string;
+  /**
+   * The protocol: one request line in, the reply's bytes out. A promise (a write to a shared
+   * store) holds back the rest of that connection's input until it settles, so replies stay
+   * in order and a client reads its own writes; other connections are not held.
+   */
+  handle: (line: string, peer: Peer) => string | Promise<string>;
 };
 
 /**
@@ -107,38 +113,102 @@ export class LineServer {
       });
     }
 
+    // Input not answered yet: raw bytes, framed a little at a time. A client that pipelines
+    // requests without reading the replies is answered only as fast as it reads; the rest waits
+    // here as the bytes it sent (the socket is paused meanwhile), never as megabytes of replies.
+    let unread: Buffer = Buffer.alloc(0);
+    const framed: FramedLine[] = [];
+    let blocked = false;
+    let ended = false;
+    let flushed = false;
+    /** The text of a reply that was awaited, written with the next batch. */
+    let settled = '';
+
+    const nextFramed = (): FramedLine | undefined => {
+      while (framed.length === 0 && unread.length > 0) {
+        const piece = unread.subarray(0, FRAME_BYTES);
+        unread = unread.subarray(piece.length);
+        framed.push(...splitter.push(piece));
+      }
+      if (framed.length === 0 && ended && !flushed) {
+        // The client half-closed and everything before was answered: a last line without \n counts.
+        flushed = true;
+        framed.push(...splitter.end());
+      }
+      return framed.shift();
+    };
+
+    const answer = (): void => {
+      while (!done && !blocked) {
+        if (this.#closing) {
+          unread = Buffer.alloc(0);
+          framed.length = 0;
+          flushed = true;
+        }
+        let out = settled;
+        settled = '';
+        let line: FramedLine | undefined;
+        while (out.length < HIGH_WATER_BYTES && (line = nextFramed()) !== undefined) {
+          if (line.ok) {
+            const reply = handle(line.line, peer);
+            if (typeof reply === 'string') {
+              out += reply;
+              continue;
+            }
+            // Held: what is ready goes now; further input waits (unread, socket paused) for this one.
+            blocked = true;
+            socket.pause();
+            if (out !== '') socket.write(out);
+            void reply.then(
+              (text) => {
+                settled = text;
+                blocked = false;
+                socket.resume();
+                if (!socket.writableEnded && !socket.destroyed) answer();
+              },
+              () => undefined,
+            );
+            return;
+          }
+          out += formatFailure(line.failure);
+          if (line.failure.code === 'LINE_TOO_LONG') {
+            done = true;
+            sayGoodbye(socket, out);
+            return;
+          }
+        }
+        if (out === '') {
+          if (ended) {
+            done = true;
+            if (!socket.writableEnded) socket.end();
+          }
+          return;
+        }
+        if (!socket.write(out) && socket.writableLength > HIGH_WATER_BYTES) {
+          blocked = true;
+          socket.pause();
+          socket.once('drain', () => {
+            blocked = false;
+            socket.resume();
+            answer();
+          });
+        }
+      }
+    };
+
     socket.on('data', (chunk: Buffer) => {
       // After the last reply (line too long, idle, shutdown) input is read and dropped, so the
       // client sees our FIN and not a reset.
       if (done || this.#closing) return;
-      let out = '';
-      for (const framed of splitter.push(chunk)) {
-        if (framed.ok) {
-          out += handle(framed.line, peer);
-          continue;
-        }
-        out += formatFailure(framed.failure);
-        if (framed.failure.code === 'LINE_TOO_LONG') {
-          done = true;
-          break;
-        }
-      }
-      if (done) {
-        sayGoodbye(socket, out);
-        return;
-      }
-      if (out !== '' && !socket.write(out) && socket.writableLength > HIGH_WATER_BYTES) {
-        socket.pause();
-        socket.once('drain', () => socket.resume());
-      }
+      unread = unread.length === 0 ? chunk : Buffer.concat([unread, chunk]);
+      answer();
     });
 
     socket.on('end', () => {
       // The client half-closed: answer what it sent (a last line without \n counts), then close.
-      let out = '';
-      if (!done && !this.#closing) for (const framed of splitter.end()) out += framed.ok ? handle(framed.line, peer) : formatFailure(framed.failure);
-      done = true;
-      if (!socket.writableEnded) socket.end(out);
+      if (done) return;
+      ended = true;
+      answer();
     });
   }
 }

@@ -39,7 +39,7 @@ describe('durability', () => {
     await first.exited;
 
     const second = await startDiscovery(['--db', db, '--check-interval', '0']);
-    expect(second.banner).toContain(`(registry ${db}, 19 registrations restored)`);
+    expect(second.banner).toContain(`(loopback only; --host to expose; registry ${db}, 19 registrations restored)`);
     const listed = (await list(second.port)).map((line) => line.split(' ').slice(2, 4).join(' '));
     expect(listed.sort()).toEqual(acknowledged.sort());
   });

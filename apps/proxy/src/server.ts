@@ -42,6 +42,7 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
     }
     if (connections.size >= options.maxConnections) {
       socket.end(formatFailure(failure('TOO_MANY_CONNECTIONS', `The proxy serves ${options.maxConnections} connections at once; try again later.`)));
+      cutIfLingering(socket, options.idleTimeoutMs);
       log.warn('client.refused', { reason: 'too many connections', limit: options.maxConnections });
       return;
     }
@@ -81,6 +82,8 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
       queue.length = 0;
       if (last === undefined) socket.end();
       else socket.end(last);
+      // A client that takes its answer but never closes its side would hold this slot forever.
+      cutIfLingering(socket, options.idleTimeoutMs);
     };
     const pump = () => {
       if (connection.busy || done) return;
@@ -153,4 +156,15 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
       await closed;
     },
   };
+}
+
+/**
+ * After our last line: keep reading (and dropping) the client's input, so that closing does not
+ * turn into a reset, and cut the connection if the client has not closed its side within `ms`.
+ */
+function cutIfLingering(socket: Socket, ms: number): void {
+  socket.resume();
+  const cut = setTimeout(() => socket.destroy(), ms);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
 }

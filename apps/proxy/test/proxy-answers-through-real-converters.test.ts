@@ -25,7 +25,7 @@ async function hop(pair: string, request: string): Promise<string> {
 
 describe('the proxy, with real discovery and converters', () => {
   it('prints its banner with the discovery address', () => {
-    expect(proxy.banner).toMatch(/^proxy listening on 127\.0\.0\.1:\d+ \(discovery 127\.0\.0\.1:\d+\)$/);
+    expect(proxy.banner).toMatch(/^proxy listening on 127\.0\.0\.1:\d+ \(loopback only; --host to expose; discovery 127\.0\.0\.1:\d+\)$/);
   });
 
   it('greets as a proxy and answers a one-hop question both ways', async () => {
