@@ -12,6 +12,9 @@ export function pairKey(a: string, b: string): string {
 
 type Pool = { endpoints: Endpoint[]; cursor: number };
 
+/** Forgotten endpoints remembered per pair as a last resort; a bound, so a long outage cannot grow it. */
+const MAX_RETIRED_PER_PAIR = 8;
+
 /**
  * What the proxy knows about converters, learned from discovery's answers: the endpoints seen
  * for each pair, handed out in local round robin, and the endpoints that failed recently,
@@ -20,6 +23,8 @@ type Pool = { endpoints: Endpoint[]; cursor: number };
 export class EndpointBook {
   readonly #pools = new Map<string, Pool>();
   readonly #failedUntil = new Map<string, number>();
+  /** Endpoints forgotten per pair, newest last: the last resort when nothing else is left (see lastResort). */
+  readonly #retired = new Map<string, Endpoint[]>();
 
   constructor(private readonly failedTtlMs: number) {}
 
@@ -33,6 +38,8 @@ export class EndpointBook {
     }
     const wanted = endpointKey(endpoint);
     if (!pool.endpoints.some((known) => endpointKey(known) === wanted)) pool.endpoints.push(endpoint);
+    const retired = this.#retired.get(key);
+    if (retired) this.#retired.set(key, retired.filter((old) => endpointKey(old) !== wanted));
   }
 
   /** Drops `endpoint` from every pair: it is dead, or serves another pair now. */
@@ -44,7 +51,32 @@ export class EndpointBook {
       pool.endpoints.splice(index, 1);
       if (pool.cursor > index) pool.cursor--;
       if (pool.endpoints.length === 0) this.#pools.delete(key);
+      const retired = (this.#retired.get(key) ?? []).filter((old) => endpointKey(old) !== gone);
+      retired.push(endpoint);
+      this.#retired.set(key, retired.slice(-MAX_RETIRED_PER_PAIR));
     }
+  }
+
+  /**
+   * The endpoint to try when a hop has nothing else (every known one tried or failed, and
+   * discovery offers none or only failed ones): of the pair's known and forgotten endpoints
+   * not tried for this request, the one whose failure is oldest. A failure mark is a
+   * preference, not a ban: a replica that hung for a moment, or was restarted on its port
+   * while discovery was down, is alive again, and one more attempt beats failing the client.
+   */
+  lastResort(a: string, b: string, exclude: ReadonlySet<string>): Endpoint | undefined {
+    const key = pairKey(a, b);
+    const candidates = [...(this.#pools.get(key)?.endpoints ?? []), ...(this.#retired.get(key) ?? [])].filter(
+      (endpoint) => !exclude.has(endpointKey(endpoint)),
+    );
+    const failedAt = (endpoint: Endpoint) => this.#failedUntil.get(endpointKey(endpoint)) ?? 0;
+    return candidates.sort((x, y) => failedAt(x) - failedAt(y))[0];
+  }
+
+  /** An endpoint that answered after all: known for the pair again, and no longer skipped. */
+  revive(units: readonly [string, string], endpoint: Endpoint): void {
+    this.#failedUntil.delete(endpointKey(endpoint));
+    this.learn(units, endpoint);
   }
 
   /** Marks `endpoint` failed at `now`; returns false when it was already marked (report it once). */

@@ -116,7 +116,12 @@ export class Router {
     // A cached path whose pool ran dry may be routed around: ask discovery once for a new path.
     if (!result.ok && result.failure.code === 'UNAVAILABLE' && fromCache) {
       const fetched = await this.#fetchPath(from, to);
-      if (!fetched.ok) return fetched.failure.code === 'UNAVAILABLE' ? result : fetched;
+      if (!fetched.ok) {
+        if (fetched.failure.code === 'UNAVAILABLE') return result;
+        // Discovery knows no path and the cached one just failed too: now it is gone.
+        this.cache.delete(from, to);
+        return fetched;
+      }
       if (samePath(fetched.value, hops) && !this.#anyEndpointLeft(hops)) return result;
       this.stats.reroutes++;
       this.#log.info('path.reroute', { from, to, hops: fetched.value.length });
@@ -139,14 +144,29 @@ export class Router {
     const [from, to] = hop;
     const line = formatConversionRequest({ from, to, amount });
     const tried = new Set<string>();
+    let lastResortUsed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_HOP; attempt++) {
-      const endpoint = this.book.pick(from, to, this.#now(), tried) ?? (await this.#lookupEndpoint(hop, tried));
+      let endpoint = this.book.pick(from, to, this.#now(), tried);
+      let lastResort = false;
+      if (!endpoint) {
+        const offered = await this.#lookupEndpoint(hop, tried);
+        endpoint = offered.fresh;
+        if (!endpoint && !lastResortUsed) {
+          // Only endpoints that failed recently are left: try the likeliest once before failing
+          // the client (discovery's pick first: it probed it since; else the oldest failure).
+          lastResortUsed = true;
+          endpoint = offered.suspect ?? this.book.lastResort(from, to, tried);
+          lastResort = endpoint !== undefined;
+          if (endpoint) this.#log.info('hop.last-resort', { from, to, endpoint: formatAddress(endpoint) });
+        }
+      }
       if (!endpoint) break;
       tried.add(endpointKey(endpoint));
       const attemptResult = await this.#converters.convert(endpoint, line);
       const verdict = attemptResult.kind === 'line' ? judgeHopReply(attemptResult.line) : attemptResult;
       switch (verdict.kind) {
         case 'amount':
+          if (lastResort) this.book.revive(hop, endpoint);
           if (this.#log.level === 'debug') this.#log.debug('hop.answered', { from, to, endpoint: formatAddress(endpoint) });
           return ok(verdict.amount);
         case 'failed':
@@ -165,22 +185,31 @@ export class Router {
     return { ok: false, failure: unavailableHop(hop) };
   }
 
-  /** Asks discovery for another endpoint of the pair, skipping ones tried or failed. */
-  async #lookupEndpoint(hop: HopUnits, tried: ReadonlySet<string>): Promise<Endpoint | undefined> {
+  /**
+   * Asks discovery for another endpoint of the pair: `fresh` is one neither tried nor failed;
+   * `suspect` one not tried for this request that failed recently but that discovery still
+   * (or again) hands out.
+   */
+  async #lookupEndpoint(hop: HopUnits, tried: ReadonlySet<string>): Promise<{ fresh?: Endpoint; suspect?: Endpoint }> {
+    let suspect: Endpoint | undefined;
     for (let i = 0; i < MAX_LOOKUPS_PER_FAILOVER; i++) {
       let reply: DiscoveryReply;
       try {
         reply = await this.#discovery.request({ verb: 'LOOKUP', units: [hop[0], hop[1]] });
       } catch {
-        return undefined;
+        break;
       }
-      if (reply.kind !== 'endpoint') return undefined;
+      if (reply.kind !== 'endpoint') break;
       const { endpoint } = reply;
-      if (tried.has(endpointKey(endpoint)) || this.book.isFailed(endpoint, this.#now())) continue;
+      if (tried.has(endpointKey(endpoint))) continue;
+      if (this.book.isFailed(endpoint, this.#now())) {
+        suspect ??= endpoint;
+        continue;
+      }
       this.book.learn(hop, endpoint);
-      return endpoint;
+      return { fresh: endpoint };
     }
-    return undefined;
+    return suspect ? { suspect } : {};
   }
 
   /** Remembers the endpoint as failed, forgets it, and tells discovery once per failure window. */
@@ -231,7 +260,9 @@ export class Router {
       }
       case 'failure':
         // NO_PATH, SAME_UNIT, UNKNOWN_PAIR...: discovery's own answer, passed through unchanged.
-        this.cache.delete(from, to);
+        // A cached path is not dropped for it: discovery may know no replica of a pair for a
+        // moment (all reported dead, one alive again but not yet re-registered) while the path
+        // still answers. It goes when its hops fail (see convert) or it passes the stale TTL.
         return { ok: false, failure: reply.failure };
       case 'success':
       case 'endpoint':

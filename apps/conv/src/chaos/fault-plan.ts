@@ -1,0 +1,180 @@
+import { type Random, between, gap, pick, substream } from './random';
+
+/** A replica of a converter pair: `lbs:b` #0, #1, #2. */
+export type ReplicaRef = { readonly pair: string; readonly replica: number };
+
+/**
+ * One timed fault, `atMs` after the load starts:
+ * - `kill-converter`: SIGKILL a replica, restart it on the same port `downMs` later;
+ * - `stop-converter`: SIGSTOP a replica (it accepts TCP and answers nothing), SIGCONT it `stoppedMs` later;
+ * - `kill-discovery`: SIGKILL discovery, restart it on the same port and registry file `downMs` later.
+ */
+export type Fault =
+  | { readonly kind: 'kill-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly downMs: number }
+  | { readonly kind: 'stop-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly stoppedMs: number }
+  | { readonly kind: 'kill-discovery'; readonly atMs: number; readonly downMs: number };
+
+export type FaultKind = Fault['kind'];
+
+export type FaultPlanOptions = {
+  readonly seed: number;
+  readonly durationMs: number;
+  /** The converter pairs, e.g. `['lbs:b', 'b:in', 'in:cm', 'cm:m']`. */
+  readonly pairs: readonly string[];
+  readonly replicas: number;
+  /**
+   * Time a replica still counts as faulted after its restart or SIGCONT: a restarted process
+   * needs a moment to listen and register, a resumed one was reported dead and registers again
+   * at its next announcement. Never more than `replicas - 1` of a pair are faulted, this included.
+   */
+  readonly recoveryMs?: Recovery;
+};
+
+export type Recovery = { readonly killed: number; readonly stopped: number; readonly discovery: number };
+
+/** Mean gaps between faults of each kind and the range of their lengths, in ms. */
+export const FAULT_RATES = {
+  'kill-converter': { meanGapMs: 2500, lengthMs: [300, 1500] },
+  'stop-converter': { meanGapMs: 6000, lengthMs: [2000, 4500] },
+  'kill-discovery': { meanGapMs: 12_000, lengthMs: [300, 2500] },
+} as const satisfies Record<FaultKind, { meanGapMs: number; lengthMs: readonly [number, number] }>;
+
+export const DEFAULT_RECOVERY_MS: Recovery = Object.freeze({ killed: 1000, stopped: 500, discovery: 500 });
+
+/** The quiet time at the start (load only) and at the end (everything back before the load stops). */
+export function quietMs(durationMs: number): number {
+  return Math.min(3000, Math.floor(durationMs / 10));
+}
+
+/** When the fault's target is back in service, as the plan counts it. */
+export function faultEndMs(fault: Fault, recovery: Recovery = DEFAULT_RECOVERY_MS): number {
+  switch (fault.kind) {
+    case 'kill-converter':
+      return fault.atMs + fault.downMs + recovery.killed;
+    case 'stop-converter':
+      return fault.atMs + fault.stoppedMs + recovery.stopped;
+    case 'kill-discovery':
+      return fault.atMs + fault.downMs + recovery.discovery;
+  }
+}
+
+type Window = { start: number; end: number };
+const overlaps = (a: Window, b: Window) => a.start < b.end && b.start < a.end;
+
+/**
+ * The faults of a run: a pure function of seed and duration (and the system's shape), so a
+ * failing run can be replayed. Faults of each kind arrive as a Poisson process; a converter
+ * fault goes to a random replica that is not already faulted and whose pair keeps at least
+ * one replica in service; discovery is never killed twice at once. Every fault, recovery
+ * included, ends before the last quiet stretch. Overlapping faults of different kinds happen.
+ */
+export function planFaults(options: FaultPlanOptions): Fault[] {
+  const { durationMs, pairs, replicas, seed } = options;
+  const recovery = options.recoveryMs ?? DEFAULT_RECOVERY_MS;
+  const quiet = quietMs(durationMs);
+  const first = quiet;
+  const last = durationMs - quiet;
+  const kinds = Object.keys(FAULT_RATES) as FaultKind[];
+
+  // Arrival times per kind, each from its own stream, merged in time order.
+  const arrivals: { kind: FaultKind; atMs: number }[] = [];
+  kinds.forEach((kind, index) => {
+    const random = substream(seed, 100 + index);
+    for (let at = first + gap(random, FAULT_RATES[kind].meanGapMs); at < last; at += Math.max(1, gap(random, FAULT_RATES[kind].meanGapMs))) {
+      arrivals.push({ kind, atMs: at });
+    }
+  });
+  arrivals.sort((a, b) => a.atMs - b.atMs || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
+
+  const random = substream(seed, 1);
+  const planned: Fault[] = [];
+  const place = (kind: FaultKind, atMs: number): boolean => {
+    const fault = shape(kind, atMs, random, pairs, replicas, planned, recovery);
+    if (!fault || faultEndMs(fault, recovery) > last) return false;
+    planned.push(fault);
+    return true;
+  };
+  for (const arrival of arrivals) place(arrival.kind, arrival.atMs);
+  // A short run may draw no fault of some kind; give it one, so every kind is exercised.
+  for (const kind of kinds) {
+    for (let tries = 0; tries < 50 && !planned.some((f) => f.kind === kind); tries++) {
+      place(kind, between(random, first, Math.max(first, last - 1)));
+    }
+  }
+  return planned.sort((a, b) => a.atMs - b.atMs);
+}
+
+function shape(
+  kind: FaultKind,
+  atMs: number,
+  random: Random,
+  pairs: readonly string[],
+  replicas: number,
+  planned: readonly Fault[],
+  recovery: Recovery,
+): Fault | undefined {
+  const [min, max] = FAULT_RATES[kind].lengthMs;
+  const lengthMs = between(random, min, max);
+  if (kind === 'kill-discovery') {
+    const fault: Fault = { kind, atMs, downMs: lengthMs };
+    const window = { start: atMs, end: faultEndMs(fault, recovery) };
+    const busy = planned.some((f) => f.kind === 'kill-discovery' && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }));
+    return busy ? undefined : fault;
+  }
+  const candidates: ReplicaRef[] = [];
+  for (const pair of pairs) {
+    for (let replica = 0; replica < replicas; replica++) {
+      const target = { pair, replica };
+      const fault: Fault = kind === 'kill-converter' ? { kind, atMs, target, downMs: lengthMs } : { kind, atMs, target, stoppedMs: lengthMs };
+      if (fits(fault, planned, replicas, recovery)) candidates.push(target);
+    }
+  }
+  if (candidates.length === 0) return undefined;
+  const target = pick(random, candidates);
+  return kind === 'kill-converter' ? { kind, atMs, target, downMs: lengthMs } : { kind, atMs, target, stoppedMs: lengthMs };
+}
+
+/** The replica is free for the whole window, and its pair keeps at least one replica in service throughout. */
+function fits(fault: Fault & { target: ReplicaRef }, planned: readonly Fault[], replicas: number, recovery: Recovery): boolean {
+  const window = { start: fault.atMs, end: faultEndMs(fault, recovery) };
+  const sameTime = planned.filter(
+    (f): f is Fault & { target: ReplicaRef } =>
+      f.kind !== 'kill-discovery' && f.target.pair === fault.target.pair && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }),
+  );
+  if (sameTime.some((f) => f.target.replica === fault.target.replica)) return false;
+  // Counting every overlapping fault (not only simultaneous ones) keeps this simple and safe.
+  return sameTime.length + 1 <= replicas - 1;
+}
+
+/** Most replicas of one pair faulted at the same instant, over the whole plan (for tests and the summary). */
+export function maxFaultedAtOnce(faults: readonly Fault[], pair: string, recovery: Recovery = DEFAULT_RECOVERY_MS): number {
+  const edges: [number, number][] = [];
+  for (const f of faults) {
+    if (f.kind === 'kill-discovery' || f.target.pair !== pair) continue;
+    edges.push([f.atMs, 1], [faultEndMs(f, recovery), -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) {
+    now += step;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+export function describeFault(fault: Fault): string {
+  const at = `${(fault.atMs / 1000).toFixed(1)}s`;
+  switch (fault.kind) {
+    case 'kill-converter':
+      return `${at} SIGKILL ${replicaName(fault.target)}, restart after ${fault.downMs} ms`;
+    case 'stop-converter':
+      return `${at} SIGSTOP ${replicaName(fault.target)} for ${fault.stoppedMs} ms`;
+    case 'kill-discovery':
+      return `${at} SIGKILL discovery, restart after ${fault.downMs} ms`;
+  }
+}
+
+export function replicaName(ref: ReplicaRef): string {
+  return `${ref.pair}#${ref.replica + 1}`;
+}
