@@ -12,6 +12,7 @@ export const REGISTRY_ERROR_CODES = {
   FOREIGN_FILE: 'The file is an SQLite database that does not belong to a registry.',
   NEWER_VERSION: 'The registry file was written by a newer schema version than this code knows.',
   STORE_FAILED: 'A write to the store failed; the change was not made, in memory or on disk.',
+  UNAVAILABLE: 'The shared store could not be reached or did not confirm a write in time; nothing was changed in memory.',
   CLOSED: 'The registry (or store) was used after close().',
 } as const;
 

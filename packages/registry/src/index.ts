@@ -11,9 +11,23 @@ export type {
   Registration,
   RegistryCounts,
   RegistryOptions,
+  RemoteEffect,
   RemoveOutcome,
+  SharedRegistryOptions,
   Transition,
 } from './registry';
+export { MemorySharedRegistryStore } from './shared-store';
+export type {
+  SharedChange,
+  SharedDeleteResult,
+  SharedPutResult,
+  SharedRecord,
+  SharedRegistration,
+  SharedRegistryStore,
+  SharedSnapshot,
+  SharedSubscription,
+  SharedWatcher,
+} from './shared-store';
 export { REGISTRY_APPLICATION_ID, REGISTRY_SCHEMA_VERSION, SqliteRegistryStore } from './sqlite-store';
 export { MemoryRegistryStore } from './store';
 export type { RegistryStore, StoredRegistration } from './store';

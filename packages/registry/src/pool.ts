@@ -56,8 +56,29 @@ export class Pool {
     return undefined;
   }
 
+  /** The entry `next()` would hand out, without moving the cursor or counting it served. */
+  peek(): Entry | undefined {
+    if (this.upCount === 0) return undefined;
+    const n = this.members.length;
+    let i = this.cursor;
+    for (let step = 0; step < n; step++) {
+      if (i >= n) i = 0;
+      const entry = this.members[i]!;
+      if (entry.health === 'up') return entry;
+      i++;
+    }
+    return undefined;
+  }
+
+  /**
+   * Appends in `seq` order. Entries almost always arrive in order; a shared store's changes can
+   * arrive slightly out of it (our own commit before another replica's earlier one).
+   */
   append(entry: Entry): void {
-    this.members.push(entry);
+    let i = this.members.length;
+    while (i > 0 && this.members[i - 1]!.seq > entry.seq) i--;
+    this.members.splice(i, 0, entry);
+    if (i < this.cursor) this.cursor++;
   }
 
   remove(entry: Entry): void {

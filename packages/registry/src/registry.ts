@@ -3,7 +3,8 @@ import { RegistryError, quote } from './errors';
 import { validateHealthPolicy, type Health, type HealthPolicy } from './health';
 import { Entry, Pool } from './pool';
 import { SqliteRegistryStore } from './sqlite-store';
-import type { RegistryStore, StoredRegistration } from './store';
+import { MemoryRegistryStore, type RegistryStore, type StoredRegistration } from './store';
+import { revisionOf, type SharedChange, type SharedRecord, type SharedRegistryStore, type SharedSnapshot, type SharedSubscription } from './shared-store';
 
 /** A snapshot of one registration; changing it changes nothing in the registry. */
 export type Registration = {
@@ -48,6 +49,21 @@ export interface PoolHandle {
 
 const OPTION_KEYS = new Set(['path', 'store', 'policy', 'now']);
 
+export type SharedRegistryOptions = {
+  store: SharedRegistryStore;
+  policy?: Partial<HealthPolicy>;
+  now?: () => number;
+  /** Called for each change made by another registry (or expiry) once applied to the pools. */
+  onRemote?: (effect: RemoteEffect) => void;
+  /** The store's change feed stopped; call `resync()` (again, until it succeeds) to catch up. */
+  onBroken?: (error: Error) => void;
+};
+
+/** What a change from the shared store did to this registry's pools. */
+export type RemoteEffect =
+  | { kind: 'added'; endpoint: Endpoint; pair: UnitPair }
+  | { kind: 'removed'; endpoint: Endpoint; pair: UnitPair; from: Health };
+
 /**
  * Round-robin pools of endpoints per unit pair, with health states, kept in memory and
  * written through a `RegistryStore`. Reads (`next`, `find`, listings) never touch the store.
@@ -67,6 +83,22 @@ export class Registry {
   #nextSeq = 1;
   #pairs: readonly UnitPair[] | undefined;
   #closed = false;
+  /** Set for a registry opened with `openShared`; `#store` is then an unused memory store. */
+  #shared: SharedRegistryStore | undefined;
+  #sharedOptions: SharedRegistryOptions | undefined;
+  #subscription: SharedSubscription | undefined;
+  /** Shared mode: the store revision of each entry's last applied change, by endpoint key. */
+  readonly #revisions = new Map<string, number>();
+  /** Shared mode: our own committed deletes, so an older put echoed late does not resurrect them. */
+  readonly #tombstones = new Map<string, number>();
+  /** Shared mode: the newest revision the change feed (or a reload) has brought; older changes are stale. */
+  #feedRevision = 0;
+  /**
+   * Shared mode: keys with a write of ours in flight, and the watched changes for them held
+   * back meanwhile. The watch may deliver our own write before the store's answer to it; held,
+   * it is applied after that answer (and so recognised as ours), in the order it came.
+   */
+  readonly #inflight = new Map<string, { writes: number; held: SharedChange[] }>();
 
   private constructor(store: RegistryStore, policy: HealthPolicy, now: () => number) {
     this.#store = store;
@@ -114,6 +146,7 @@ export class Registry {
    */
   add(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): AddOutcome {
     this.#live();
+    this.#localOnly('add');
     const canonicalPair = unitPair(pair[0], pair[1]);
     const canonical = endpointOf(endpoint.host, endpoint.port);
     const health = options?.health ?? 'pending';
@@ -139,6 +172,7 @@ export class Registry {
   /** Removes an endpoint from its pool, durably before returning. */
   remove(endpoint: Endpoint): RemoveOutcome {
     this.#live();
+    this.#localOnly('remove');
     const entry = this.#byKey.get(endpointKey(endpoint));
     if (entry === undefined) return { ok: false, code: 'NOT_REGISTERED' };
     this.#write(() => this.#store.delete([entry.endpoint]));
@@ -151,6 +185,16 @@ export class Registry {
     if (this.#closed) throw closedError();
     const pool = this.#pools.get(pair[0])?.get(pair[1]) ?? this.#pools.get(pair[1])?.get(pair[0]);
     return pool?.next()?.endpoint;
+  }
+
+  /**
+   * The endpoint `next(pair)` would return now, without taking the turn: read-only, for status
+   * pages that show the round-robin position. Undefined when no endpoint of the pair is up.
+   */
+  peekNext(pair: UnitPair): Endpoint | undefined {
+    this.#live();
+    const pool = this.#pools.get(pair[0])?.get(pair[1]) ?? this.#pools.get(pair[1])?.get(pair[0]);
+    return pool?.peek()?.endpoint;
   }
 
   /** A handle on the pair's pool that stays valid while the pool empties and refills. */
@@ -226,6 +270,9 @@ export class Registry {
    */
   sweep(): Transition[] {
     this.#live();
+    // Shared: liveness is the store's (leases); a replica that cannot reach an endpoint must
+    // not delete it for everyone. Down endpoints are never handed out anyway.
+    if (this.#shared !== undefined) return [];
     const t = this.#now();
     const { downGraceMs, pendingGraceMs } = this.policy;
     const doomed: Entry[] = [];
@@ -274,12 +321,274 @@ export class Registry {
     return [...this.#pairs];
   }
 
+  /**
+   * Opens a registry on a store shared with other registries (other discovery replicas): loads
+   * everything at one revision, in the store's order, each endpoint `pending`, then follows the
+   * store's changes from that revision on, applying them with `applyRemote`.
+   */
+  static async openShared(options: SharedRegistryOptions): Promise<Registry> {
+    const { store, now = Date.now } = options;
+    if (typeof store !== 'object' || store === null || typeof store.watch !== 'function') {
+      throw new RegistryError('INVALID_OPTIONS', 'Expected `store` to be a SharedRegistryStore.');
+    }
+    const registry = new Registry(new MemoryRegistryStore(), validateHealthPolicy(options.policy), now);
+    registry.#shared = store;
+    registry.#sharedOptions = options;
+    let snapshot: SharedSnapshot;
+    try {
+      snapshot = await store.load();
+    } catch (cause) {
+      throw unavailable('load the registry', cause);
+    }
+    registry.#restore(snapshot.records.map((record) => ({ seq: record.order, pair: record.pair, endpoint: record.endpoint, addedAt: record.addedAt })));
+    for (const record of snapshot.records) registry.#revisions.set(endpointKey(record.endpoint), record.revision);
+    registry.#feedRevision = snapshot.revision;
+    try {
+      await registry.#subscribe(snapshot.revision + 1);
+    } catch (cause) {
+      registry.close();
+      throw unavailable('follow the registry', cause);
+    }
+    return registry;
+  }
+
+  /** True for a registry opened with `openShared`: change it with `addShared` / `removeShared`. */
+  get shared(): boolean {
+    return this.#shared !== undefined;
+  }
+
+  /**
+   * `add`, for a shared registry: resolves once the store has committed the registration (or
+   * refreshed its liveness); the pools change from the committed result. A local registry
+   * simply does `add`. Rejects with `UNAVAILABLE` when the store cannot be reached.
+   */
+  async addShared(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): Promise<AddOutcome> {
+    this.#live();
+    const shared = this.#shared;
+    if (shared === undefined) return this.add(pair, endpoint, options);
+    const canonicalPair = unitPair(pair[0], pair[1]);
+    const canonical = endpointOf(endpoint.host, endpoint.port);
+    const health = options?.health ?? 'pending';
+    if (health !== 'pending' && health !== 'up') {
+      throw new RegistryError('INVALID_OPTIONS', `Expected health 'pending' or 'up' for a new endpoint, received ${quote(health)}.`);
+    }
+    const key = endpointKey(canonical);
+    const known = this.#byKey.get(key);
+    if (known !== undefined && !samePair(known.pool.pair, canonicalPair)) return { ok: false, code: 'ENTRY_EXISTS', existing: known.pool.pair };
+    const t = this.#now();
+    this.#beginWrite(key);
+    try {
+      let result;
+      try {
+        result = await shared.put({ pair: canonicalPair, endpoint: canonical, addedAt: t });
+      } catch (cause) {
+        throw unavailable('commit the ADD', cause);
+      }
+      this.#live();
+      // The committed record is applied now, exactly as its echo from the watch will be (a no-op then).
+      this.#applyPut(result.record, health);
+      if (result.outcome === 'conflict') return { ok: false, code: 'ENTRY_EXISTS', existing: unitPair(result.record.pair[0], result.record.pair[1]) };
+      const entry = this.#byKey.get(key);
+      if (entry !== undefined) entry.lastSeen = t;
+      return { ok: true, created: result.outcome === 'created' };
+    } finally {
+      this.#endWrite(key);
+    }
+  }
+
+  /** `remove`, for a shared registry: resolves once the store has committed the delete. */
+  async removeShared(endpoint: Endpoint): Promise<RemoveOutcome> {
+    this.#live();
+    const shared = this.#shared;
+    if (shared === undefined) return this.remove(endpoint);
+    const key = endpointKey(endpoint);
+    const entry = this.#byKey.get(key);
+    if (entry === undefined) return { ok: false, code: 'NOT_REGISTERED' };
+    const pair = entry.pool.pair;
+    this.#beginWrite(key);
+    try {
+      let result;
+      try {
+        result = await shared.delete(entry.endpoint);
+      } catch (cause) {
+        throw unavailable('commit the REMOVE', cause);
+      }
+      this.#live();
+      this.#tombstones.set(key, result.revision);
+      this.#applyDelete(key, result.revision);
+      return { ok: true, pair };
+    } finally {
+      this.#endWrite(key);
+    }
+  }
+
+  #beginWrite(key: string): void {
+    const inflight = this.#inflight.get(key);
+    if (inflight === undefined) this.#inflight.set(key, { writes: 1, held: [] });
+    else inflight.writes++;
+  }
+
+  #endWrite(key: string): void {
+    const inflight = this.#inflight.get(key);
+    if (inflight === undefined) return;
+    if (--inflight.writes > 0) return;
+    this.#inflight.delete(key);
+    for (const change of inflight.held) this.#receive(change);
+  }
+
+  /** A change from the watch: held while a write of ours to the same key is in flight. */
+  #receive(change: SharedChange): void {
+    if (this.#closed) return;
+    const key = endpointKey(change.kind === 'put' ? change.record.endpoint : change.endpoint);
+    const inflight = this.#inflight.get(key);
+    if (inflight !== undefined) {
+      inflight.held.push(change);
+      return;
+    }
+    const effect = this.applyRemote(change);
+    if (effect !== undefined) this.#sharedOptions?.onRemote?.(effect);
+  }
+
+  /**
+   * Applies one change committed in the shared store to the pools, without writing it back.
+   * Changes already applied (our own writes, echoed by the watch) and changes older than what
+   * an entry already reflects are ignored. New endpoints start `pending`.
+   */
+  applyRemote(change: SharedChange): RemoteEffect | undefined {
+    this.#live();
+    const revision = revisionOf(change);
+    if (revision <= this.#feedRevision) return undefined;
+    this.#feedRevision = revision;
+    for (const [key, tombstone] of this.#tombstones) if (tombstone <= revision) this.#tombstones.delete(key);
+    if (change.kind === 'put') return this.#applyPut(change.record, 'pending');
+    return this.#applyDelete(endpointKey(change.endpoint), change.revision);
+  }
+
+  /**
+   * Catches up after the change feed broke (the store was unreachable): reloads everything,
+   * makes the pools match it (keeping the health and position of endpoints still there), and
+   * follows changes again from the loaded revision. Rejects with `UNAVAILABLE` while the store
+   * is still unreachable; call it again later.
+   */
+  async resync(): Promise<{ revision: number; effects: RemoteEffect[] }> {
+    this.#live();
+    const shared = this.#shared;
+    if (shared === undefined) return { revision: 0, effects: [] };
+    const previous = this.#subscription;
+    this.#subscription = undefined;
+    await previous?.close().catch(() => undefined);
+    let snapshot: SharedSnapshot;
+    try {
+      snapshot = await shared.load();
+    } catch (cause) {
+      throw unavailable('reload the registry', cause);
+    }
+    this.#live();
+    const effects: RemoteEffect[] = [];
+    const present = new Set<string>();
+    this.#tombstones.clear();
+    this.#feedRevision = snapshot.revision;
+    for (const record of snapshot.records) {
+      const key = endpointKey(record.endpoint);
+      present.add(key);
+      const entry = this.#byKey.get(key);
+      if (entry !== undefined && (entry.seq !== record.order || !samePair(entry.pool.pair, record.pair))) {
+        effects.push({ kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health });
+        this.#detach(entry);
+        this.#revisions.delete(key);
+      }
+      const effect = this.#applyPut(record, 'pending');
+      if (effect !== undefined) effects.push(effect);
+      this.#revisions.set(key, record.revision);
+    }
+    for (const entry of [...this.#byKey.values()]) {
+      if (present.has(entry.key)) continue;
+      effects.push({ kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health });
+      this.#detach(entry);
+      this.#revisions.delete(entry.key);
+    }
+    try {
+      await this.#subscribe(snapshot.revision + 1);
+    } catch (cause) {
+      throw unavailable('follow the registry', cause);
+    }
+    return { revision: snapshot.revision, effects };
+  }
+
+  async #subscribe(fromRevision: number): Promise<void> {
+    const shared = this.#shared;
+    const options = this.#sharedOptions;
+    if (shared === undefined || options === undefined) return;
+    let open = true;
+    const subscription = await shared.watch(fromRevision, {
+      change: (change) => {
+        if (!open || this.#closed) return;
+        this.#receive(change);
+      },
+      broken: (error) => {
+        if (!open || this.#closed) return;
+        open = false;
+        options.onBroken?.(error);
+      },
+    });
+    if (this.#closed) {
+      await subscription.close();
+      return;
+    }
+    this.#subscription = {
+      close: () => {
+        open = false;
+        return subscription.close();
+      },
+    };
+  }
+
+  #applyPut(record: SharedRecord, health: 'pending' | 'up'): RemoteEffect | undefined {
+    const pair = unitPair(record.pair[0], record.pair[1]);
+    const endpoint = endpointOf(record.endpoint.host, record.endpoint.port);
+    const key = endpointKey(endpoint);
+    const tombstone = this.#tombstones.get(key);
+    if (tombstone !== undefined && tombstone >= record.revision) return undefined;
+    const applied = this.#revisions.get(key);
+    const entry = this.#byKey.get(key);
+    if (entry !== undefined) {
+      if (applied !== undefined && applied >= record.revision) return undefined;
+      this.#revisions.set(key, record.revision);
+      if (entry.seq === record.order && samePair(entry.pool.pair, pair)) return undefined;
+      // Deleted and created again while we were not looking: a new registration in a new place.
+      this.#detach(entry);
+    }
+    this.#revisions.set(key, record.revision);
+    const t = this.#now();
+    this.#attach(pair, endpoint, key, record.order, record.addedAt, t, health, t);
+    if (record.order >= this.#nextSeq) this.#nextSeq = record.order + 1;
+    return { kind: 'added', endpoint, pair };
+  }
+
+  #applyDelete(key: string, revision: number): RemoteEffect | undefined {
+    const entry = this.#byKey.get(key);
+    if (entry === undefined) return undefined;
+    const applied = this.#revisions.get(key);
+    if (applied !== undefined && applied > revision) return undefined;
+    this.#revisions.delete(key);
+    const effect: RemoteEffect = { kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health };
+    this.#detach(entry);
+    return effect;
+  }
+
   /** Closes the store (also one passed in). Idempotent; every other call afterwards throws `CLOSED`. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const inner of this.#pools.values()) for (const pool of inner.values()) pool.retired = true;
     this.#store.close();
+    if (this.#shared !== undefined) {
+      const subscription = this.#subscription;
+      this.#subscription = undefined;
+      const shared = this.#shared;
+      // Callers that must wait for the connections to close await `store.close()` themselves.
+      void (subscription?.close() ?? Promise.resolve()).catch(() => undefined).then(() => shared.close()).catch(() => undefined);
+    }
   }
 
   #restore(records: readonly StoredRegistration[]): void {
@@ -385,6 +694,22 @@ export class Registry {
   #live(): void {
     if (this.#closed) throw closedError();
   }
+
+  #localOnly(verb: string): void {
+    if (this.#shared !== undefined) {
+      throw new RegistryError('INVALID_OPTIONS', `This registry is shared; use ${verb}Shared(), which waits for the store to commit.`);
+    }
+  }
+}
+
+function unavailable(what: string, cause: unknown): RegistryError {
+  if (cause instanceof RegistryError && (cause.code === 'UNAVAILABLE' || cause.code === 'CLOSED')) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new RegistryError('UNAVAILABLE', `The shared store could not ${what}: ${why}.`, { cause });
+}
+
+function samePair(x: UnitPair, y: UnitPair): boolean {
+  return x[0] === y[0] && x[1] === y[1];
 }
 
 function closedError(): RegistryError {

@@ -6,6 +6,7 @@ describe('public door', () => {
     expect(Object.keys(api).sort()).toEqual([
       'DEFAULT_HEALTH_POLICY',
       'MemoryRegistryStore',
+      'MemorySharedRegistryStore',
       'REGISTRY_APPLICATION_ID',
       'REGISTRY_ERROR_CODES',
       'REGISTRY_SCHEMA_VERSION',
