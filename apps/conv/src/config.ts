@@ -25,10 +25,21 @@ export const AskConfigSchema = z
   .readonly();
 export type AskConfig = z.infer<typeof AskConfigSchema>;
 
+export const StatusConfigSchema = z
+  .object({
+    http: address('--http').default({ host: '127.0.0.1', port: 5580 }),
+    json: z.boolean().default(false),
+    timeout: z.coerce.number().int().positive('--timeout must be a positive number of milliseconds').default(5000),
+  })
+  .readonly();
+export type StatusConfig = z.infer<typeof StatusConfigSchema>;
+
 export const UpConfigSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     discoveryPort: port('--discovery-port').default(5555),
+    /** Discovery's status page and metrics; the proxy takes the next port. Default --discovery-port + 25 (5580), 0 with port 0. */
+    httpPort: port('--http-port').optional(),
     proxyPort: port('--proxy-port').default(5556),
     converterPort: port('--converter-port').default(6001),
     replicas: z.coerce.number().int().min(1, '--replicas must be at least 1').max(10, '--replicas must be at most 10').default(2),
@@ -37,6 +48,20 @@ export const UpConfigSchema = z
     restart: z.boolean().default(true),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     readyTimeout: z.coerce.number().int().positive().default(30_000),
+    /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db). */
+    store: z
+      .string()
+      .regex(/^etcd:\/\/\S+$/, '--store must be etcd://host:port[,host:port...], e.g. etcd://127.0.0.1:2379')
+      .optional(),
+    discoveryReplicas: z.coerce
+      .number()
+      .int('--discovery-replicas must be a whole number from 1 to 5')
+      .min(1, '--discovery-replicas must be a whole number from 1 to 5')
+      .max(5, '--discovery-replicas must be a whole number from 1 to 5')
+      .default(1),
+  })
+  .refine((c) => c.discoveryReplicas === 1 || c.store !== undefined, {
+    message: '--discovery-replicas above 1 needs --store etcd://...: replicas share their registry through etcd',
   })
   .readonly();
 export type UpConfig = z.infer<typeof UpConfigSchema>;

@@ -37,33 +37,66 @@ export type SystemOptions = {
   readonly dbPath: string;
   readonly checkInterval: string;
   readonly logLevel: string;
+  /** `etcd://...`: every discovery replica shares this registry instead of the file `dbPath`. */
+  readonly store?: string | undefined;
+  /** Discovery replicas (on etcd): ports discoveryPort, discoveryPort + 2, ... (the proxy has + 1). */
+  readonly discoveryReplicas?: number;
+  /** Operator HTTP ports (--http-port of each app: metrics, health, status page); absent = off. */
+  readonly httpPorts?: {
+    /** The first discovery's; replicas take + 2, + 4, ... like their protocol ports. */
+    readonly discovery: number;
+    readonly proxy: number;
+    /** First converter's; replicas take the following ones, like `converterPort`. 0: any free port each. */
+    readonly converter: number;
+  };
 };
 
-export function discoverySpec(o: SystemOptions): ProcessSpec {
+const httpFlag = (port: number | undefined): string[] => (port === undefined ? [] : ['--http-port', String(port)]);
+const nthPort = (first: number, offset: number): number => (first === 0 ? 0 : first + offset);
+
+export function discoverySpec(o: SystemOptions, replica = 0): ProcessSpec {
+  const registry = o.store === undefined ? ['--db', o.dbPath] : ['--store', o.store];
   return {
-    name: 'discovery',
+    name: replica === 0 ? 'discovery' : `discovery #${replica + 1}`,
     role: 'discovery',
-    port: o.discoveryPort,
-    args: (port) => [String(port), '--host', o.host, '--db', o.dbPath, '--check-interval', o.checkInterval, '--log-level', o.logLevel],
+    port: o.discoveryPort === 0 ? 0 : o.discoveryPort + 2 * replica,
+    args: (port) => [
+      String(port), '--host', o.host, ...registry, '--check-interval', o.checkInterval, '--log-level', o.logLevel,
+      ...httpFlag(o.httpPorts === undefined ? undefined : replica === 0 ? o.httpPorts.discovery : nthPort(o.httpPorts.discovery, 2 * replica)),
+    ],
   };
 }
 
-export function converterSpecs(o: SystemOptions, discovery: Endpoint): ProcessSpec[] {
+/** Every discovery replica of the plan (one, unless the registry is shared in etcd). */
+export function discoverySpecs(o: SystemOptions): ProcessSpec[] {
+  const count = o.store === undefined ? 1 : (o.discoveryReplicas ?? 1);
+  return Array.from({ length: count }, (_, replica) => discoverySpec(o, replica));
+}
+
+/** `--discovery` for converters and the proxy: one address, or the replicas' list. */
+function discoveryFlag(discovery: Endpoint | readonly Endpoint[]): string {
+  return (Array.isArray(discovery) ? (discovery as readonly Endpoint[]) : [discovery as Endpoint]).map(formatAddress).join(',');
+}
+
+export function converterSpecs(o: SystemOptions, discovery: Endpoint | readonly Endpoint[]): ProcessSpec[] {
   return COURSE_PAIRS.flatMap(([a, b], pairIndex) =>
     Array.from({ length: o.replicas }, (_, replica): ProcessSpec => ({
       name: `converter ${a}:${b} #${replica + 1}`,
       role: 'converter',
       port: o.converterPort === 0 ? 0 : o.converterPort + pairIndex * o.replicas + replica,
-      args: (port) => [String(port), '--pair', `${a}:${b}`, '--host', o.host, '--discovery', formatAddress(discovery), '--log-level', o.logLevel],
+      args: (port) => [
+        String(port), '--pair', `${a}:${b}`, '--host', o.host, '--discovery', discoveryFlag(discovery), '--log-level', o.logLevel,
+        ...httpFlag(o.httpPorts === undefined ? undefined : nthPort(o.httpPorts.converter, pairIndex * o.replicas + replica)),
+      ],
     })),
   );
 }
 
-export function proxySpec(o: SystemOptions, discovery: Endpoint): ProcessSpec {
+export function proxySpec(o: SystemOptions, discovery: Endpoint | readonly Endpoint[]): ProcessSpec {
   return {
     name: 'proxy',
     role: 'proxy',
     port: o.proxyPort,
-    args: (port) => [String(port), '--host', o.host, '--discovery', formatAddress(discovery), '--log-level', o.logLevel],
+    args: (port) => [String(port), '--host', o.host, '--discovery', discoveryFlag(discovery), '--log-level', o.logLevel, ...httpFlag(o.httpPorts?.proxy)],
   };
 }

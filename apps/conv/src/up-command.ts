@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from '@conv/protocol';
@@ -6,7 +7,7 @@ import { formatAddress } from './address';
 import type { UpConfig } from './config';
 import { askDiscovery } from './discovery-client';
 import { Supervisor } from './supervisor';
-import { COURSE_PAIRS, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpec, proxySpec } from './system';
+import { COURSE_PAIRS, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from './system';
 
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
 const scriptFor = (spec: ProcessSpec) => join(APPS, spec.role, 'dist', 'main.js');
@@ -24,7 +25,9 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   // A fresh registry each run: what a previous run registered is gone with its processes.
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });
 
-  const options: SystemOptions = { ...config, dbPath, logLevel: config.logLevel };
+  const httpPorts = await operatorPorts(config);
+  const options: SystemOptions = { ...config, dbPath, logLevel: config.logLevel, httpPorts };
+  const statusAddress = formatAddress({ host: config.host, port: httpPorts.discovery });
   // Who is where, for people who want to kill a process and watch the system cope.
   const processesFile = join(config.dataDir, 'processes.json');
   const supervisor = new Supervisor({
@@ -53,10 +56,14 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
 
   try {
     const started = Date.now();
-    const discovery = await supervisor.start(discoverySpec(options));
+    // One discovery with its SQLite file, or (--store etcd://...) replicas sharing one registry.
+    const replicas = [];
+    for (const spec of discoverySpecs(options)) replicas.push(await supervisor.start(spec));
+    const discovery = replicas[0]!;
     const discoveryAddress: Endpoint = { host: config.host, port: discovery.port };
-    const converters = await Promise.all(converterSpecs(options, discoveryAddress).map((spec) => supervisor.start(spec)));
-    const proxy = await supervisor.start(proxySpec(options, discoveryAddress));
+    const discoveryAddresses: Endpoint[] = replicas.map((replica) => ({ host: config.host, port: replica.port }));
+    const converters = await Promise.all(converterSpecs(options, discoveryAddresses).map((spec) => supervisor.start(spec)));
+    const proxy = await supervisor.start(proxySpec(options, discoveryAddresses));
     const healthy = await waitUntilHealthy(discoveryAddress, converters.length, config.readyTimeout);
     const rel = (path: string) => relative(process.cwd(), path) || '.';
     const byPair = COURSE_PAIRS.map(([a, b]) => {
@@ -66,7 +73,14 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
     say(
       [
         `conv is up in ${((Date.now() - started) / 1000).toFixed(1)} s; ${healthy} of ${converters.length} converters healthy.`,
-        `  discovery   ${formatAddress(discoveryAddress)}   registry ${rel(dbPath)} (pid ${discovery.child.pid})`,
+        ...replicas.map(
+          (replica) =>
+            `  discovery   ${formatAddress({ host: config.host, port: replica.port })}   registry ${config.store ?? rel(dbPath)}${config.store ? ' (shared)' : ''} (pid ${replica.child.pid})`,
+        ),
+        `  status      http://${statusAddress}/   live status page; in a terminal: npx pnpm@10.34.8 -s conv status${httpPorts.discovery === 5580 ? '' : ` --http ${statusAddress}`}`,
+        `  metrics     Prometheus text at /metrics: discovery :${httpPorts.discovery}, ${
+          httpPorts.proxy === 0 ? 'proxy and converters on free ports (their logs say which: http-listening)' : `proxy :${httpPorts.proxy}, converters ${httpPorts.converter === 0 ? 'on free ports' : `:${httpPorts.converter}-${httpPorts.converter + converters.length - 1}`}`
+        }`,
         `  proxy       listening on ${formatAddress({ host: config.host, port: proxy.port })} (pid ${proxy.child.pid})`,
         `  converters  ${byPair.join('; ')}`,
         `  logs        ${rel(logDir)}/      pids: ${rel(processesFile)}`,
@@ -85,6 +99,30 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   }
   await stopped;
   return 0;
+}
+
+/**
+ * The operator HTTP ports: discovery's status page on --http-port (default: the discovery port
+ * + 25, so 5580 for 5555, and two systems on different ports never collide), the proxy's metrics
+ * on the next port, converters' from --converter-port + 1000 (7001-7022). With port 0 (tests),
+ * the status page's port is picked free here so the banner can name it; the rest take any.
+ */
+async function operatorPorts(config: UpConfig): Promise<{ discovery: number; proxy: number; converter: number }> {
+  const chosen = config.httpPort ?? (config.discoveryPort === 0 ? 0 : Math.min(65535, config.discoveryPort + 25));
+  if (chosen === 0) return { discovery: await freePort(config.host), proxy: 0, converter: 0 };
+  return { discovery: chosen, proxy: chosen + 1, converter: config.converterPort === 0 ? 0 : config.converterPort + 1000 };
+}
+
+/** A port free right now on `host` (another process could take it before us: tests only). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls discovery's LIST until `expected` registrations are up; returns how many are. */

@@ -2,6 +2,8 @@ import { type Catalog, createCatalog } from '@conv/conversion';
 import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import type { Logger } from './log';
+import { createConverterMetrics } from './metrics';
+import { startOperatorPort } from './operator-port';
 import { resolvePair } from './pair';
 import { type Registration, startRegistration } from './registration-driver';
 import { type ConversionServer, startConversionServer } from './server';
@@ -28,17 +30,19 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
     });
   }
 
+  // Read at scrape time only, after `server` below exists.
+  const metrics = config.httpPort === undefined ? undefined : createConverterMetrics({ connections: () => server.connections, paused: () => server.paused });
   const server = await startConversionServer({
     host: config.host,
     port: config.port,
-    conversion,
+    conversion: metrics ? metrics.observe(conversion) : conversion,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeoutMs,
     log,
   });
   const { port } = server.address;
   const listen = formatAddress(server.address.host, port);
-  const discovery = formatAddress(config.discovery.host, config.discovery.port);
+  const discovery = config.discovery.map((d) => formatAddress(d.host, d.port)).join(',');
   log.info('start', {
     pair: `${a}:${b}`,
     listen,
@@ -47,6 +51,14 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
     discovery: config.register ? discovery : 'off',
     advertise: config.register ? formatAddress(config.advertise, port) : undefined,
   });
+
+  const http =
+    metrics && config.httpPort !== undefined
+      ? await startOperatorPort({ host: config.host, port: config.httpPort, pair: `${a}:${b}`, metrics, log }).catch(async (error: unknown) => {
+          await server.close(0);
+          throw error;
+        })
+      : undefined;
 
   const registration = config.register
     ? startRegistration({
@@ -76,6 +88,7 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
         // Leave discovery first, so proxies stop sending us work while we finish what we have.
         await registration?.stop(config.shutdownTimeoutMs);
         await server.close(Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)));
+        await http?.close();
         log.info('stopped');
       })();
       return stopping;

@@ -36,6 +36,7 @@ export async function parseCommandLine(args: readonly string[], env: NodeJS.Proc
     .option('idle-timeout', { type: 'string', describe: 'close a client silent for this long', default: CONFIG_DEFAULTS.idleTimeout })
     .option('shutdown-timeout', { type: 'string', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight and the REMOVE', default: CONFIG_DEFAULTS.shutdownTimeout })
     .option('log-level', { type: 'string', describe: 'error, warn, info or debug', default: CONFIG_DEFAULTS.logLevel })
+    .option('http-port', { type: 'string', describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' })
     .option('token', { type: 'string', describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' })
     .option('help', { alias: 'h', type: 'boolean', describe: 'show this help' })
     .strictOptions()
@@ -60,7 +61,7 @@ export async function parseCommandLine(args: readonly string[], env: NodeJS.Proc
   const repeated = (name: string, value: unknown): void => {
     if (Array.isArray(value)) throw new ConverterError('USAGE', `converter: --${name} was given more than once`);
   };
-  for (const name of ['port', 'pair', 'factor', 'offset', 'discovery', 'host', 'advertise', 'announce-interval', 'max-connections', 'idle-timeout', 'shutdown-timeout', 'log-level', 'token']) {
+  for (const name of ['port', 'pair', 'factor', 'offset', 'discovery', 'host', 'advertise', 'announce-interval', 'max-connections', 'idle-timeout', 'shutdown-timeout', 'log-level', 'http-port', 'token']) {
     repeated(name, argv[name]);
   }
   if (portArgument !== undefined && argv.port !== undefined && portArgument !== argv.port) {
@@ -83,8 +84,9 @@ export async function parseCommandLine(args: readonly string[], env: NodeJS.Proc
       idleTimeout: argv.idleTimeout,
       shutdownTimeout: argv.shutdownTimeout,
       logLevel: argv.logLevel,
+      httpPort: argv.httpPort,
       // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
-      token: (argv.token as string | undefined) ?? (env.CONV_TOKEN || undefined),
+      token: argv.token ?? (env.CONV_TOKEN || undefined),
     }),
   };
 }

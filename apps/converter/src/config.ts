@@ -79,15 +79,20 @@ const decimalText = (what: string, nonZero: boolean) =>
     return z.NEVER;
   });
 
-const discoveryText = z.string().transform((text, ctx) => {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):([^:]+)$/.exec(text);
-  const host = canonicalHost(match?.[1] ?? match?.[2] ?? '');
-  const portToken = match?.[3] ?? '';
-  if (host !== undefined && /^[1-9][0-9]{0,4}$/.test(portToken) && Number(portToken) <= 65535) {
-    return { host, port: Number(portToken) };
+/** One `host:port`, or a comma-separated list of discovery replicas (tried in turn). */
+const discoveryText = z.string().transform((text, ctx): readonly { host: string; port: number }[] => {
+  const list: { host: string; port: number }[] = [];
+  for (const item of text.split(',')) {
+    const match = /^(?:\[([^\]]+)\]|([^:]+)):([^:]+)$/.exec(item.trim());
+    const host = canonicalHost(match?.[1] ?? match?.[2] ?? '');
+    const portToken = match?.[3] ?? '';
+    if (host === undefined || !/^[1-9][0-9]{0,4}$/.test(portToken) || Number(portToken) > 65535) {
+      ctx.addIssue(expect('must be <host>:<port> or a comma-separated list of them, such as 127.0.0.1:5555 or 127.0.0.1:5555,127.0.0.1:5557'));
+      return z.NEVER;
+    }
+    list.push({ host, port: Number(portToken) });
   }
-  ctx.addIssue(expect('must be <host>:<port>, such as 127.0.0.1:5555 or [::1]:5555'));
-  return z.NEVER;
+  return list;
 });
 
 const countText = z.string().transform((text, ctx) => {
@@ -119,6 +124,8 @@ export const FlagsSchema = z
     shutdownTimeout: durationText(0).prefault(DEFAULTS.shutdownTimeout),
     maxConnections: countText.prefault(DEFAULTS.maxConnections),
     logLevel: logLevelText.prefault(DEFAULTS.logLevel),
+    /** The operator's HTTP port (/metrics, /healthz); off unless given. */
+    httpPort: portText(0).optional(),
     /** Shared secret sent with ADD and REMOVE, for a discovery server that requires one. */
     token: tokenText.optional(),
   })
@@ -157,7 +164,7 @@ export type Config = Readonly<z.output<typeof FlagsSchema>>;
 /** Validates flags as typed; throws ConverterError USAGE with one line naming the flag. */
 export function validateConfig(flags: unknown): Config {
   const parsed = FlagsSchema.safeParse(flags);
-  if (parsed.success) return Object.freeze({ ...parsed.data, discovery: Object.freeze(parsed.data.discovery) });
+  if (parsed.success) return Object.freeze({ ...parsed.data, discovery: Object.freeze(parsed.data.discovery.map((d) => Object.freeze(d))) });
   const [issue] = parsed.error.issues;
   throw new ConverterError('USAGE', usageMessage(issue, flags));
 }

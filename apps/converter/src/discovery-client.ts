@@ -9,6 +9,7 @@ import {
   formatDiscoveryRequest,
 } from '@conv/protocol';
 import { ConverterError } from './errors';
+import type { Logger } from './log';
 
 /**
  * One request to discovery on its own connection, as the seed's converters did it: connect,
@@ -54,4 +55,50 @@ export function requestDiscovery(
     socket.on('data', (chunk: Buffer) => read(splitter.push(chunk)));
     socket.on('end', () => read(splitter.end()));
   });
+}
+
+/**
+ * A list of discovery replicas (`--discovery a,b`): each request goes to the replica that
+ * answered last; when it is unreachable the next ones are tried in turn, within the same
+ * request, and the first that answers becomes the current one. Every replica unreachable:
+ * the request fails as with one address (the registration retries with backoff).
+ */
+export class DiscoveryReplicas {
+  readonly #addresses: readonly Endpoint[];
+  readonly #log: Logger;
+  #current = 0;
+
+  constructor(addresses: readonly Endpoint[], log: Logger) {
+    if (addresses.length === 0) throw new ConverterError('USAGE', 'at least one discovery address is needed');
+    this.#addresses = addresses;
+    this.#log = log;
+  }
+
+  /** The replica requests go to now. */
+  get current(): Endpoint {
+    return this.#addresses[this.#current] ?? this.#addresses[0]!;
+  }
+
+  async request(request: DiscoveryRequest, timeoutMs: number): Promise<DiscoveryReply> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.#addresses.length; tried++) {
+      const index = (this.#current + tried) % this.#addresses.length;
+      const address = this.#addresses[index]!;
+      try {
+        const reply = await requestDiscovery(address, request, { timeoutMs });
+        if (index !== this.#current) {
+          this.#log.info('discovery-failover', { from: label(this.current), to: label(address) });
+          this.#current = index;
+        }
+        return reply;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new ConverterError('DISCOVERY_UNREACHABLE', String(lastError));
+  }
+}
+
+function label(endpoint: Endpoint): string {
+  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
 }

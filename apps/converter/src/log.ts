@@ -1,3 +1,5 @@
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import { z } from 'zod';
 
 /** Log levels, most severe first. */
@@ -14,7 +16,24 @@ export interface Logger {
   debug(event: string, fields?: LogFields): void;
 }
 
-/** One line per event: `<ISO time> <level> <event> key=value ...`. */
+/** Fields never written as they are, whoever passes them: shared secrets (`--token`) and the like. */
+export const REDACTED_FIELDS = ['token', 'secret', 'password'] as const;
+
+/** `token=<secret>` inside a logged value (a request line quoted in a log, say) is hidden too. */
+const SECRET_IN_TEXT = /\b(token|secret|password)=[^\s"]+/gi;
+
+function scrubSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  let scrubbed: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value !== 'string' || !value.includes('=')) continue;
+    const clean = value.replace(SECRET_IN_TEXT, '$1=[redacted]');
+    // A copy: the caller's object is never changed.
+    if (clean !== value) (scrubbed ??= { ...fields })[key] = clean;
+  }
+  return scrubbed ?? fields;
+}
+
+/** One line per event: `<ISO time> <level> <event> key=value ...` (the text form used before pino). */
 export function formatLogLine(time: Date, level: LogLevel, event: string, fields: LogFields = {}): string {
   const parts = [time.toISOString(), level, event];
   for (const [key, value] of Object.entries(fields)) {
@@ -30,17 +49,58 @@ function formatValue(value: string): string {
   return value === '' || /[\s"=\p{C}]/u.test(value) ? JSON.stringify(value) : value;
 }
 
-/** A logger writing to `write` (stderr by default); events below `level` are dropped. */
+/**
+ * pino behind the small interface above: one JSON object per line on stderr
+ * (`{"level":"info","time":"...","msg":event,...fields}`) when stderr is a file or a pipe,
+ * readable coloured lines when it is a terminal. `write` (tests, embedding) gets JSON lines.
+ */
 export function createLogger(
   level: LogLevel,
-  write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
-  now: () => Date = () => new Date(),
+  write?: (line: string) => void,
+  now?: () => Date,
+  options: { pretty?: boolean } = {},
 ): Logger {
-  const threshold = LOG_LEVELS.indexOf(level);
-  const at =
-    (lineLevel: LogLevel) =>
-    (event: string, fields?: LogFields): void => {
-      if (LOG_LEVELS.indexOf(lineLevel) <= threshold) write(formatLogLine(now(), lineLevel, event, fields));
-    };
+  const prettyLines = options.pretty ?? (write === undefined && process.stderr.isTTY === true);
+  // sonic-boom in sync mode: retries a full pipe instead of dropping lines, loses nothing at exit.
+  const stderr = write === undefined ? pino.destination({ dest: 2, sync: true }) : undefined;
+  const out = write ?? ((line: string) => void stderr?.write(line));
+  const prettify = prettyLines ? prettyFormatter() : undefined;
+  const logger = pino(
+    {
+      name: 'converter',
+      level,
+      base: { pid: process.pid },
+      timestamp: now ? () => `,"time":"${now().toISOString()}"` : pino.stdTimeFunctions.isoTime,
+      // pino-pretty colours numeric levels; JSON readers get the label.
+      formatters: { ...(prettyLines ? {} : { level: (label: string) => ({ level: label }) }), log: scrubSecrets },
+      redact: { paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]), censor: '[redacted]' },
+    },
+    { write: (line: string) => out(prettify ? prettify(line) : line) },
+  );
+  // Each call site passes an event name and flat fields: the event becomes pino's `msg`.
+  const at = (lineLevel: LogLevel) => (event: string, fields?: LogFields) => {
+    if (fields === undefined) logger[lineLevel](event);
+    else logger[lineLevel](fields, event);
+  };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+/** `<time> <LEVEL>: <event> key=value ...`, from one JSON line; in-process and synchronous. */
+function prettyFormatter(): (line: string) => string {
+  const hidden = new Set(['level', 'time', 'pid', 'name', 'hostname']);
+  return pretty.prettyFactory({
+    colorize: pretty.isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    hideObject: true,
+    messageFormat: (log, messageKey) => {
+      const message = log[messageKey];
+      let text = typeof message === 'string' ? message : JSON.stringify(message ?? '');
+      for (const [key, value] of Object.entries(log)) {
+        if (key === messageKey || hidden.has(key)) continue;
+        text += ` ${key}=${formatValue(typeof value === 'string' ? value : JSON.stringify(value))}`;
+      }
+      return text;
+    },
+  });
 }

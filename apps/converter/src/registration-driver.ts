@@ -1,5 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
-import { requestDiscovery } from './discovery-client';
+import { DiscoveryReplicas } from './discovery-client';
 import type { Logger } from './log';
 import type { UnitPair } from './pair';
 import {
@@ -13,7 +13,8 @@ import {
 } from './registration';
 
 export type RegistrationOptions = {
-  readonly discovery: Endpoint;
+  /** Discovery replicas: requests go to the one that last answered, the next one on failure. */
+  readonly discovery: readonly Endpoint[];
   readonly units: UnitPair;
   /** The advertised host and the bound port. */
   readonly endpoint: Endpoint;
@@ -53,9 +54,10 @@ export function startRegistration(options: RegistrationOptions): Registration {
     for (const command of step.commands) run(command);
   };
 
+  const replicas = new DiscoveryReplicas(options.discovery, log);
   const send = (request: DiscoveryRequest): void => {
     log.debug('discovery-request', { verb: request.verb });
-    requestDiscovery(options.discovery, request, { timeoutMs: requestTimeoutMs }).then(
+    replicas.request(request, requestTimeoutMs).then(
       (reply: DiscoveryReply) => dispatch({ type: 'reply', reply }),
       (error: unknown) => dispatch({ type: 'unreachable', reason: error instanceof Error ? error.message : String(error) }),
     );

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { findLog } from './log-events';
 import { createServer } from 'node:net';
 import { APP, LineClient, exchange, openSocket, startServer, stopAll, waitFor } from '@conv/testkit';
 import { freePort, runConverter } from './harness';
@@ -13,7 +14,7 @@ describe('the built converter, over loopback', () => {
   it('prints one banner naming its pair, address and discovery', async () => {
     const discovery = await freePort();
     const server = await startServer(APP.converter, ['0', '--pair', 'ft:in', '--discovery', `127.0.0.1:${discovery}`]);
-    expect(server.banner).toBe(`converter ft <-> in listening on 127.0.0.1:${server.port} (discovery 127.0.0.1:${discovery})`);
+    expect(server.banner).toBe(`converter ft <-> in listening on 127.0.0.1:${server.port} (loopback only; --host to expose; discovery 127.0.0.1:${discovery})`);
   });
 
   it('talks to a course client: greeting, one request, one answer, close', async () => {
@@ -41,7 +42,7 @@ describe('the built converter, over loopback', () => {
     expect((await exchange(custom.port, 'tf tc 212'))[1]).toBe('100');
     const overridden = await converter('ft:in', '--factor', '10');
     expect((await exchange(overridden.port, 'ft in 2'))[1]).toBe('20');
-    expect(overridden.output()).toMatch(/ warn factor-overrides-catalog pair=ft:in factor=10 .*catalog="1 ft = 12 in"/);
+    expect(findLog(overridden.output(), 'warn', 'factor-overrides-catalog')).toMatchObject({ pair: 'ft:in', factor: 10, catalog: '1 ft = 12 in' });
   });
 
   it('answers every line after PERSIST until the client closes', async () => {
@@ -135,7 +136,7 @@ describe('the converter process', () => {
     const persistent = await LineClient.connect(server.port);
     expect(await persistent.request('PERSIST', () => true).then(() => persistent.nextLine())).toBe('OK persistent');
     server.kill('SIGTERM');
-    await waitFor(() => server.output().includes(' info shutdown '), { what: 'the shutdown log line' });
+    await waitFor(() => findLog(server.output(), 'info', 'shutdown') !== undefined, { what: 'the shutdown log line' });
     // The idle persistent client owes nothing and is let go; a new client is refused.
     await persistent.closed;
     await expect(openSocket(server.port)).rejects.toThrow(/ECONNREFUSED/);

@@ -23,7 +23,7 @@ describe('the converter command line', () => {
     expect(await config('5557', '--pair', 'ft:in')).toEqual({
       port: 5557,
       pair: ['ft', 'in'],
-      discovery: { host: '127.0.0.1', port: 5555 },
+      discovery: [{ host: '127.0.0.1', port: 5555 }],
       host: '127.0.0.1',
       advertise: '127.0.0.1',
       register: true,
@@ -46,7 +46,7 @@ describe('the converter command line', () => {
       pair: ['$', 'y'],
       factor: 150,
       offset: -1,
-      discovery: { host: '::1', port: 6000 },
+      discovery: [{ host: '::1', port: 6000 }],
       host: '::1',
       advertise: 'localhost',
       announceIntervalMs: 250,

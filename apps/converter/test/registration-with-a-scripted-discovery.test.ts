@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { findLog } from './log-events';
 import { failure } from '@conv/protocol';
 import { APP, startServer, stopAll, waitFor } from '@conv/testkit';
 import { type FakeDiscovery, startFakeDiscovery } from './harness';
@@ -22,7 +23,7 @@ describe('registration against a scripted discovery server', () => {
     const requests = fake.requests;
     await waitFor(() => requests.length >= 3, { what: 'three announcements' });
     expect(new Set(requests)).toEqual(new Set([`ADD b gK 127.0.0.1 ${server.port}`]));
-    expect(server.output()).toContain(' info registered ');
+    expect(findLog(server.output(), 'info', 'registered')).toBeDefined();
   });
 
   it('answers a seed-style "Failure entry exists." with REMOVE, then ADD', async () => {
@@ -45,8 +46,8 @@ describe('registration against a scripted discovery server', () => {
       reply: (_request, index) => (index < 2 ? { kind: 'failure', failure: failure('UNAUTHORIZED', 'token required.') } : { kind: 'success' }),
     });
     const server = await converter(fake.port);
-    await waitFor(() => server.output().includes(' info registered '), { what: 'registration after two refusals' });
-    expect(server.output()).toMatch(/ warn registration-failed .*reason="unauthorized\. token required\. \(UNAUTHORIZED\)"/);
+    await waitFor(() => findLog(server.output(), 'info', 'registered') !== undefined, { what: 'registration after two refusals' });
+    expect(findLog(server.output(), 'warn', 'registration-failed')).toMatchObject({ reason: 'unauthorized. token required. (UNAUTHORIZED)' });
   });
 
   it('sends REMOVE on SIGTERM and exits 0', async () => {
@@ -66,6 +67,6 @@ describe('registration against a scripted discovery server', () => {
     const requests = fake.requests;
     await waitFor(() => requests.length >= 1, { what: 'the first ADD' });
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(server.output()).toMatch(/ warn unregister-timeout timeoutMs=300/);
+    expect(findLog(server.output(), 'warn', 'unregister-timeout')).toMatchObject({ timeoutMs: 300 });
   });
 });

@@ -7,8 +7,11 @@ import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
 import type { Logger } from './log';
 import { createConversionProber, type Prober } from './probe';
+import { createDiscoveryMetrics, withMetrics } from './metrics';
+import { startOperatorPort } from './operator-port';
 import { LineServer } from './server';
-import { DiscoveryService } from './session';
+import { DiscoveryService, type Peer } from './session';
+import { openSharedRegistry } from './shared-registry';
 
 export type RunningDiscovery = {
   readonly host: string;
@@ -26,8 +29,10 @@ export type RunningDiscovery = {
  * Throws DiscoveryError (REGISTRY_REFUSED, LISTEN_FAILED) without leaving anything open.
  */
 export async function startDiscovery(config: Config, log: Logger, options: { probe?: Prober } = {}): Promise<RunningDiscovery> {
-  const db = config.db === ':memory:' ? ':memory:' : resolve(config.db);
-  const registry = openRegistry(db, config);
+  // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
+  const shared = config.store === undefined ? undefined : await openSharedRegistry(config, log);
+  const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtl / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
+  const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;
   try {
     monitor = new HealthMonitor({
@@ -42,6 +47,10 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations, token: config.token });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);
+    shared?.follow(monitor);
+    const probes = monitor;
+    // Read at scrape time only, after `server` below exists.
+    const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, connections: () => server.connections });
 
     const server = await LineServer.listen({
       host: config.host,
@@ -51,7 +60,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       maxLineBytes: config.maxLineBytes,
       greeting: config.greeting,
       log,
-      handle: (line, peer) => service.handle(line, peer),
+      handle: withMetrics(metrics, (line: string, peer: Peer) => service.handle(line, peer)),
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });
@@ -66,6 +75,14 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       log.debug('restored', { endpoint: endpointKey(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });
     }
 
+    const http =
+      metrics && config.httpPort !== undefined
+        ? await startOperatorPort({ host: config.host, port: config.httpPort, address: shown, registry, metrics, log }).catch(async (error: unknown) => {
+            await server.close();
+            throw error;
+          })
+        : undefined;
+
     const checks = monitor;
     let closing: Promise<void> | undefined;
     return {
@@ -76,16 +93,19 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       banner,
       close: () =>
         (closing ??= (async () => {
+          await http?.close();
           await server.close();
           await checks.stop();
           const kept = registry.counts().endpoints;
           registry.close();
+          await shared?.close();
           log.info('shutdown', { registrations: kept });
         })()),
     };
   } catch (error) {
     await monitor?.stop();
     registry.close();
+    await shared?.close();
     throw error;
   }
 }

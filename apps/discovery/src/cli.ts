@@ -37,6 +37,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       'idle-timeout': { type: 'string', describe: `close a connection silent this long; 0 = never (default ${duration(DEFAULTS.idleTimeout)})` },
       'max-line-bytes': { type: 'string', describe: `longest request line (default ${DEFAULTS.maxLineBytes})` },
       'log-level': { type: 'string', describe: `${LOG_LEVELS.join(', ')} (default ${DEFAULTS.logLevel})` },
+      store: { type: 'string', describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
+      'lease-ttl': { type: 'string', describe: `with --store: an endpoint not re-announced (ADD) for this long disappears (default ${duration(DEFAULTS.leaseTtl)})` },
       'http-port': { type: 'string', describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0 = any free port)' },
     })
     .strictOptions()
@@ -74,7 +76,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   const keys = [
     'port', 'host', 'db', 'checkInterval', 'checkTimeout', 'checkConcurrency', 'maxProbeRate', 'failThreshold', 'passThreshold',
     'downGrace', 'pendingGrace', 'trustRegistrations', 'greeting', 'maxConnections', 'idleTimeout', 'maxLineBytes',
-    'logLevel', 'token', 'httpPort',
+    'logLevel', 'token', 'httpPort', 'store', 'leaseTtl',
   ] as const;
   const input: Record<string, unknown> = {};
   for (const key of keys) if (argv2[key] !== undefined) input[key] = argv2[key];

@@ -24,6 +24,20 @@ export const DEFAULTS = Object.freeze({
   logLevel: 'info' as const,
   /** Off unless given: the operator's HTTP port (metrics, health, status page). */
   httpPort: undefined,
+  /** With --store etcd://...: each registration's lease, 3 x the converters' default announce interval. */
+  leaseTtl: 15_000,
+});
+
+/** `etcd://127.0.0.1:2379[,127.0.0.1:22379...]` -> the members' `host:port`. */
+const storeUrl = z.string().transform((value, ctx) => {
+  const match = /^etcd:\/\/(.+)$/.exec(value.trim());
+  const members = match?.[1]?.split(',') ?? [];
+  const member = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+  if (members.length > 0 && members.every((m) => member.test(m) && Number(member.exec(m)?.[1]) >= 1 && Number(member.exec(m)?.[1]) <= 65535)) {
+    return { kind: 'etcd' as const, endpoints: members };
+  }
+  ctx.addIssue({ code: 'custom', message: `must be etcd://<host>:<port>[,<host>:<port>...], such as etcd://127.0.0.1:2379, ${got(value)}` });
+  return z.NEVER;
 });
 
 const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
@@ -90,6 +104,11 @@ export const ConfigSchema = z.strictObject({
   idleTimeout: duration({ allowZero: true }).default(DEFAULTS.idleTimeout),
   maxLineBytes: wholeNumber(64, 1 << 20).default(DEFAULTS.maxLineBytes),
   httpPort: wholeNumber(0, 65535).optional(),
+  /** A shared registry in etcd instead of the SQLite file (`--db`); the two are exclusive. */
+  store: storeUrl.optional(),
+  leaseTtl: duration({ allowZero: false })
+    .refine((ms) => ms >= 1000, { message: 'must be at least 1s (etcd leases count whole seconds)' })
+    .default(DEFAULTS.leaseTtl),
   logLevel: z
     .enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, ${got(issue.input)}` })
     .default(DEFAULTS.logLevel),
@@ -108,6 +127,10 @@ export function flagName(key: string): string {
  * DiscoveryError whose message is one line naming the first bad flag.
  */
 export function validateConfig(input: unknown): Config {
+  const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  if (given.store !== undefined && given.db !== undefined) {
+    throw new DiscoveryError('USAGE', '--store and --db are exclusive: the registry is either in etcd or in a SQLite file');
+  }
   const parsed = ConfigSchema.safeParse(input);
   if (parsed.success) return Object.freeze(parsed.data);
   const issue = parsed.error.issues[0];

@@ -1,6 +1,10 @@
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+
 /**
- * A tiny logger: one line per event on stderr, `<ISO time> <level> <event> key=value ...`.
- * Kept behind this module so that a real logger can replace it without touching callers.
+ * The logger: pino behind a small interface, so call sites say `log.info(event, fields)` and
+ * nothing else. One JSON object per line on stderr (`{"level":"info","time":"...","msg":event,
+ * ...fields}`) when stderr is a file or pipe; readable coloured lines when it is a terminal.
  */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -15,34 +19,85 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+/** Fields never written as they are, whoever passes them: shared secrets (`--token`) and the like. */
+export const REDACTED_FIELDS = ['token', 'secret', 'password'] as const;
 
-export function createLogger(options: { level: LogLevel; write?: (line: string) => void; now?: () => Date }): Logger {
-  const { level, write = (line) => void process.stderr.write(line), now = () => new Date() } = options;
-  const limit = RANK[level];
-  const emit = (at: LogLevel) => (event: string, fields?: LogFields) => {
-    if (RANK[at] > limit) return;
-    write(formatLogLine(now(), at, event, fields));
+/** `token=<secret>` inside a logged value (a request line quoted in a log, say) is hidden too. */
+const SECRET_IN_TEXT = /\b(token|secret|password)=[^\s"]+/gi;
+
+function scrubSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  let scrubbed: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value !== 'string' || !value.includes('=')) continue;
+    const clean = value.replace(SECRET_IN_TEXT, '$1=[redacted]');
+    // A copy: the caller's object is never changed.
+    if (clean !== value) (scrubbed ??= { ...fields })[key] = clean;
+  }
+  return scrubbed ?? fields;
+}
+
+export type LoggerOptions = {
+  level: LogLevel;
+  /** Where lines go; default stderr, written synchronously so nothing is lost at exit. */
+  write?: (line: string) => void;
+  /** Human-readable lines instead of JSON; default: whether stderr is a terminal. */
+  pretty?: boolean;
+  /** The clock; tests pin it. */
+  now?: () => Date;
+};
+
+export function createLogger(options: LoggerOptions): Logger {
+  const { level, now } = options;
+  const prettyLines = options.pretty ?? (options.write === undefined && process.stderr.isTTY === true);
+  // sonic-boom in sync mode: retries a full pipe instead of dropping lines, loses nothing at exit.
+  const stderr = options.write === undefined ? pino.destination({ dest: 2, sync: true }) : undefined;
+  const write = options.write ?? ((line: string) => void stderr?.write(line));
+  const prettify = prettyLines ? prettyFormatter() : undefined;
+  const logger = pino(
+    {
+      name: 'discovery',
+      level,
+      base: { pid: process.pid },
+      timestamp: now ? () => `,"time":"${now().toISOString()}"` : pino.stdTimeFunctions.isoTime,
+      // pino-pretty colours numeric levels; JSON readers get the label.
+      formatters: { ...(prettyLines ? {} : { level: (label: string) => ({ level: label }) }), log: scrubSecrets },
+      redact: { paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]), censor: '[redacted]' },
+    },
+    { write: (line: string) => write(prettify ? prettify(line) : line) },
+  );
+  // Each call site passes an event name and flat fields: the event becomes pino's `msg`.
+  const at = (lineLevel: LogLevel) => (event: string, fields?: LogFields) => {
+    if (fields === undefined) logger[lineLevel](event);
+    else logger[lineLevel](fields, event);
   };
   return {
-    error: emit('error'),
-    warn: emit('warn'),
-    info: emit('info'),
-    debug: emit('debug'),
-    enabled: (at) => RANK[at] <= limit,
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    enabled: (lineLevel) => logger.isLevelEnabled(lineLevel),
   };
 }
 
 /** A logger that drops everything, for embedding and in-memory tests. */
 export const silentLogger: Logger = createLogger({ level: 'error', write: () => undefined });
 
-export function formatLogLine(at: Date, level: LogLevel, event: string, fields: LogFields = {}): string {
-  let line = `${at.toISOString()} ${level} ${event}`;
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    const text = String(value);
-    // Quote anything a reader could mistake for a field boundary; JSON escaping keeps it one line.
-    line += ` ${key}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`;
-  }
-  return `${line}\n`;
+/** `<time> <LEVEL> <event> key=value ...`, from one JSON line; in-process and synchronous. */
+function prettyFormatter(): (line: string) => string {
+  return pretty.prettyFactory({
+    colorize: pretty.isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    hideObject: true,
+    messageFormat: (log, messageKey) => {
+      const message = log[messageKey];
+      let text = typeof message === 'string' ? message : JSON.stringify(message ?? '');
+      for (const [key, value] of Object.entries(log)) {
+        if (key === messageKey || key === 'level' || key === 'time' || key === 'pid' || key === 'name' || key === 'hostname') continue;
+        const shown = typeof value === 'string' ? value : JSON.stringify(value);
+        text += ` ${key}=${/^[^\s"=]+$/.test(shown) ? shown : JSON.stringify(shown)}`;
+      }
+      return text;
+    },
+  });
 }

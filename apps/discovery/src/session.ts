@@ -10,7 +10,7 @@ import {
   parseDiscoveryRequest,
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
-import { type Endpoint, type Registry, type UnitPair, endpointKey, unitPair } from '@conv/registry';
+import { type AddOutcome, type Endpoint, type Registry, RegistryError, type UnitPair, endpointKey, unitPair } from '@conv/registry';
 import type { Logger } from './log';
 import { isOwnAddress } from './peer';
 
@@ -67,18 +67,31 @@ export class DiscoveryService {
     });
   }
 
-  handle(line: string, peer: Peer): string {
+  /**
+   * A string at once, or, for ADD and REMOVE on a shared registry (etcd), a promise that
+   * settles once the store has committed the change (or refused: UNAVAILABLE). Never rejects.
+   */
+  handle(line: string, peer: Peer): string | Promise<string> {
     const parsed = parseDiscoveryRequest(line);
     if (!parsed.ok) return formatFailure(parsed.failure);
     try {
-      return this.#serve(parsed.value, peer);
+      const reply = this.#serve(parsed.value, peer);
+      return typeof reply === 'string' ? reply : reply.catch((error: unknown) => this.#internal(line, error));
     } catch (error) {
-      this.#log.error('internal', { request: line.slice(0, 80), error: error instanceof Error ? error.message : String(error) });
-      return formatFailure(failure('INTERNAL', 'The server could not answer this request; it keeps serving others.'));
+      return this.#internal(line, error);
     }
   }
 
-  #serve(request: DiscoveryRequest, peer: Peer): string {
+  #internal(line: string, error: unknown): string {
+    if (error instanceof RegistryError && error.code === 'UNAVAILABLE') {
+      this.#log.warn('store-unavailable', { request: line.split(' ', 1)[0], error: error.message });
+      return formatFailure(failure('UNAVAILABLE', 'The shared registry (etcd) is unreachable; nothing was changed.'));
+    }
+    this.#log.error('internal', { request: line.slice(0, 80), error: error instanceof Error ? error.message : String(error) });
+    return formatFailure(failure('INTERNAL', 'The server could not answer this request; it keeps serving others.'));
+  }
+
+  #serve(request: DiscoveryRequest, peer: Peer): string | Promise<string> {
     switch (request.verb) {
       case 'LOOKUP': {
         const endpoint = this.#registry.next(request.units);
@@ -129,12 +142,20 @@ export class DiscoveryService {
     return out;
   }
 
-  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): string {
+  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): string | Promise<string> {
     if (units[0] === units[1]) {
       return reply({ kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) });
     }
     const pair = unitPair(units[0], units[1]);
-    const outcome = this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending' });
+    const health = this.#trust ? 'up' : 'pending';
+    if (this.#registry.shared) {
+      // Acknowledged only once etcd has committed it (or refreshed its lease).
+      return this.#registry.addShared(pair, endpoint, { health }).then((outcome) => this.#added(outcome, pair, endpoint, peer));
+    }
+    return this.#added(this.#registry.add(pair, endpoint, { health }), pair, endpoint, peer);
+  }
+
+  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): string {
     if (!outcome.ok) {
       const [a, b] = outcome.existing;
       return reply({
@@ -168,7 +189,7 @@ export class DiscoveryService {
     });
   }
 
-  #remove(endpoint: Endpoint, peer: Peer, withToken = false): string {
+  #remove(endpoint: Endpoint, peer: Peer, withToken = false): string | Promise<string> {
     const known = this.#registry.find(endpoint);
     if (known === undefined) {
       return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
@@ -178,10 +199,14 @@ export class DiscoveryService {
     if (withToken || isOwnAddress(peer.address, endpoint)) {
       // The server itself is leaving (or a proxy on the same host reporting it), or someone holding
       // the registry's token says so: remove durably.
+      const removed = (): string => {
+        this.#checks.untrack(endpoint);
+        this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: withToken ? 'token' : 'own-host' });
+        return SUCCESS;
+      };
+      if (this.#registry.shared) return this.#registry.removeShared(endpoint).then(removed);
       this.#registry.remove(endpoint);
-      this.#checks.untrack(endpoint);
-      this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: withToken ? 'token' : 'own-host' });
-      return SUCCESS;
+      return removed();
     }
     // From anyone else it is a report, not an order: stop handing it out, and let a probe decide.
     this.#registry.markDown(endpoint);

@@ -1,6 +1,7 @@
 import { LineClient, startFakeConverter, stopAll, waitFor, type FakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, ask, askOnce, list, startDiscovery } from './helpers';
+import { findLog, findLogs } from './log-events';
 
 const converters: FakeConverter[] = [];
 afterEach(async () => {
@@ -59,7 +60,9 @@ describe('active health checks', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${doomed.port}`)) === 'up', { what: 'up' });
     await doomed.close();
     await waitFor(async () => (await list(discovery.port)).length === 0, { what: 'removal after the grace' });
-    expect(discovery.output()).toMatch(/health endpoint=127\.0\.0\.1:\d+ pair=ft\/in from=down to=removed/);
+    expect(findLogs(discovery.output(), 'info', 'health')).toContainEqual(
+      expect.objectContaining({ endpoint: `127.0.0.1:${doomed.port}`, pair: 'ft/in', from: 'down', to: 'removed' }),
+    );
   });
 });
 
@@ -71,7 +74,7 @@ describe('REMOVE reports', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up', { what: 'up' });
     const probesBefore = healthy.requests.length;
     expect(await askOnce(discovery.port, `REMOVE 127.0.0.1 ${healthy.port}`, { localAddress: '127.0.0.2' })).toEqual(['SUCCESS']);
-    expect(discovery.output()).toMatch(/reported endpoint=127\.0\.0\.1:\d+ pair=ft\/in from=127\.0\.0\.2/);
+    expect(findLog(discovery.output(), 'warn', 'reported')).toMatchObject({ endpoint: `127.0.0.1:${healthy.port}`, pair: 'ft/in', from: '127.0.0.2' });
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up' && healthy.requests.length > probesBefore, {
       what: 'back up after a probe',
     });

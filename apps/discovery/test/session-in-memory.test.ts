@@ -21,7 +21,12 @@ function setup(options: { trust?: boolean } = {}) {
   const monitor = new HealthMonitor({ registry, probe, intervalMs: 0, concurrency: 4, sweepEveryMs: 1000, log: silentLogger });
   const service = new DiscoveryService({ registry, checks: monitor, log: silentLogger, trustRegistrations: options.trust ?? false });
   const local = { address: '127.0.0.1' };
-  const send = (line: string, peer = local) => service.handle(line, peer);
+  const send = (line: string, peer = local): string => {
+    const reply = service.handle(line, peer);
+    // A local (SQLite) registry answers every request at once; only a shared one waits.
+    if (typeof reply !== 'string') throw new Error(`expected an immediate reply to ${line}`);
+    return reply;
+  };
   const health = (host: string, port: number) => registry.find({ host, port })?.health;
   opened.push(async () => {
     await monitor.stop();

@@ -23,7 +23,7 @@ export async function parseCommandLine(argv: readonly string[], env: NodeJS.Proc
     .options({
       port: { type: 'string', describe: 'port to listen on; 0 picks a free one', defaultDescription: '5556' },
       host: { type: 'string', describe: 'address to listen on', defaultDescription: '127.0.0.1' },
-      discovery: { type: 'string', describe: 'discovery server, host:port', defaultDescription: '127.0.0.1:5555' },
+      discovery: { type: 'string', describe: 'discovery server, host:port, or replicas sharing one registry: host:port,host:port (fails over between them)', defaultDescription: '127.0.0.1:5555' },
       'hop-timeout': { type: 'string', describe: 'connect + answer time allowed for one hop', defaultDescription: '1s' },
       'path-ttl': { type: 'string', describe: 'how long a learned path is fresh', defaultDescription: '2s' },
       'stale-ttl': { type: 'string', describe: 'how long a path may be used while discovery is unreachable', defaultDescription: '5m' },
@@ -31,6 +31,7 @@ export async function parseCommandLine(argv: readonly string[], env: NodeJS.Proc
       'max-connections': { type: 'string', describe: 'client connections served at once', defaultDescription: '1024' },
       'idle-timeout': { type: 'string', describe: 'close a client silent this long', defaultDescription: '30s' },
       'log-level': { type: 'string', describe: 'error, warn, info or debug', defaultDescription: 'info' },
+      'http-port': { type: 'string', describe: 'serve /metrics and /healthz on this port, same --host (0: any free port)', defaultDescription: 'off' },
       token: { type: 'string', describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },
       help: { type: 'boolean', alias: 'h', describe: 'show this help' },
     })
@@ -76,6 +77,7 @@ export async function parseCommandLine(argv: readonly string[], env: NodeJS.Proc
     maxConnections: first(args['max-connections']),
     idleTimeoutMs: first(args['idle-timeout']),
     logLevel: first(args['log-level']),
+    httpPort: first(args['http-port']),
     // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
     token: first(args.token) ?? (env.CONV_TOKEN || undefined),
   };

@@ -63,17 +63,18 @@ export const ConfigSchema = z
         return host;
       })
       .default('127.0.0.1'),
+    /** One discovery server, or several replicas sharing one registry (comma-separated), tried in turn. */
     discovery: z
       .string()
-      .transform((text, ctx) => {
-        const endpoint = parseHostPort(text);
-        if (endpoint === undefined) {
-          ctx.addIssue({ code: 'custom', message: '--discovery must be host:port, e.g. 127.0.0.1:5555' });
+      .transform((text, ctx): readonly { host: string; port: number }[] => {
+        const endpoints = text.split(',').map(parseHostPort);
+        if (endpoints.some((endpoint) => endpoint === undefined)) {
+          ctx.addIssue({ code: 'custom', message: '--discovery must be host:port or a comma-separated list of them, e.g. 127.0.0.1:5555 or 127.0.0.1:5555,127.0.0.1:5557' });
           return z.NEVER;
         }
-        return endpoint;
+        return endpoints.filter((endpoint) => endpoint !== undefined);
       })
-      .default({ host: '127.0.0.1', port: 5555 }),
+      .default([{ host: '127.0.0.1', port: 5555 }]),
     hopTimeoutMs: duration('--hop-timeout').default(1000),
     pathTtlMs: duration('--path-ttl').default(2000),
     staleTtlMs: duration('--stale-ttl').default(300_000),
@@ -81,6 +82,8 @@ export const ConfigSchema = z
     maxConnections: wholeNumber('--max-connections', 1, 1_000_000).default(1024),
     idleTimeoutMs: duration('--idle-timeout').default(30_000),
     logLevel: z.enum(LOG_LEVELS, { message: `--log-level must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    /** The operator's HTTP port (/metrics, /healthz); off unless given. */
+    httpPort: wholeNumber('--http-port', 0, 65535).optional(),
     /** Shared secret sent with REMOVE reports, for a discovery server started with --token. */
     token: z
       .string()
@@ -106,6 +109,7 @@ export const FLAG_OF: Readonly<Record<keyof Config, string>> = {
   maxConnections: '--max-connections',
   idleTimeoutMs: '--idle-timeout',
   logLevel: '--log-level',
+  httpPort: '--http-port',
   token: '--token',
 };
 
@@ -116,7 +120,7 @@ export function validateConfig(input: ConfigInput): ConfigResult {
   const parsed = ConfigSchema.safeParse(input);
   if (parsed.success) {
     const config = parsed.data;
-    return { ok: true, config: Object.freeze({ ...config, discovery: Object.freeze({ ...config.discovery }) }) };
+    return { ok: true, config: Object.freeze({ ...config, discovery: Object.freeze(config.discovery.map((endpoint) => Object.freeze({ ...endpoint }))) }) };
   }
   const [issue] = parsed.error.issues;
   const key = issue?.path[0];

@@ -20,7 +20,9 @@ export class DiscoveryUnavailable extends Error {
 
 type Pending = {
   readonly line: string;
-  readonly reader: DiscoveryReplyReader;
+  readonly verb: DiscoveryRequest['verb'];
+  /** Replaced when the request is sent again to another replica. */
+  reader: DiscoveryReplyReader;
   readonly resolve: (reply: DiscoveryReply) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -41,7 +43,12 @@ const HEARTBEAT_MS = 5000;
  * discovery is known to be down fail at once, so the proxy can answer from its cache.
  */
 export class DiscoveryClient implements DiscoveryPort {
-  readonly address: Endpoint;
+  /** Discovery replicas sharing one registry (or just one server), tried in turn. */
+  readonly addresses: readonly Endpoint[];
+  #current = 0;
+  /** Connection attempts failed since the last one that reached PONG. */
+  #failedInRow = 0;
+  #lastReady: Endpoint | undefined;
   #state: State = 'idle';
   #socket: Socket | undefined;
   #splitter = new LineSplitter();
@@ -56,11 +63,17 @@ export class DiscoveryClient implements DiscoveryPort {
   readonly #log: Logger;
   readonly #staleTtlMs: number;
 
-  constructor(options: { address: Endpoint; timeoutMs: number; staleTtlMs: number; log: Logger }) {
-    this.address = options.address;
+  constructor(options: { addresses: readonly Endpoint[]; timeoutMs: number; staleTtlMs: number; log: Logger }) {
+    if (options.addresses.length === 0) throw new Error('DiscoveryClient needs at least one address');
+    this.addresses = options.addresses;
     this.#timeoutMs = options.timeoutMs;
     this.#staleTtlMs = options.staleTtlMs;
     this.#log = options.log;
+  }
+
+  /** The replica in use (or being tried) now. */
+  get address(): Endpoint {
+    return this.addresses[this.#current] ?? this.addresses[0]!;
   }
 
   get isUp(): boolean {
@@ -85,6 +98,7 @@ export class DiscoveryClient implements DiscoveryPort {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         line: formatDiscoveryRequest(request),
+        verb: request.verb,
         reader: createDiscoveryReplyReader(request.verb),
         resolve,
         reject,
@@ -155,6 +169,11 @@ export class DiscoveryClient implements DiscoveryPort {
   #onReady(): void {
     this.#state = 'ready';
     this.#backoffMs = BACKOFF_MIN_MS;
+    this.#failedInRow = 0;
+    if (this.#lastReady !== undefined && this.#lastReady !== this.address) {
+      this.#log.info('discovery.failover', { from: formatAddress(this.#lastReady), to: formatAddress(this.address) });
+    }
+    this.#lastReady = this.address;
     if (this.#reportedDown) {
       this.#log.info('discovery.back', { address: formatAddress(this.address), note: 'paths come from discovery again' });
     } else if (!this.#everUp) {
@@ -173,8 +192,22 @@ export class DiscoveryClient implements DiscoveryPort {
 
   #onDisconnect(): void {
     if (this.#state === 'closed') return;
+    if (this.addresses.length > 1 && ++this.#failedInRow < this.addresses.length) {
+      // Another replica may answer: try it at once. Requests in flight wait for it (each keeps
+      // its own deadline) instead of failing; every discovery request is safe to send again.
+      const from = this.address;
+      this.#current = (this.#current + 1) % this.addresses.length;
+      this.#log.warn('discovery.replica-unreachable', { address: formatAddress(from), trying: formatAddress(this.address) });
+      for (const pending of this.#pending) pending.reader = createDiscoveryReplyReader(pending.verb);
+      this.#connect();
+      return;
+    }
+    if (this.addresses.length > 1) {
+      this.#failedInRow = 0;
+      this.#current = (this.#current + 1) % this.addresses.length;
+    }
     this.#state = 'down';
-    this.#failPending(`discovery at ${formatAddress(this.address)} is unreachable`);
+    this.#failPending(`discovery at ${this.addresses.map(formatAddress).join(', ')} is unreachable`);
     if (!this.#reportedDown) {
       this.#reportedDown = true;
       this.#log.warn('discovery.unreachable', {

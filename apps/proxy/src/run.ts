@@ -1,16 +1,18 @@
-import { exposureNote } from '@conv/protocol';
+import { type ConversionRequest, exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import { ConverterPool } from './converter-pool';
 import { DiscoveryClient } from './discovery-client';
 import { createLogger } from './log';
+import { createProxyMetrics } from './metrics';
+import { startOperatorPort } from './operator-port';
 import { Router } from './router';
-import { listen } from './server';
+import { type ProxyServer, listen } from './server';
 
 /** Starts the proxy with a validated config; resolves once it has shut down cleanly. */
 export async function run(config: Config): Promise<void> {
   const log = createLogger({ level: config.logLevel });
   const discovery = new DiscoveryClient({
-    address: config.discovery,
+    addresses: config.discovery,
     timeoutMs: config.hopTimeoutMs,
     staleTtlMs: config.staleTtlMs,
     log,
@@ -26,14 +28,20 @@ export async function run(config: Config): Promise<void> {
     token: config.token,
   });
   discovery.start();
-  let server;
+  // Read at scrape time only, after `server` below exists.
+  const metrics =
+    config.httpPort === undefined
+      ? undefined
+      : createProxyMetrics({ stats: () => router.stats, connections: () => server?.connections ?? 0, cachedPaths: () => router.cache.size, discoveryUp: () => discovery.isUp });
+  const answer = (request: ConversionRequest) => router.answer(request);
+  let server: ProxyServer | undefined;
   try {
     server = await listen({
       host: config.host,
       port: config.port,
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutMs,
-      answer: (request) => router.answer(request),
+      answer: metrics ? metrics.observe(answer) : answer,
       log,
     });
   } catch (error) {
@@ -41,10 +49,20 @@ export async function run(config: Config): Promise<void> {
     throw error;
   }
   const listening = formatAddress(server.address);
-  process.stdout.write(`proxy listening on ${listening} (${exposureNote(config.host)}; discovery ${formatAddress(config.discovery)})\n`);
+  const running = server;
+  const http =
+    metrics && config.httpPort !== undefined
+      ? await startOperatorPort({ host: config.host, port: config.httpPort, address: listening, metrics, log }).catch(async (error: unknown) => {
+          await running.close(0);
+          converters.close();
+          discovery.close();
+          throw error;
+        })
+      : undefined;
+  process.stdout.write(`proxy listening on ${listening} (${exposureNote(config.host)}; discovery ${config.discovery.map(formatAddress).join(',')})\n`);
   log.info('proxy.start', {
     address: listening,
-    discovery: formatAddress(config.discovery),
+    discovery: config.discovery.map(formatAddress).join(','),
     hopTimeoutMs: config.hopTimeoutMs,
     pathTtlMs: config.pathTtlMs,
     staleTtlMs: config.staleTtlMs,
@@ -64,6 +82,7 @@ export async function run(config: Config): Promise<void> {
       void server.close(config.hopTimeoutMs * 3).then(() => {
         converters.close();
         discovery.close();
+        void http?.close();
         log.info('proxy.stopped', { ...router.stats });
         resolve();
       });

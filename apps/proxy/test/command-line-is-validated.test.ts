@@ -23,7 +23,7 @@ describe('the command line', () => {
     expect(await config()).toEqual({
       port: 5556,
       host: '127.0.0.1',
-      discovery: { host: '127.0.0.1', port: 5555 },
+      discovery: [{ host: '127.0.0.1', port: 5555 }],
       hopTimeoutMs: 1000,
       pathTtlMs: 2000,
       staleTtlMs: 300_000,
@@ -35,13 +35,13 @@ describe('the command line', () => {
   });
 
   it('takes the seed form: port, discovery host, discovery port', async () => {
-    expect(await config('5557', '127.0.0.2', '6000')).toMatchObject({ port: 5557, discovery: { host: '127.0.0.2', port: 6000 } });
-    expect(await config('0', '::1', '6000')).toMatchObject({ port: 0, discovery: { host: '::1', port: 6000 } });
+    expect(await config('5557', '127.0.0.2', '6000')).toMatchObject({ port: 5557, discovery: [{ host: '127.0.0.2', port: 6000 }] });
+    expect(await config('0', '::1', '6000')).toMatchObject({ port: 0, discovery: [{ host: '::1', port: 6000 }] });
   });
 
   it('takes flags with durations in ms or with a unit', async () => {
     const parsed = await config('--port', '0', '--discovery', '[::1]:7000', '--hop-timeout', '250ms', '--path-ttl', '3s', '--stale-ttl', '1m', '--log-level', 'debug');
-    expect(parsed).toMatchObject({ port: 0, discovery: { host: '::1', port: 7000 }, hopTimeoutMs: 250, pathTtlMs: 3000, staleTtlMs: 60_000, logLevel: 'debug' });
+    expect(parsed).toMatchObject({ port: 0, discovery: [{ host: '::1', port: 7000 }], hopTimeoutMs: 250, pathTtlMs: 3000, staleTtlMs: 60_000, logLevel: 'debug' });
     expect(Object.isFrozen(parsed)).toBe(true);
   });
 

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { UpConfigSchema } from '../src/config';
+import { type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from '../src/system';
+
+const options: SystemOptions = {
+  host: '127.0.0.1',
+  discoveryPort: 5555,
+  proxyPort: 5556,
+  converterPort: 6001,
+  replicas: 2,
+  dbPath: '/tmp/d.db',
+  checkInterval: '1s',
+  logLevel: 'info',
+  store: 'etcd://127.0.0.1:2379',
+  discoveryReplicas: 2,
+};
+const replicas = [
+  { host: '127.0.0.1', port: 5555 },
+  { host: '127.0.0.1', port: 5557 },
+];
+
+describe('conv up --store etcd://... --discovery-replicas 2', () => {
+  it('starts two discovery replicas on 5555 and 5557 sharing the etcd registry, no file', () => {
+    const specs = discoverySpecs(options);
+    expect(specs.map((s) => [s.name, s.port])).toEqual([['discovery', 5555], ['discovery #2', 5557]]);
+    for (const spec of specs) {
+      expect(spec.args(spec.port)).toEqual(expect.arrayContaining(['--store', 'etcd://127.0.0.1:2379']));
+      expect(spec.args(spec.port)).not.toContain('--db');
+    }
+  });
+
+  it('gives the converters and the proxy both addresses', () => {
+    expect(converterSpecs(options, replicas)[0]?.args(6001)).toEqual(expect.arrayContaining(['--discovery', '127.0.0.1:5555,127.0.0.1:5557']));
+    expect(proxySpec(options, replicas).args(5556)).toEqual(expect.arrayContaining(['--discovery', '127.0.0.1:5555,127.0.0.1:5557']));
+  });
+
+  it('keeps one discovery with its file without --store, and refuses replicas without it', () => {
+    expect(discoverySpecs({ ...options, store: undefined }).map((s) => s.name)).toEqual(['discovery']);
+    const refused = UpConfigSchema.safeParse({ dataDir: '/tmp/x', discoveryReplicas: '2' });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toMatch(/needs --store etcd:\/\//);
+    expect(UpConfigSchema.safeParse({ dataDir: '/tmp/x', store: 'etcd://127.0.0.1:2379', discoveryReplicas: '2' }).success).toBe(true);
+    expect(UpConfigSchema.safeParse({ dataDir: '/tmp/x', store: 'http://127.0.0.1:2379' }).success).toBe(false);
+  });
+});

@@ -1,0 +1,249 @@
+import {
+  type SharedChange,
+  type SharedDeleteResult,
+  type SharedPutResult,
+  type SharedRecord,
+  type SharedRegistration,
+  type SharedRegistryStore,
+  type SharedSnapshot,
+  type SharedSubscription,
+  type SharedWatcher,
+  type Endpoint,
+  endpointKey,
+  endpointOf,
+  unitPair,
+} from '@conv/registry';
+import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import { z } from 'zod';
+
+/** Where registrations live in etcd: one key per endpoint under this prefix. */
+export const ETCD_PREFIX = '/conv/registry/v1/';
+
+export type EtcdStoreOptions = {
+  /** `host:port` of each etcd member (plain http on loopback or a trusted network). */
+  endpoints: readonly string[];
+  /** Each registration's lease: it disappears this long after its last ADD (re-announce). */
+  leaseTtlSeconds: number;
+  /** Deadline of one call to etcd (a write waits at most this long, then fails UNAVAILABLE). */
+  timeoutMs: number;
+  prefix?: string;
+};
+
+/** The JSON value of one key: what must survive, as in the SQLite store. */
+const StoredValueSchema = z.object({
+  pair: z.tuple([z.string(), z.string()]),
+  endpoint: z.object({ host: z.string(), port: z.number().int() }),
+  addedAt: z.number(),
+});
+
+/**
+ * The registry in etcd (v3 API, through `etcd3`): one key per endpoint, its value JSON
+ * `{ pair, endpoint, addedAt }`, attached to its own lease. Pool order is the key's
+ * create_revision, the same for every replica. A put that finds the key for the same pair
+ * only refreshes its lease (one keepalive): the converter's periodic re-announce keeps it
+ * alive, and a converter that stops re-announcing disappears by itself when the lease ends,
+ * whether or not any replica is up. Every call has a deadline, so that a write never hangs
+ * while etcd is away.
+ */
+export class EtcdRegistryStore implements SharedRegistryStore {
+  readonly description: string;
+  readonly #client: Etcd3;
+  readonly #prefix: string;
+  readonly #ttl: number;
+  readonly #timeoutMs: number;
+  readonly #watchers = new Set<Watcher>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: EtcdStoreOptions) {
+    this.description = `etcd://${options.endpoints.join(',')}`;
+    this.#prefix = options.prefix ?? ETCD_PREFIX;
+    this.#ttl = options.leaseTtlSeconds;
+    this.#timeoutMs = options.timeoutMs;
+    this.#client = new Etcd3({
+      hosts: options.endpoints.map((endpoint) => `http://${endpoint}`),
+      dialTimeout: options.timeoutMs,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.timeoutMs }),
+    });
+  }
+
+  async load(): Promise<SharedSnapshot> {
+    const response = await this.#deadline('load', this.#client.kv.range({ key: Buffer.from(this.#prefix), range_end: prefixEnd(this.#prefix) }));
+    const records: SharedRecord[] = [];
+    for (const kv of response.kvs) {
+      const record = this.#record(kv);
+      if (record !== undefined) records.push(record);
+    }
+    records.sort((x, y) => x.order - y.order);
+    return { records, revision: Number(response.header.revision) };
+  }
+
+  async put(registration: SharedRegistration): Promise<SharedPutResult> {
+    const key = this.#key(registration.endpoint);
+    const found = await this.#deadline('read', this.#client.kv.range({ key }));
+    const existing = found.kvs[0];
+    if (existing !== undefined) {
+      const outcome = await this.#existing(existing, registration);
+      if (outcome !== undefined) return outcome;
+    }
+    const granted = await this.#deadline('grant a lease', this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }));
+    const value = Buffer.from(JSON.stringify({ pair: registration.pair, endpoint: registration.endpoint, addedAt: registration.addedAt }));
+    // Create only if absent: two replicas adding one endpoint at once make one registration.
+    const txn = await this.#deadline(
+      'commit',
+      this.#client.kv.txn({
+        compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key, value, lease: granted.ID } }],
+        failure: [{ request_range: { key } }],
+      }),
+    );
+    if (txn.succeeded) {
+      const revision = Number(txn.header.revision);
+      return { outcome: 'created', record: { pair: registration.pair, endpoint: registration.endpoint, addedAt: registration.addedAt, order: revision, revision } };
+    }
+    void this.#client.leaseClient.leaseRevoke({ ID: granted.ID }).catch(() => undefined);
+    const raced = txn.responses[0]?.response_range?.kvs[0];
+    const outcome = raced === undefined ? undefined : await this.#existing(raced, registration);
+    if (outcome === undefined) throw new Error('etcd changed the key under us; try again');
+    return outcome;
+  }
+
+  async delete(endpoint: Endpoint): Promise<SharedDeleteResult> {
+    const response = await this.#deadline('delete', this.#client.kv.deleteRange({ key: this.#key(endpoint) }));
+    return { deleted: Number(response.deleted) > 0, revision: Number(response.header.revision) };
+  }
+
+  async watch(fromRevision: number, watcher: SharedWatcher): Promise<SharedSubscription> {
+    const watch = await this.#deadline(
+      'watch',
+      this.#client.watch().prefix(this.#prefix).startRevision(String(fromRevision)).create(),
+    );
+    this.#watchers.add(watch);
+    let open = true;
+    const stop = (): Promise<void> => {
+      if (!open) return Promise.resolve();
+      open = false;
+      this.#watchers.delete(watch);
+      watch.removeAllListeners();
+      watch.on('error', () => undefined);
+      // Cancelling talks to etcd, which may be the one that is gone: never wait long for it.
+      return Promise.race([watch.cancel().catch(() => undefined), sleep(this.#timeoutMs)]);
+    };
+    const broken = (error: Error): void => {
+      if (!open) return;
+      void stop();
+      watcher.broken(error);
+    };
+    watch.on('put', (kv: IKeyValue) => {
+      if (!open) return;
+      const record = this.#record(kv);
+      if (record !== undefined) watcher.change({ kind: 'put', record });
+    });
+    watch.on('delete', (kv: IKeyValue) => {
+      if (!open) return;
+      const endpoint = this.#endpointOfKey(kv.key);
+      if (endpoint !== undefined) watcher.change({ kind: 'delete', endpoint, revision: Number(kv.mod_revision) } satisfies SharedChange);
+    });
+    // etcd3 would reconnect and resume by itself; the registry prefers a clean reload.
+    watch.on('disconnected', (error: Error) => broken(error));
+    watch.on('error', (error: Error) => broken(error));
+    return { close: stop };
+  }
+
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      for (const watch of this.#watchers) {
+        watch.removeAllListeners();
+        watch.on('error', () => undefined);
+      }
+      this.#watchers.clear();
+      this.#client.close();
+      this.#closing = Promise.resolve();
+    }
+    return this.#closing;
+  }
+
+  /** An existing key: a refresh for the same pair (one keepalive), a conflict for another. */
+  async #existing(kv: IKeyValue, registration: SharedRegistration): Promise<SharedPutResult | undefined> {
+    const record = this.#record(kv);
+    if (record === undefined) return undefined;
+    if (record.pair[0] !== registration.pair[0] || record.pair[1] !== registration.pair[1]) return { outcome: 'conflict', record };
+    const lease = String(kv.lease);
+    if (lease !== '0') {
+      const alive = await this.#deadline('refresh the lease', this.#keepaliveOnce(lease));
+      // Expired between our read and the keepalive: etcd deletes the key; create it again.
+      if (!alive) return undefined;
+    }
+    return { outcome: 'refreshed', record };
+  }
+
+  async #keepaliveOnce(lease: string): Promise<boolean> {
+    const stream = await this.#client.leaseClient.leaseKeepAlive();
+    try {
+      return await new Promise<boolean>((resolve, reject) => {
+        stream.on('data', (response: { TTL: string }) => resolve(Number(response.TTL) > 0));
+        stream.on('error', reject);
+        stream.write({ ID: lease });
+      });
+    } finally {
+      stream.end();
+    }
+  }
+
+  #record(kv: IKeyValue): SharedRecord | undefined {
+    try {
+      const value = StoredValueSchema.parse(JSON.parse(kv.value.toString('utf8')));
+      const endpoint = endpointOf(value.endpoint.host, value.endpoint.port);
+      if (this.#key(endpoint).toString('utf8') !== kv.key.toString('utf8')) return undefined;
+      return {
+        pair: unitPair(value.pair[0], value.pair[1]),
+        endpoint,
+        addedAt: value.addedAt,
+        order: Number(kv.create_revision),
+        revision: Number(kv.mod_revision),
+      };
+    } catch {
+      // Not one of ours (another tool's key under the prefix): not a registration.
+      return undefined;
+    }
+  }
+
+  #endpointOfKey(key: Buffer): Endpoint | undefined {
+    const text = key.toString('utf8');
+    if (!text.startsWith(this.#prefix)) return undefined;
+    const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.slice(this.#prefix.length));
+    if (!match) return undefined;
+    try {
+      return endpointOf(match[1] ?? match[2] ?? '', Number(match[3]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  #key(endpoint: Endpoint): Buffer {
+    return Buffer.from(`${this.#prefix}${endpointKey(endpoint)}`);
+  }
+
+  #deadline<T>(what: string, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`etcd did not ${what} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    return Promise.race([call, expired]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** The key just past every key with this prefix (etcd's range_end for a prefix). */
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

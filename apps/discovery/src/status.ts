@@ -1,0 +1,73 @@
+import { type Health, type Registry, endpointKey } from '@conv/registry';
+
+/** One endpoint of a pool as the status page and `conv status` show it. */
+export type StatusEndpoint = {
+  /** `127.0.0.1:6001`, IPv6 in brackets. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly health: Health;
+  /** Epoch ms of the last probe, or null before the first. */
+  readonly lastCheck: number | null;
+  /** Epoch ms of the last health change. */
+  readonly healthSince: number;
+  /** Times discovery handed this endpoint out (LOOKUP, LOOKUP_MULTI) since it registered or discovery started. */
+  readonly served: number;
+  /** Whether it is the one the pool's round robin hands out next. */
+  readonly next: boolean;
+};
+
+export type StatusPool = {
+  readonly pair: readonly [string, string];
+  readonly up: number;
+  /** Address of the endpoint handed out next, or null when none is up. */
+  readonly next: string | null;
+  readonly endpoints: readonly StatusEndpoint[];
+};
+
+/** `GET /status.json`: everything the status page draws, for scripts too. */
+export type StatusReport = {
+  readonly service: 'discovery';
+  /** The protocol address (`127.0.0.1:5555`). */
+  readonly address: string;
+  readonly startedAt: number;
+  readonly now: number;
+  readonly counts: { readonly pools: number; readonly endpoints: number; readonly up: number; readonly down: number; readonly pending: number };
+  readonly pools: readonly StatusPool[];
+  /** The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead. */
+  readonly graph: { readonly units: readonly string[]; readonly edges: readonly { readonly pair: readonly [string, string]; readonly alive: boolean }[] };
+};
+
+const show = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** A snapshot of the registry as a plain object; reads only (the round-robin cursor does not move). */
+export function statusReport(registry: Registry, meta: { address: string; startedAt: number; now: number }): StatusReport {
+  const pools = new Map<string, { pair: readonly [string, string]; endpoints: StatusEndpoint[]; up: number; next: string | null }>();
+  for (const registration of registry.registrations()) {
+    const key = `${registration.pair[0]}\n${registration.pair[1]}`;
+    let pool = pools.get(key);
+    if (pool === undefined) {
+      const next = registry.peekNext(registration.pair);
+      pool = { pair: [registration.pair[0], registration.pair[1]], endpoints: [], up: 0, next: next === undefined ? null : endpointKey(next) };
+      pools.set(key, pool);
+    }
+    const { host, port } = registration.endpoint;
+    if (registration.health === 'up') pool.up++;
+    pool.endpoints.push({
+      address: show(host, port),
+      host,
+      port,
+      health: registration.health,
+      lastCheck: registration.lastCheck ?? null,
+      healthSince: registration.healthSince,
+      served: registration.served,
+      next: pool.next === endpointKey(registration.endpoint),
+    });
+  }
+  const listed = [...pools.values()].map((pool) => ({ ...pool, next: pool.endpoints.find((e) => e.next)?.address ?? null }));
+  const units = [...new Set(listed.flatMap((pool) => pool.pair))].sort();
+  const edges = listed
+    .map((pool) => ({ pair: pool.pair, alive: pool.up > 0 }))
+    .sort((x, y) => (x.pair[0] === y.pair[0] ? (x.pair[1] < y.pair[1] ? -1 : 1) : x.pair[0] < y.pair[0] ? -1 : 1));
+  return { service: 'discovery', address: meta.address, startedAt: meta.startedAt, now: meta.now, counts: registry.counts(), pools: listed, graph: { units, edges } };
+}

@@ -1,0 +1,20 @@
+/** One JSON log line as discovery writes it on a pipe (pino): level label, time, msg = event, fields. */
+export type LogEvent = { level: string; time: string; msg: string; [field: string]: unknown };
+
+/** Every JSON log line in a process's output (stdout lines such as the banner are skipped). */
+export function logEvents(output: string): LogEvent[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogEvent);
+}
+
+/** The first event logged at `level` named `msg`, or undefined. */
+export function findLog(output: string, level: string, msg: string): LogEvent | undefined {
+  return logEvents(output).find((event) => event.level === level && event.msg === msg);
+}
+
+/** Every event logged at `level` named `msg`. */
+export function findLogs(output: string, level: string, msg: string): LogEvent[] {
+  return logEvents(output).filter((event) => event.level === level && event.msg === msg);
+}

@@ -1,0 +1,109 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type FakeConverter, repoPath, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FAST_CHECKS, askOnce, startDiscovery } from './helpers';
+import { loggedHttpUrl } from './prometheus-text';
+
+/** Debian's chromium (`.ci/run` installs it). Missing on a developer machine: skipped, loudly; in CI: a failure. */
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumMissing = !existsSync(CHROMIUM);
+const skipHere = chromiumMissing && !process.env.CI;
+if (skipHere) {
+  console.warn(`\n!!! ${CHROMIUM} is missing: the status page is NOT tested in a browser here. Install it: apt-get install -y --no-install-recommends chromium\n`);
+}
+const SCREENSHOT = repoPath('test-artifacts', 'status-page.png');
+
+let browser: Browser | undefined;
+const converters: FakeConverter[] = [];
+
+beforeAll(async () => {
+  if (skipHere) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await Promise.all(converters.splice(0).map((c) => c.close()));
+  await stopAll();
+});
+
+describe('the status page, in headless Chromium', () => {
+  it.skipIf(skipHere)(
+    'shows pools, endpoints and the unit graph, and follows an endpoint down and back up live',
+    async () => {
+      if (!browser) throw new Error(`could not launch ${CHROMIUM}`);
+      const discovery = await startDiscovery(['--db', ':memory:', '--http-port', '0', ...FAST_CHECKS, '--fail-threshold', '1']);
+      const url = await waitFor(() => loggedHttpUrl(discovery.output()), { what: 'the status page address', timeoutMs: 10_000 });
+      const ftIn = [await startFakeConverter({ units: ['ft', 'in'], factor: 12 }), await startFakeConverter({ units: ['ft', 'in'], factor: 12 })];
+      const inCm = await startFakeConverter({ units: ['in', 'cm'], factor: 2.54 });
+      converters.push(...ftIn, inCm);
+      for (const c of [...ftIn, inCm]) expect(await askOnce(discovery.port, `ADD ${c.units[0]} ${c.units[1]} 127.0.0.1 ${c.port}`)).toEqual(['SUCCESS']);
+      await askOnce(discovery.port, 'LOOKUP ft in');
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      // Nothing may be fetched from anywhere but the discovery server itself.
+      const origins = new Set<string>();
+      page.on('request', (request) => void origins.add(new URL(request.url()).origin));
+      await page.goto(url);
+
+      const row = (port: number) => page.locator(`tr[data-endpoint="127.0.0.1:${port}"]`);
+      const healthOf = (port: number) => row(port).getAttribute('data-health', { timeout: 2_000 }).catch(() => null);
+      await waitFor(async () => (await healthOf(inCm.port)) === 'up' && (await healthOf(ftIn[1]?.port ?? 0)) === 'up', {
+        what: 'every endpoint to show up',
+        timeoutMs: 20_000,
+      });
+      expect(await page.locator('tr[data-pool="ft/in"]').textContent()).toContain('2 of 2 up');
+      // One LOOKUP served the first ft/in endpoint: the second is next in the round robin.
+      expect(await row(ftIn[1]?.port ?? 0).locator('td.next').textContent()).toContain('next');
+      expect(await row(ftIn[0]?.port ?? 0).locator('td').nth(4).textContent()).toBe('1');
+
+      const svg = page.locator('svg#graph');
+      for (const unit of ['cm', 'ft', 'in']) await expect.poll(() => svg.locator(`g.node[data-unit="${unit}"]`).count(), { timeout: 10_000 }).toBe(1);
+      expect(await svg.locator('line[data-pair="ft/in"]').getAttribute('class')).toBe('edge');
+      expect(await svg.locator('line[data-pair="cm/in"]').getAttribute('class')).toBe('edge');
+
+      // The only in/cm converter dies: its endpoint goes down and its edge is drawn dead.
+      await inCm.close();
+      await waitFor(async () => (await healthOf(inCm.port)) === 'down', { what: 'the dead endpoint to show down', timeoutMs: 20_000 });
+      await waitFor(async () => (await svg.locator('line[data-pair="cm/in"]').getAttribute('class')) === 'edge dead', {
+        what: 'the in/cm edge to be drawn dead',
+        timeoutMs: 10_000,
+      });
+      const dead = svg.locator('line[data-pair="cm/in"]');
+      const style = await dead.evaluate((line) => {
+        // The page's own window; the test is compiled without DOM types.
+        const computed = (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string; strokeDasharray: string } }).getComputedStyle(line);
+        return { stroke: computed.stroke, dashes: computed.strokeDasharray };
+      });
+      expect(style).toEqual({ stroke: 'rgb(217, 48, 37)', dashes: expect.stringMatching(/^7(px)?,? 5(px)?$/) as unknown });
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-endpoint-down.png'), fullPage: true });
+
+      // It comes back on the same port: up again, edge alive again.
+      converters.push(await startFakeConverter({ units: ['in', 'cm'], factor: 2.54, port: inCm.port }));
+      await waitFor(async () => (await healthOf(inCm.port)) === 'up', { what: 'the endpoint to show up again', timeoutMs: 20_000 });
+      await waitFor(async () => (await svg.locator('line[data-pair="cm/in"]').getAttribute('class')) === 'edge', {
+        what: 'the in/cm edge to come alive',
+        timeoutMs: 10_000,
+      });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(existsSync(SCREENSHOT)).toBe(true);
+
+      expect(errors).toEqual([]);
+      expect([...origins]).toEqual([new URL(url).origin]);
+      await page.close();
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli } from '../src/cli';
+import { DiscoveryError } from '../src/errors';
+
+function parse(argv: string[]) {
+  const outcome = parseCli(argv);
+  if (outcome.kind !== 'run') throw new Error('expected a config');
+  return outcome.config;
+}
+
+function usageError(argv: string[]): string {
+  try {
+    parseCli(argv);
+  } catch (error) {
+    if (error instanceof DiscoveryError && error.code === 'USAGE') return error.message;
+    throw error;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+describe('--store etcd://...', () => {
+  it('selects etcd with one member or several, and a lease of 15 s unless told', () => {
+    expect(parse(['--store', 'etcd://127.0.0.1:2379'])).toMatchObject({ store: { kind: 'etcd', endpoints: ['127.0.0.1:2379'] }, leaseTtl: 15_000 });
+    expect(parse(['--store', 'etcd://127.0.0.1:2379,127.0.0.2:22379,[::1]:2379', '--lease-ttl', '4s']).store).toEqual({
+      kind: 'etcd',
+      endpoints: ['127.0.0.1:2379', '127.0.0.2:22379', '[::1]:2379'],
+    });
+  });
+
+  it('keeps SQLite the default', () => {
+    expect(parse([]).store).toBeUndefined();
+  });
+
+  it('refuses --store together with --db, a store that is not etcd, and leases under a second', () => {
+    expect(usageError(['--store', 'etcd://127.0.0.1:2379', '--db', 'x.db'])).toMatch(/^--store and --db are exclusive/);
+    expect(usageError(['--store', 'redis://127.0.0.1:6379'])).toMatch(/^--store must be etcd:\/\/<host>:<port>/);
+    expect(usageError(['--store', 'etcd://127.0.0.1:99999'])).toMatch(/^--store must be/);
+    expect(usageError(['--store', 'etcd://'])).toMatch(/^--store must be/);
+    expect(usageError(['--lease-ttl', '500ms'])).toMatch(/^--lease-ttl must be at least 1s/);
+  });
+});

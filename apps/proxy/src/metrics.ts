@@ -1,0 +1,95 @@
+import { type ConversionRequest, type FailureCode, parseFailure } from '@conv/protocol';
+import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { type CounterSeries, FastCounter, FastHistogram } from './fast-metrics';
+import type { RouterStats } from './router';
+import type { Answer } from './session';
+
+/** Seconds; a request is one to several network hops, each bounded by --hop-timeout. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export type ProxyMetricsSources = {
+  stats: () => RouterStats;
+  connections: () => number;
+  cachedPaths: () => number;
+  discoveryUp: () => boolean;
+};
+
+export type ProxyMetrics = {
+  readonly registry: MetricsRegistry;
+  /** The same answer function, each request counted by outcome and timed. */
+  observe(answer: Answer): Answer;
+};
+
+/** The proxy's Prometheus registry: default Node metrics plus ours (see README). */
+export function createProxyMetrics(sources: ProxyMetricsSources): ProxyMetrics {
+  const registry = new MetricsRegistry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const requests = new FastCounter('proxy_requests_total', 'Conversion requests answered, by outcome (ok, or the FAILURE code sent to the client).', registry);
+  const latency = new FastHistogram('proxy_request_duration_seconds', 'Time from a parsed request to its answer, every hop and failover included.', LATENCY_BUCKETS, registry).series();
+  // The router keeps its own tallies; these counters mirror them at scrape time.
+  const mirrored: [keyof RouterStats, string, string][] = [
+    ['failovers', 'proxy_failovers_total', 'Hops moved to another replica because a converter was dead.'],
+    ['retries', 'proxy_retries_total', 'Hops retried because a converter was busy.'],
+    ['reports', 'proxy_dead_endpoint_reports_total', 'Dead converters reported to discovery (REMOVE).'],
+    ['reroutes', 'proxy_reroutes_total', 'Requests that asked discovery for a new path after a cached one ran dry.'],
+  ];
+  for (const [key, name, help] of mirrored) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.stats()[key]);
+      },
+    });
+  }
+  new Gauge({
+    name: 'proxy_open_connections',
+    help: 'Open client connections.',
+    registers,
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  new Gauge({
+    name: 'proxy_cached_paths',
+    help: 'Paths (from -> to) remembered from discovery.',
+    registers,
+    collect() {
+      this.set(sources.cachedPaths());
+    },
+  });
+  new Gauge({
+    name: 'proxy_discovery_up',
+    help: '1 while the connection to discovery is up, 0 while it is unreachable.',
+    registers,
+    collect() {
+      this.set(sources.discoveryUp() ? 1 : 0);
+    },
+  });
+  // Label children made once; the request path only looks them up.
+  const ok = requests.series({ outcome: 'ok' });
+  const failures = new Map<FailureCode, CounterSeries>();
+
+  return {
+    registry,
+    observe(answer) {
+      return async (request: ConversionRequest) => {
+        const started = performance.now();
+        const reply = await answer(request);
+        latency.observe((performance.now() - started) / 1000);
+        if (!reply.startsWith('FAILURE')) {
+          ok.inc();
+          return reply;
+        }
+        const code = parseFailure(reply)?.code ?? 'UNSPECIFIED';
+        let failed = failures.get(code);
+        if (failed === undefined) failures.set(code, (failed = requests.series({ outcome: code })));
+        failed.inc();
+        return reply;
+      };
+    },
+  };
+}
