@@ -21,6 +21,7 @@ export const AskConfigSchema = z
     query: z.array(z.string()).default([]),
     proxy: address('--proxy').default({ host: '127.0.0.1', port: 5556 }),
     timeout: z.coerce.number().int().positive('--timeout must be a positive number of milliseconds').default(5000),
+    path: z.boolean().default(false),
   })
   .readonly();
 export type AskConfig = z.infer<typeof AskConfigSchema>;

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { formatAmount, formatFailure } from '@conv/protocol';
+import { type Result, formatAmount, formatFailure } from '@conv/protocol';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ChaosConfigSchema, chaos } from './chaos/command';
 import { AskConfigSchema, StatusConfigSchema, UpConfigSchema, describeFlagError } from './config';
 import { runEtcd } from './etcd-command';
-import { ask, parseQuery } from './query';
+import { ask, askTraced, formatHops, parseQuery } from './query';
 import { status } from './status-command';
 import { up } from './up-command';
 
@@ -111,7 +111,8 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('query', { type: 'string', array: true, describe: '<amount> <from> <to>, or "<from> <to> <amount>"' })
           .option('proxy', { type: 'string', default: '127.0.0.1:5556', describe: 'the proxy, host:port' })
-          .option('timeout', { type: 'string', default: '5000', describe: 'ms to wait for the answer' }),
+          .option('timeout', { type: 'string', default: '5000', describe: 'ms to wait for the answer' })
+          .option('path', { type: 'boolean', default: false, describe: 'also print each conversion the proxy made, and which server answered it' }),
       async (args) => {
         const config = AskConfigSchema.safeParse(args);
         if (!config.success) {
@@ -125,7 +126,15 @@ async function main(argv: string[]): Promise<number> {
           code = 2;
           return;
         }
-        const answer = await ask(config.data.proxy, request.value, config.data.timeout);
+        const { proxy, timeout } = config.data;
+        let answer: Result<number>;
+        if (config.data.path) {
+          const traced = await askTraced(proxy, request.value, timeout);
+          if (traced.ok) for (const line of formatHops(traced.value.hops)) say(line);
+          answer = traced.ok ? traced.value.answer : traced;
+        } else {
+          answer = await ask(proxy, request.value, timeout);
+        }
         if (answer.ok) {
           say(formatAmount(answer.value));
         } else {

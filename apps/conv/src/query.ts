@@ -6,8 +6,12 @@ import {
   formatConversionRequest,
   ok,
   parseAmount,
+  TRACE,
+  type TracedHop,
+  formatAmount,
   parseConversionReply,
   parseConversionRequest,
+  parseTracedHop,
   tokenize,
 } from '@conv/protocol';
 import { exchangeLines } from './line-exchange';
@@ -36,4 +40,39 @@ export async function ask(server: Endpoint, request: ConversionRequest, timeoutM
   const reply = parseConversionReply(answer);
   if (!reply.ok) return reply;
   return reply.value.kind === 'amount' ? ok(reply.value.amount) : { ok: false, failure: reply.value.failure };
+}
+
+/** A traced answer: the conversions the proxy made, and the answer they led to. */
+export type TracedAnswer = { hops: TracedHop[]; answer: Result<number> };
+
+/** Asks the proxy with TRACE: every hop it took, with the server that answered it. */
+export async function askTraced(proxy: Endpoint, request: ConversionRequest, timeoutMs: number): Promise<Result<TracedAnswer>> {
+  const line = `${TRACE} ${formatConversionRequest(request)}`;
+  // The proxy closes after the answer line; every line before it but the greeting is a HOP.
+  const lines = await exchangeLines(proxy, line, () => false, timeoutMs);
+  if (!lines.ok) return lines;
+  const [, ...rest] = lines.value;
+  const hops: TracedHop[] = [];
+  for (const text of rest) {
+    const hop = parseTracedHop(text);
+    if (hop) {
+      hops.push(hop);
+      continue;
+    }
+    const reply = parseConversionReply(text);
+    if (!reply.ok) return reply;
+    const answer: Result<number> = reply.value.kind === 'amount' ? ok(reply.value.amount) : { ok: false, failure: reply.value.failure };
+    return ok({ hops, answer });
+  }
+  return fail('UNAVAILABLE', 'the proxy closed the connection without answering.');
+}
+
+/** One line per hop: `$ -> oz   127.0.0.1:6013   56.34 -> 1502.4`. */
+export function formatHops(hops: readonly TracedHop[]): string[] {
+  const width = Math.max(0, ...hops.map((hop) => `${hop.from} -> ${hop.to}`.length));
+  return hops.map((hop) => {
+    const host = hop.endpoint.host.includes(':') ? `[${hop.endpoint.host}]` : hop.endpoint.host;
+    const units = `${hop.from} -> ${hop.to}`.padEnd(width);
+    return `${units}   ${`${host}:${hop.endpoint.port}`.padEnd(21)} ${formatAmount(hop.input)} -> ${formatAmount(hop.output)}`;
+  });
 }

@@ -61,6 +61,21 @@ describe('pnpm start: the whole system on loopback', () => {
     expect(await conv('$ cm 56.34')).toBe(await conv('56.34', '$', 'cm'));
   });
 
+  it('shows with --path every conversion of a question and the converter that answered it', async () => {
+    const lines = (await conv('--path', '56.34', '$', 'cm')).split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines.slice(0, 5).map((line) => line.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      '$ -> oz',
+      'oz -> lbs',
+      'lbs -> b',
+      'b -> in',
+      'in -> cm',
+    ]);
+    const converterPorts = new Set(processes().filter((p) => p.name.startsWith('converter')).map((p) => p.port));
+    for (const line of lines.slice(0, 5)) expect(converterPorts.has(Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]))).toBe(true);
+    expect(lines[5]).toBe(await conv('56.34', '$', 'cm'));
+  });
+
   it('converts every course pair both ways through the proxy', async () => {
     for (const [a, b] of COURSE_PAIRS) {
       for (const [from, to] of [[a, b], [b, a]] as const) {

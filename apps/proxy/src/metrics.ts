@@ -76,15 +76,16 @@ export function createProxyMetrics(sources: ProxyMetricsSources): ProxyMetrics {
   return {
     registry,
     observe(answer) {
-      return async (request: ConversionRequest) => {
+      return async (request: ConversionRequest, options?: { trace?: boolean }) => {
         const started = performance.now();
-        const reply = await answer(request);
+        const reply = await answer(request, options);
         latency.observe((performance.now() - started) / 1000);
-        if (!reply.startsWith('FAILURE')) {
+        // A traced reply has HOP lines first; the outcome is its last line.
+        if (!reply.startsWith('FAILURE') && !reply.includes('\nFAILURE')) {
           ok.inc();
           return reply;
         }
-        const code = parseFailure(reply)?.code ?? 'UNSPECIFIED';
+        const code = parseFailure(reply.trimEnd().split('\n').at(-1) ?? '')?.code ?? 'UNSPECIFIED';
         let failed = failures.get(code);
         if (failed === undefined) failures.set(code, (failed = requests.series({ outcome: code })));
         failed.inc();

@@ -7,7 +7,9 @@ import {
   type Result,
   fail,
   failure,
+  type TracedHop,
   formatConversionReply,
+  formatTracedHop,
   formatConversionRequest,
   formatFailure,
   ok,
@@ -80,18 +82,22 @@ export class Router {
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
   }
 
-  /** The reply line (with terminator) for a request: the converted amount or one FAILURE line. */
-  async answer(request: ConversionRequest): Promise<string> {
+  /**
+   * The reply (with terminator) for a request: the converted amount or one FAILURE line; with
+   * `trace`, preceded by one HOP line per conversion naming the server that answered it.
+   */
+  async answer(request: ConversionRequest, options: { trace?: boolean } = {}): Promise<string> {
     this.stats.requests++;
     // Converting a unit to itself needs no server; discovery would call it SAME_UNIT.
     if (request.from === request.to) return formatConversionReply({ kind: 'amount', amount: request.amount });
-    const result = await this.convert(request);
-    return result.ok
-      ? formatConversionReply({ kind: 'amount', amount: result.value })
-      : formatFailure(result.failure);
+    const trace: TracedHop[] | undefined = options.trace ? [] : undefined;
+    const result = await this.convert(request, trace);
+    const hops = trace?.map(formatTracedHop).join('') ?? '';
+    return hops + (result.ok ? formatConversionReply({ kind: 'amount', amount: result.value }) : formatFailure(result.failure));
   }
 
-  async convert(request: ConversionRequest): Promise<Result<number>> {
+  /** Converts along the path; each answered hop is appended to `trace` when one is given. */
+  async convert(request: ConversionRequest, trace?: TracedHop[]): Promise<Result<number>> {
     const { from, to } = request;
     const cached = this.cache.lookup(from, to, this.#now());
     let hops: readonly HopUnits[];
@@ -112,7 +118,7 @@ export class Router {
         hops = fetched.value;
       }
     }
-    const result = await this.#runChain(hops, request.amount);
+    const result = await this.#runChain(hops, request.amount, trace);
     // A cached path whose pool ran dry may be routed around: ask discovery once for a new path.
     if (!result.ok && result.failure.code === 'UNAVAILABLE' && fromCache) {
       const fetched = await this.#fetchPath(from, to);
@@ -125,22 +131,24 @@ export class Router {
       if (samePath(fetched.value, hops) && !this.#anyEndpointLeft(hops)) return result;
       this.stats.reroutes++;
       this.#log.info('path.reroute', { from, to, hops: fetched.value.length });
-      return this.#runChain(fetched.value, request.amount);
+      // The trace tells the route that answered, not the one abandoned.
+      trace?.splice(0);
+      return this.#runChain(fetched.value, request.amount, trace);
     }
     return result;
   }
 
-  async #runChain(hops: readonly HopUnits[], amount: number): Promise<Result<number>> {
+  async #runChain(hops: readonly HopUnits[], amount: number, trace?: TracedHop[]): Promise<Result<number>> {
     let value = amount;
     for (const hop of hops) {
-      const result = await this.#callHop(hop, value);
+      const result = await this.#callHop(hop, value, trace);
       if (!result.ok) return result;
       value = result.value;
     }
     return ok(value);
   }
 
-  async #callHop(hop: HopUnits, amount: number): Promise<Result<number>> {
+  async #callHop(hop: HopUnits, amount: number, trace?: TracedHop[]): Promise<Result<number>> {
     const [from, to] = hop;
     const line = formatConversionRequest({ from, to, amount });
     const tried = new Set<string>();
@@ -168,6 +176,7 @@ export class Router {
         case 'amount':
           if (lastResort) this.book.revive(hop, endpoint);
           if (this.#log.level === 'debug') this.#log.debug('hop.answered', { from, to, endpoint: formatAddress(endpoint) });
+          trace?.push({ from, to, endpoint, input: amount, output: verdict.amount });
           return ok(verdict.amount);
         case 'failed':
           return { ok: false, failure: upstreamFailure(hop, endpoint, verdict.failure) };

@@ -1,4 +1,4 @@
-import { type ConversionRequest, exposureNote } from '@conv/protocol';
+import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import { ConverterPool } from './converter-pool';
 import { DiscoveryClient } from './discovery-client';
@@ -7,6 +7,7 @@ import { createProxyMetrics } from './metrics';
 import { startOperatorPort } from './operator-port';
 import { Router } from './router';
 import { type ProxyServer, listen } from './server';
+import type { Answer } from './session';
 
 /** Starts the proxy with a validated config; resolves once it has shut down cleanly. */
 export async function run(config: Config): Promise<void> {
@@ -33,7 +34,7 @@ export async function run(config: Config): Promise<void> {
     config.httpPort === undefined
       ? undefined
       : createProxyMetrics({ stats: () => router.stats, connections: () => server?.connections ?? 0, cachedPaths: () => router.cache.size, discoveryUp: () => discovery.isUp });
-  const answer = (request: ConversionRequest) => router.answer(request);
+  const answer: Answer = (request, options) => router.answer(request, options);
   let server: ProxyServer | undefined;
   try {
     server = await listen({

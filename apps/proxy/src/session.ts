@@ -11,7 +11,8 @@ import {
 /** What the connection does after a line: write `reply`, then close or keep reading. */
 export type SessionStep = { reply: string; close: boolean };
 
-export type Answer = (request: ConversionRequest) => Promise<string>;
+/** The reply to a request; with `trace`, one HOP line per conversion comes before the answer. */
+export type Answer = (request: ConversionRequest, options?: { trace?: boolean }) => Promise<string>;
 
 /**
  * One client connection's conversation, without the socket: the course's exchange (one
@@ -44,7 +45,7 @@ export class ProxySession {
     }
     let reply: string;
     try {
-      reply = await this.answer(command.value.request);
+      reply = await this.answer(command.value.request, { trace: command.value.kind === 'trace' });
     } catch {
       reply = formatFailure(failure('INTERNAL', 'the proxy could not answer this request; it keeps serving.'));
     }

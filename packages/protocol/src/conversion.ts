@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatFailure, parseFailure } from './failure-line';
 import { FailureSchema, type Result, fail, ok } from './failures';
-import { AmountSchema, UnitSchema, formatAmount, parseAmount, parseUnit, tokenize } from './tokens';
+import { AmountSchema, EndpointSchema, UnitSchema, formatAmount, parseAmount, parseHost, parsePort, parseUnit, tokenize } from './tokens';
 
 // The conversion protocol: on connect the server sends a greeting line; the client sends
 // `<from> <to> <amount>`; the server answers one line, a number or a FAILURE; both close.
@@ -60,14 +60,59 @@ export function parseConversionRequest(line: string): Result<ConversionRequest> 
 export const PERSIST = 'PERSIST';
 export const PERSIST_ACK = 'OK persistent';
 
-export type ConversionCommand = { kind: 'persist' } | { kind: 'convert'; request: ConversionRequest };
+/**
+ * Opt-in tracing, answered by the proxy: `TRACE <from> <to> <amount>` gets one `HOP` line per
+ * conversion, naming the server that answered it, then the answer line as usual.
+ */
+export const TRACE = 'TRACE';
 
-/** Reads the first line a client sends: `PERSIST` (any case) or a conversion request. */
+export type ConversionCommand =
+  | { kind: 'persist' }
+  | { kind: 'convert'; request: ConversionRequest }
+  | { kind: 'trace'; request: ConversionRequest };
+
+/** Reads a line a client sends: `PERSIST`, `TRACE <from> <to> <amount>` (any case) or a request. */
 export function parseConversionCommand(line: string): Result<ConversionCommand> {
   const tokens = tokenize(line);
-  if (tokens.length === 1 && tokens[0]?.toUpperCase() === PERSIST) return ok({ kind: 'persist' });
+  const first = tokens[0]?.toUpperCase();
+  if (tokens.length === 1 && first === PERSIST) return ok({ kind: 'persist' });
+  if (first === TRACE) {
+    const traced = parseConversionRequest(tokens.slice(1).join(' '));
+    return traced.ok ? ok({ kind: 'trace', request: traced.value }) : traced;
+  }
   const request = parseConversionRequest(line);
   return request.ok ? ok({ kind: 'convert', request: request.value }) : request;
+}
+
+/** One conversion of a traced request: which server turned `input` into `output`. */
+export const TracedHopSchema = z.object({
+  from: UnitSchema,
+  to: UnitSchema,
+  endpoint: EndpointSchema,
+  input: AmountSchema,
+  output: AmountSchema,
+});
+export type TracedHop = z.infer<typeof TracedHopSchema>;
+
+/** `HOP <from> <to> <host> <port> <input> <output>`, with the line terminator. */
+export function formatTracedHop(hop: TracedHop): string {
+  const { from, to, endpoint, input, output } = hop;
+  return `HOP ${from} ${to} ${endpoint.host} ${endpoint.port} ${formatAmount(input)} ${formatAmount(output)}\n`;
+}
+
+/** Reads a `HOP` line; undefined for any other line (the answer that ends a traced reply). */
+export function parseTracedHop(line: string): TracedHop | undefined {
+  const tokens = tokenize(line);
+  if (tokens.length !== 7 || tokens[0] !== 'HOP') return undefined;
+  const [, from = '', to = '', host = '', port = '', input = '', output = ''] = tokens;
+  const f = parseUnit(from);
+  const t = parseUnit(to);
+  const h = parseHost(host);
+  const p = parsePort(port);
+  const i = parseAmount(input);
+  const o = parseAmount(output);
+  if (!f.ok || !t.ok || !h.ok || !p.ok || !i.ok || !o.ok) return undefined;
+  return { from: f.value, to: t.value, endpoint: { host: h.value, port: p.value }, input: i.value, output: o.value };
 }
 
 export function formatConversionRequest(request: ConversionRequest): string {

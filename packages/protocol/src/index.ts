@@ -69,7 +69,11 @@ export {
   ConversionRequestSchema,
   PERSIST,
   PERSIST_ACK,
+  TRACE,
+  TracedHopSchema,
+  formatTracedHop,
   parseConversionCommand,
+  parseTracedHop,
   GreetingSchema,
   formatConversionReply,
   formatConversionRequest,
@@ -78,4 +82,4 @@ export {
   parseConversionRequest,
   parseGreeting,
 } from './conversion';
-export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting } from './conversion';
+export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting, TracedHop } from './conversion';

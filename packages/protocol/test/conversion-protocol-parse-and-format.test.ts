@@ -4,7 +4,9 @@ import {
   formatConversionReply,
   formatConversionRequest,
   formatGreeting,
+  formatTracedHop,
   parseConversionCommand,
+  parseTracedHop,
   parseConversionReply,
   parseConversionRequest,
   parseGreeting,
@@ -84,5 +86,19 @@ describe('conversion protocol', () => {
     });
     const bad = parseConversionCommand('PERSIST now');
     expect(bad.ok).toBe(false);
+  });
+
+  it('reads TRACE <from> <to> <amount>, and round-trips the HOP lines of a traced answer', () => {
+    expect(parseConversionCommand('trace $ cm 56.34')).toEqual({
+      ok: true,
+      value: { kind: 'trace', request: { from: '$', to: 'cm', amount: 56.34 } },
+    });
+    const bad = parseConversionCommand('TRACE $ cm');
+    expect(bad.ok ? 'ok' : bad.failure.code).toBe('BAD_ARITY');
+    const hop = { from: '$', to: 'oz', endpoint: { host: '127.0.0.1', port: 6013 }, input: 56.34, output: 1502.4 };
+    expect(formatTracedHop(hop)).toBe('HOP $ oz 127.0.0.1 6013 56.34 1502.4\n');
+    expect(parseTracedHop(formatTracedHop(hop).trimEnd())).toEqual(hop);
+    expect(parseTracedHop('6818.83247569236')).toBeUndefined();
+    expect(parseTracedHop('HOP $ oz 127.0.0.1 0 1 2')).toBeUndefined();
   });
 });
