@@ -114,7 +114,9 @@ async function main(argv: string[]): Promise<number> {
           .option('timeout', { type: 'string', default: '5000', describe: 'ms to wait for the answer' })
           .option('path', { type: 'boolean', default: false, describe: 'also print each conversion the proxy made, and which server answered it' }),
       async (args) => {
-        const config = AskConfigSchema.safeParse(args);
+        // Words after `--` (a negative amount: conv -- -3 ft in) arrive apart from the query.
+        const words = [...(args.query ?? []), ...args._.map(String)];
+        const config = AskConfigSchema.safeParse({ ...args, query: words });
         if (!config.success) {
           console.error(`conv: ${describeFlagError(config.error)}`);
           code = 2;

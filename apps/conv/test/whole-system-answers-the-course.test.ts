@@ -59,6 +59,9 @@ describe('pnpm start: the whole system on loopback', () => {
       expect(relativeError(answer, convert(Number(amount), from, to)), `${amount} ${from} -> ${to}`).toBeLessThan(1e-12);
     }
     expect(await conv('$ cm 56.34')).toBe(await conv('56.34', '$', 'cm'));
+    // A negative amount after --, or quoted, where it cannot be taken for a flag.
+    expect(await conv('--', '-3', 'ft', 'in')).toBe('-36');
+    expect(await conv('ft in -3')).toBe('-36');
   });
 
   it('shows with --path every conversion of a question and the converter that answered it', async () => {
