@@ -20,6 +20,8 @@ const noFiles = banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:c
 const noApps = [{ group: ['**/apps/**'], message: 'Packages never import apps.' }];
 const appNames = banned(['discovery', 'proxy', 'converter'], 'Packages never import apps.');
 const noDeepImports = [{ group: ['@conv/*/*'], message: 'Import a package through its public door (src/index.ts).' }];
+// The servers' operational shell (logs, operator HTTP port, metrics) is for apps only: the domain stays pure.
+const noShell = banned(['@conv/observability'], 'Domain packages never log, serve HTTP or count metrics; apps wire @conv/observability in.');
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'data/**'] },
@@ -48,7 +50,7 @@ export default tseslint.config(
     files: ['packages/protocol/src/**', 'packages/conversion/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...bareBuiltins, ...noNetwork, ...noFiles, ...appNames],
+        paths: [...bareBuiltins, ...noNetwork, ...noFiles, ...appNames, ...noShell],
         patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
       }],
     },
@@ -57,8 +59,24 @@ export default tseslint.config(
     files: ['packages/registry/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...bareBuiltins, ...noNetwork, ...appNames],
+        paths: [...bareBuiltins, ...noNetwork, ...appNames, ...noShell],
         patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
+      }],
+    },
+  },
+  {
+    // The one package outside apps that opens a listening socket (the operator HTTP port), so
+    // node:http and node:net are allowed here; it depends on no package of ours and no app.
+    files: ['packages/observability/src/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          ...bareBuiltins,
+          ...banned(['node:dgram', 'node:https', 'node:tls'], 'The operator port is plain HTTP on loopback.'),
+          ...banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:child_process'], 'The operational shell keeps no files and starts no processes (logs go to a stream).'),
+          ...appNames,
+        ],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'The operational shell depends on nothing of ours.' }],
       }],
     },
   },

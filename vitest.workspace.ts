@@ -5,6 +5,7 @@ export default [
   'packages/registry',
   'packages/conversion',
   'packages/testkit',
+  'packages/observability',
   'apps/discovery',
   'apps/converter',
   'apps/proxy',

@@ -7,4 +7,6 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // The shared suites call vitest's describe/it: the test runner is the caller's, never bundled.
+  external: ['vitest'],
 });

@@ -1,7 +1,7 @@
 import { type Catalog, createCatalog } from '@conv/conversion';
 import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { createConverterMetrics } from './metrics';
 import { startOperatorPort } from './operator-port';
 import { resolvePair } from './pair';

@@ -9,7 +9,7 @@ import {
   formatDiscoveryRequest,
 } from '@conv/protocol';
 import { ConverterError } from './errors';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 
 /**
  * One request to discovery on its own connection, as the seed's converters did it: connect,

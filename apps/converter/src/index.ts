@@ -7,8 +7,7 @@ export type { Config, Flags } from './config';
 export { requestDiscovery } from './discovery-client';
 export { CONVERTER_ERROR_CODES, ConverterError, exitCodeFor } from './errors';
 export type { ConverterErrorCode } from './errors';
-export { LOG_LEVELS, LogLevelSchema, createLogger, formatLogLine } from './log';
-export type { LogFields, LogLevel, Logger } from './log';
+export { LogLevelSchema } from './log';
 export { affineConversion, resolvePair } from './pair';
 export type { PairConversion, PairSpec, ResolvedPair, UnitPair } from './pair';
 export {

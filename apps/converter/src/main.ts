@@ -2,7 +2,7 @@
 import { startConverter } from './app';
 import { parseCommandLine } from './cli';
 import { exitCodeFor } from './errors';
-import { createLogger } from './log';
+import { createLogger } from '@conv/observability';
 
 // The bin: wiring only. Every error reaches the one catch below, which maps it to an exit code.
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = invocation;
-  const log = createLogger(config.logLevel);
+  const log = createLogger({ name: 'converter', level: config.logLevel });
   const converter = await startConverter(config, log);
 
   let signals = 0;

@@ -1,5 +1,5 @@
-import { type HttpServer, startHttpServer } from './http-server';
-import type { Logger } from './log';
+import { type HttpServer, type Logger, ObservabilityError, startOperatorPort as startHttp } from '@conv/observability';
+import { ConverterError } from './errors';
 import type { ConverterMetrics } from './metrics';
 
 /** `--http-port`: `/metrics` (Prometheus text) and `/healthz`. Logs its address as `http-listening url=...`. */
@@ -11,20 +11,12 @@ export async function startOperatorPort(options: {
   metrics: ConverterMetrics;
   log: Logger;
 }): Promise<HttpServer> {
-  const { metrics, pair } = options;
-  const startedAt = Date.now();
-  const http = await startHttpServer({
-    host: options.host,
-    port: options.port,
-    log: options.log,
-    routes: {
-      '/metrics': async () => ({ type: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-      '/healthz': () => ({
-        type: 'application/json; charset=utf-8',
-        body: `${JSON.stringify({ status: 'ok', service: 'converter', pair, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) })}\n`,
-      }),
-    },
-  });
-  options.log.info('http-listening', { url: http.url, metrics: `${http.url}metrics` });
-  return http;
+  const { host, port, pair, metrics, log } = options;
+  try {
+    return await startHttp({ host, port, log, service: 'converter', facts: { pair }, metrics: metrics.registry });
+  } catch (error) {
+    // The edge: the shell's LISTEN_FAILED becomes the converter's, one line and exit 1 as before.
+    if (error instanceof ObservabilityError && error.code === 'LISTEN_FAILED') throw new ConverterError('LISTEN_FAILED', `converter: cannot listen (--http-port): ${error.detail}`, { cause: error });
+    throw error;
+  }
 }

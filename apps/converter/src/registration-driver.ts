@@ -1,6 +1,6 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
 import { DiscoveryReplicas } from './discovery-client';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import type { UnitPair } from './pair';
 import {
   INITIAL_REGISTRATION,

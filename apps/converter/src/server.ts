@@ -1,7 +1,7 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import { DEFAULT_MAX_LINE_BYTES, type FramedLine, LineSplitter } from '@conv/protocol';
 import { ConverterError } from './errors';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import type { PairConversion } from './pair';
 import { REFUSALS, createSession } from './session';
 

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLog } from './log-events';
+import { APP, LineClient, exchange, findLog, openSocket, startServer, stopAll, waitFor } from '@conv/testkit';
 import { createServer } from 'node:net';
-import { APP, LineClient, exchange, openSocket, startServer, stopAll, waitFor } from '@conv/testkit';
 import { freePort, runConverter } from './harness';
 
 const GREETING = 'HELLO converter ft in - send "<from> <to> <amount>"';

@@ -2,7 +2,7 @@ import { APP, startServer, stopAll } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/config';
 import { DiscoveryReplicas } from '../src/discovery-client';
-import { createLogger } from '../src/log';
+import { createLogger } from '@conv/observability';
 import { freePort } from './harness';
 
 afterEach(stopAll);
@@ -10,7 +10,7 @@ afterEach(stopAll);
 describe('--discovery with several replicas', () => {
   it('sends to the first that answers, stays with it, and moves on when it stops answering', async () => {
     const lines: string[] = [];
-    const log = createLogger('info', (line) => lines.push(line));
+    const log = createLogger({ name: 'converter', level: 'info', write: (line) => lines.push(line) });
     const dead = { host: '127.0.0.1', port: await freePort() };
     const live = await startServer(APP.discovery, ['0', '--db', ':memory:', '--check-interval', '0']);
     const replicas = new DiscoveryReplicas([dead, { host: '127.0.0.1', port: live.port }], log);

@@ -1,6 +1,5 @@
-import { APP, type ServerProcess, exchange, startServer, stopAll, waitFor } from '@conv/testkit';
+import { APP, type ServerProcess, exchange, loggedHttpUrl, parsePrometheusText, sampleValue, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 
 afterEach(stopAll);
 

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLog } from './log-events';
+import { APP, findLog, startServer, stopAll, waitFor } from '@conv/testkit';
 import { failure } from '@conv/protocol';
-import { APP, startServer, stopAll, waitFor } from '@conv/testkit';
 import { type FakeDiscovery, startFakeDiscovery } from './harness';
 
 // Discovery behaviour the real server cannot be made to show on demand: a greeting line,

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLog } from './log-events';
-import { APP, LineClient, exchange, startServer, stopAll, waitFor } from '@conv/testkit';
+import { APP, LineClient, exchange, findLog, startServer, stopAll, waitFor } from '@conv/testkit';
 import { freePort, registrationOf } from './harness';
 
 // Runs against the built discovery app (apps/discovery), as the system runs in production.

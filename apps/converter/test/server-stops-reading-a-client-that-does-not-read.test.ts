@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCatalog } from '@conv/conversion';
 import { LineClient, waitFor } from '@conv/testkit';
-import { createLogger } from '../src/log';
+import { createLogger } from '@conv/observability';
 import { resolvePair } from '../src/pair';
 import { type ConversionServer, startConversionServer } from '../src/server';
 
@@ -19,7 +19,7 @@ describe('the TCP shell', () => {
       conversion: resolvePair({ pair: ['ft', 'in'] }, createCatalog()).conversion,
       maxConnections: 4,
       idleTimeoutMs: 30_000,
-      log: createLogger('error'),
+      log: createLogger({ name: 'converter', level: 'error' }),
     });
     const client = await LineClient.connect(server.address.port);
     client.socket.pause();

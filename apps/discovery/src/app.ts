@@ -5,7 +5,7 @@ import { Registry, RegistryError, endpointKey } from '@conv/registry';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { createConversionProber, type Prober } from './probe';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { startOperatorPort } from './operator-port';

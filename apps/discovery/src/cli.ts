@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { version } from '../package.json';
 import { type Config, DEFAULTS, validateConfig } from './config';
 import { DiscoveryError } from './errors';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS } from '@conv/observability';
 
 export type CliOutcome = { kind: 'run'; config: Config } | { kind: 'print'; text: string };
 

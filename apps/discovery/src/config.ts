@@ -1,7 +1,7 @@
 import { TokenSchema } from '@conv/protocol';
 import { z } from 'zod';
 import { DiscoveryError } from './errors';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS } from '@conv/observability';
 
 /** Every default in one place; the CLI's help text reads them from here. */
 export const DEFAULTS = Object.freeze({

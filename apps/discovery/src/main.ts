@@ -2,7 +2,7 @@
 import { startDiscovery } from './app';
 import { parseCli } from './cli';
 import { DiscoveryError, exitCodeOf } from './errors';
-import { createLogger } from './log';
+import { createLogger } from '@conv/observability';
 
 // The bin: wiring only. One top-level catch turns every failure into one line and an exit code.
 async function main(): Promise<void> {
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${cli.text}\n`);
     return;
   }
-  const log = createLogger({ level: cli.config.logLevel });
+  const log = createLogger({ name: 'discovery', level: cli.config.logLevel });
   const running = await startDiscovery(cli.config, log);
 
   // Handlers go in before the banner: whoever reads the banner may signal at once.

@@ -1,6 +1,6 @@
+import { type HttpServer, type Logger, ObservabilityError, jsonReply, startOperatorPort as startHttp } from '@conv/observability';
 import type { Registry } from '@conv/registry';
-import { type HttpServer, startHttpServer } from './http-server';
-import type { Logger } from './log';
+import { DiscoveryError } from './errors';
 import type { DiscoveryMetrics } from './metrics';
 import { STATUS_PAGE_HTML } from './status-page';
 import { statusReport } from './status';
@@ -20,18 +20,23 @@ export async function startOperatorPort(options: {
 }): Promise<HttpServer> {
   const { registry, metrics, address } = options;
   const startedAt = Date.now();
-  const json = (value: unknown) => ({ type: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` });
-  const http = await startHttpServer({
-    host: options.host,
-    port: options.port,
-    log: options.log,
-    routes: {
-      '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
-      '/status.json': () => json(statusReport(registry, { address, startedAt, now: Date.now() })),
-      '/metrics': async () => ({ type: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-      '/healthz': () => json({ status: 'ok', service: 'discovery', address, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
-    },
-  });
-  options.log.info('http-listening', { url: http.url, metrics: `${http.url}metrics` });
-  return http;
+  try {
+    return await startHttp({
+      host: options.host,
+      port: options.port,
+      log: options.log,
+      service: 'discovery',
+      facts: { address },
+      metrics: metrics.registry,
+      startedAt,
+      routes: {
+        '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
+        '/status.json': () => jsonReply(statusReport(registry, { address, startedAt, now: Date.now() })),
+      },
+    });
+  } catch (error) {
+    // The edge: the shell's LISTEN_FAILED becomes discovery's, one line and exit 1 as before.
+    if (error instanceof ObservabilityError && error.code === 'LISTEN_FAILED') throw new DiscoveryError('LISTEN_FAILED', `cannot listen (--http-port): ${error.detail}`, { cause: error });
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { type FramedLine, LineSplitter, failure, formatFailure } from '@conv/protocol';
 import { DiscoveryError } from './errors';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { normalizePeerAddress } from './peer';
 import type { Peer } from './session';
 

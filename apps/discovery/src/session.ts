@@ -11,7 +11,7 @@ import {
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import { type AddOutcome, type Endpoint, type Registry, RegistryError, type UnitPair, endpointKey, unitPair } from '@conv/registry';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { isOwnAddress } from './peer';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */

@@ -2,7 +2,7 @@ import { Registry, RegistryError, type RemoteEffect, endpointKey } from '@conv/r
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { EtcdRegistryStore } from './etcd-store';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import type { HealthChecks } from './session';
 
 /** Deadline of one call to etcd: an ADD waits at most about this long before UNAVAILABLE. */

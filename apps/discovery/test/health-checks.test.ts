@@ -1,7 +1,6 @@
-import { LineClient, startFakeConverter, stopAll, waitFor, type FakeConverter } from '@conv/testkit';
+import { type FakeConverter, LineClient, findLog, findLogs, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, ask, askOnce, list, startDiscovery } from './helpers';
-import { findLog, findLogs } from './log-events';
 
 const converters: FakeConverter[] = [];
 afterEach(async () => {

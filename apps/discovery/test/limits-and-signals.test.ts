@@ -1,7 +1,6 @@
-import { LineClient, stopAll, waitFor } from '@conv/testkit';
+import { LineClient, findLog, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, startDiscovery } from './helpers';
-import { findLog } from './log-events';
 
 afterEach(() => stopAll());
 

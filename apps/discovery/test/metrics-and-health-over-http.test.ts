@@ -1,7 +1,6 @@
-import { type ServerProcess, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type ServerProcess, loggedHttpUrl, parsePrometheusText, sampleValue, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, askOnce, startDiscovery } from './helpers';
-import { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 
 afterEach(stopAll);
 

@@ -2,7 +2,7 @@ import { Registry } from '@conv/registry';
 import { waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../src/health-monitor';
-import { silentLogger } from '../src/log';
+import { silentLogger } from '@conv/observability';
 import { isOwnAddress, normalizePeerAddress } from '../src/peer';
 import type { ProbeResult } from '../src/probe';
 import { DiscoveryService } from '../src/session';

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type FakeConverter, repoPath, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type FakeConverter, loggedHttpUrl, repoPath, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, askOnce, startDiscovery } from './helpers';
-import { loggedHttpUrl } from './prometheus-text';
 
 /** Debian's chromium (`.ci/run` installs it). Missing on a developer machine: skipped, loudly; in CI: a failure. */
 const CHROMIUM = '/usr/bin/chromium';

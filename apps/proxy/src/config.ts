@@ -1,6 +1,6 @@
 import { TokenSchema, canonicalHost } from '@conv/protocol';
 import { z } from 'zod';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS } from '@conv/observability';
 
 /** `500`, `500ms`, `2s`, `1m`, `1h` -> milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {

@@ -2,7 +2,7 @@ import { type Socket, connect } from 'node:net';
 import { type Endpoint, LineSplitter, PERSIST, PERSIST_ACK, parseConversionReply, parseFailure } from '@conv/protocol';
 import { formatAddress } from './config';
 import { endpointKey } from './endpoint-book';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import type { ConverterPort, HopAttempt } from './router';
 
 type Read = { kind: 'line'; line: string } | { kind: 'closed'; error?: string } | { kind: 'timeout' };

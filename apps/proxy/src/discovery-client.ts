@@ -10,7 +10,7 @@ import {
   tokenize,
 } from '@conv/protocol';
 import { formatAddress } from './config';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import type { DiscoveryPort } from './router';
 
 /** Discovery could not be asked: not connected, the connection dropped, or no reply in time. */

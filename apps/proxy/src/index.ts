@@ -10,8 +10,6 @@ export { PROXY_ERROR_CODES, ProxyError, exitCodeFor } from './errors';
 export type { ProxyErrorCode } from './errors';
 export { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
 export type { HopVerdict } from './hop-reply';
-export { LOG_LEVELS, createLogger, formatLogLine, silentLogger } from './log';
-export type { LogFields, LogLevel, Logger } from './log';
 export { PathCache, decide } from './path-cache';
 export type { CacheDecision, HopUnits, PathTtls } from './path-cache';
 export { Router } from './router';

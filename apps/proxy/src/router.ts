@@ -17,7 +17,7 @@ import {
 import { formatAddress } from './config';
 import { EndpointBook, endpointKey } from './endpoint-book';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { type HopUnits, PathCache } from './path-cache';
 
 /** The discovery server as the router sees it; rejects when discovery cannot be reached. */

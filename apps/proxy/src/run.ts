@@ -2,7 +2,7 @@ import { exposureNote } from '@conv/protocol';
 import { type Config, formatAddress } from './config';
 import { ConverterPool } from './converter-pool';
 import { DiscoveryClient } from './discovery-client';
-import { createLogger } from './log';
+import { createLogger } from '@conv/observability';
 import { createProxyMetrics } from './metrics';
 import { startOperatorPort } from './operator-port';
 import { Router } from './router';
@@ -11,7 +11,7 @@ import type { Answer } from './session';
 
 /** Starts the proxy with a validated config; resolves once it has shut down cleanly. */
 export async function run(config: Config): Promise<void> {
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ name: 'proxy', level: config.logLevel });
   const discovery = new DiscoveryClient({
     addresses: config.discovery,
     timeoutMs: config.hopTimeoutMs,

@@ -2,7 +2,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { type FramedLine, LineSplitter, failure, formatFailure } from '@conv/protocol';
 import { formatAddress } from './config';
 import { ProxyError } from './errors';
-import type { Logger } from './log';
+import type { Logger } from '@conv/observability';
 import { type Answer, ProxySession } from './session';
 
 export type ListenOptions = {

@@ -2,7 +2,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { startFakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConverterPool } from '../src/converter-pool';
-import { silentLogger } from '../src/log';
+import { silentLogger } from '@conv/observability';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,6 +1,5 @@
-import { type ServerProcess, stopAll, waitFor } from '@conv/testkit';
+import { type ServerProcess, loggedHttpUrl, parsePrometheusText, sampleValue, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 import { ask, startConverter, startDiscovery, startProxy, waitUp } from './system';
 
 afterEach(stopAll);

@@ -1,6 +1,5 @@
-import { type ServerProcess, stopAll, waitFor } from '@conv/testkit';
+import { type ServerProcess, findLogs, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLogs } from './log-events';
 import { ask, startConverter, startDiscovery, startProxy, waitUp } from './system';
 
 const stopped: ServerProcess[] = [];

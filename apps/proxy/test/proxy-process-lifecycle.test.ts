@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { APP, LineClient, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { APP, LineClient, findLog, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findLog } from './log-events';
 import { ask, startDiscovery, startProxy, waitUp } from './system';
 
 afterEach(stopAll);

@@ -2,9 +2,10 @@ import { pino } from 'pino';
 import pretty from 'pino-pretty';
 
 /**
- * The logger: pino behind a small interface, so call sites say `log.info(event, fields)` and
- * nothing else. One JSON object per line on stderr (`{"level":"info","time":"...","msg":event,
- * ...fields}`) when stderr is a file or pipe; readable coloured lines when it is a terminal.
+ * The servers' logger: pino behind a small interface, so call sites say `log.info(event, fields)`
+ * and nothing else. One JSON object per line on stderr (`{"level":"info","time":"...","pid":...,
+ * "name":...,...fields,"msg":event}`) when stderr is a file or a pipe; readable coloured lines
+ * when it is a terminal.
  */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -12,12 +13,27 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export interface Logger {
+  /** The level it was made with: events below it are dropped. */
+  readonly level: LogLevel;
   error(event: string, fields?: LogFields): void;
   warn(event: string, fields?: LogFields): void;
   info(event: string, fields?: LogFields): void;
   debug(event: string, fields?: LogFields): void;
+  /** Whether an event at `level` would be written; guards fields that are costly to build. */
   enabled(level: LogLevel): boolean;
 }
+
+export type LoggerOptions = {
+  /** The process's name, on every line (`"name":"proxy"`). */
+  name: string;
+  level: LogLevel;
+  /** Where lines go; default stderr, written synchronously so nothing is lost at exit. */
+  write?: (line: string) => void;
+  /** Human-readable lines instead of JSON; default: whether stderr is a terminal (and `write` not given). */
+  pretty?: boolean;
+  /** The clock; tests pin it. */
+  now?: () => Date;
+};
 
 /** Fields never written as they are, whoever passes them: shared secrets (`--token`) and the like. */
 export const REDACTED_FIELDS = ['token', 'secret', 'password'] as const;
@@ -36,26 +52,16 @@ function scrubSecrets(fields: Record<string, unknown>): Record<string, unknown> 
   return scrubbed ?? fields;
 }
 
-export type LoggerOptions = {
-  level: LogLevel;
-  /** Where lines go; default stderr, written synchronously so nothing is lost at exit. */
-  write?: (line: string) => void;
-  /** Human-readable lines instead of JSON; default: whether stderr is a terminal. */
-  pretty?: boolean;
-  /** The clock; tests pin it. */
-  now?: () => Date;
-};
-
 export function createLogger(options: LoggerOptions): Logger {
-  const { level, now } = options;
-  const prettyLines = options.pretty ?? (options.write === undefined && process.stderr.isTTY === true);
+  const { name, level, write, now } = options;
+  const prettyLines = options.pretty ?? (write === undefined && process.stderr.isTTY === true);
   // sonic-boom in sync mode: retries a full pipe instead of dropping lines, loses nothing at exit.
-  const stderr = options.write === undefined ? pino.destination({ dest: 2, sync: true }) : undefined;
-  const write = options.write ?? ((line: string) => void stderr?.write(line));
+  const stderr = write === undefined ? pino.destination({ dest: 2, sync: true }) : undefined;
+  const out = write ?? ((line: string) => void stderr?.write(line));
   const prettify = prettyLines ? prettyFormatter() : undefined;
   const logger = pino(
     {
-      name: 'discovery',
+      name,
       level,
       base: { pid: process.pid },
       timestamp: now ? () => `,"time":"${now().toISOString()}"` : pino.stdTimeFunctions.isoTime,
@@ -63,7 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { ...(prettyLines ? {} : { level: (label: string) => ({ level: label }) }), log: scrubSecrets },
       redact: { paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]), censor: '[redacted]' },
     },
-    { write: (line: string) => write(prettify ? prettify(line) : line) },
+    { write: (line: string) => out(prettify ? prettify(line) : line) },
   );
   // Each call site passes an event name and flat fields: the event becomes pino's `msg`.
   const at = (lineLevel: LogLevel) => (event: string, fields?: LogFields) => {
@@ -71,6 +77,7 @@ export function createLogger(options: LoggerOptions): Logger {
     else logger[lineLevel](fields, event);
   };
   return {
+    level,
     error: at('error'),
     warn: at('warn'),
     info: at('info'),
@@ -80,10 +87,17 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** A logger that drops everything, for embedding and in-memory tests. */
-export const silentLogger: Logger = createLogger({ level: 'error', write: () => undefined });
+export const silentLogger: Logger = createLogger({ name: 'silent', level: 'error', write: () => undefined });
 
-/** `<time> <LEVEL> <event> key=value ...`, from one JSON line; in-process and synchronous. */
+// Values with spaces, quotes, backslashes or control characters are JSON-quoted so a line
+// stays one line and splits unambiguously on spaces.
+function formatValue(text: string): string {
+  return /^[^\s"=\\\p{C}]+$/u.test(text) ? text : JSON.stringify(text);
+}
+
+/** `<time> <LEVEL>: <event> key=value ...`, from one JSON line; in-process and synchronous. */
 function prettyFormatter(): (line: string) => string {
+  const hidden = new Set(['level', 'time', 'pid', 'name', 'hostname']);
   return pretty.prettyFactory({
     colorize: pretty.isColorSupported,
     translateTime: 'SYS:HH:MM:ss.l',
@@ -93,9 +107,8 @@ function prettyFormatter(): (line: string) => string {
       const message = log[messageKey];
       let text = typeof message === 'string' ? message : JSON.stringify(message ?? '');
       for (const [key, value] of Object.entries(log)) {
-        if (key === messageKey || key === 'level' || key === 'time' || key === 'pid' || key === 'name' || key === 'hostname') continue;
-        const shown = typeof value === 'string' ? value : JSON.stringify(value);
-        text += ` ${key}=${/^[^\s"=]+$/.test(shown) ? shown : JSON.stringify(shown)}`;
+        if (key === messageKey || hidden.has(key)) continue;
+        text += ` ${key}=${formatValue(typeof value === 'string' ? value : JSON.stringify(value))}`;
       }
       return text;
     },

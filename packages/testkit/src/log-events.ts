@@ -1,4 +1,4 @@
-/** One JSON log line as discovery writes it on a pipe (pino): level label, time, msg = event, fields. */
+/** One JSON log line as the servers write it on a pipe (pino): level label, time, msg = event, fields. */
 export type LogEvent = { level: string; time: string; msg: string; [field: string]: unknown };
 
 /** Every JSON log line in a process's output (stdout lines such as the banner are skipped). */

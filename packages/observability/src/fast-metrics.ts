@@ -6,12 +6,14 @@ import type { Metric, Registry as MetricsRegistry } from 'prom-client';
  * once, so counting a request is a few number operations. prom-client still writes them out:
  * each class is a metric its Registry knows how to print (`get()`), read only at scrape time.
  */
-type Labels = Readonly<Record<string, string>>;
-type Value = { labels: Labels; value: number; metricName?: string };
+export type MetricLabels = Readonly<Record<string, string>>;
+type Value = { labels: MetricLabels; value: number; metricName?: string };
+/** What prom-client's Registry reads from a metric at scrape time. */
+export type MetricSnapshot = { name: string; help: string; type: string; aggregator: string; values: Value[] };
 
 export class CounterSeries {
   value = 0;
-  constructor(readonly labels: Labels) {}
+  constructor(readonly labels: MetricLabels) {}
   inc(by = 1): void {
     this.value += by;
   }
@@ -31,14 +33,14 @@ export class FastCounter {
   }
 
   /** The series for these labels, made on first use; keep it and call `inc()` on it. */
-  series(labels: Labels = {}): CounterSeries {
+  series(labels: MetricLabels = {}): CounterSeries {
     const key = JSON.stringify(labels);
     let series = this.#series.get(key);
     if (series === undefined) this.#series.set(key, (series = new CounterSeries(labels)));
     return series;
   }
 
-  get(): { name: string; help: string; type: string; aggregator: string; values: Value[] } {
+  get(): MetricSnapshot {
     const values = [...this.#series.values()].map((series) => ({ labels: series.labels, value: series.value }));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
@@ -50,7 +52,7 @@ export class HistogramSeries {
   sum = 0;
   count = 0;
   constructor(
-    readonly labels: Labels,
+    readonly labels: MetricLabels,
     private readonly bounds: readonly number[],
   ) {
     this.counts = new Float64Array(bounds.length + 1);
@@ -79,14 +81,14 @@ export class FastHistogram {
     registry.registerMetric(this as unknown as Metric);
   }
 
-  series(labels: Labels = {}): HistogramSeries {
+  series(labels: MetricLabels = {}): HistogramSeries {
     const key = JSON.stringify(labels);
     let series = this.#series.get(key);
     if (series === undefined) this.#series.set(key, (series = new HistogramSeries(labels, this.bounds)));
     return series;
   }
 
-  get(): { name: string; help: string; type: string; aggregator: string; values: Value[] } {
+  get(): MetricSnapshot {
     const values: Value[] = [];
     for (const series of this.#series.values()) {
       let cumulative = 0;
