@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Frozen and continued (SIGSTOP, a paused VM): discovery may have dropped us meanwhile.
+  process.on('SIGCONT', () => converter.registration?.resumed());
   // The banner tells launchers and tests we are ready, signals included: print it last.
   process.stdout.write(`${converter.banner}\n`);
 }

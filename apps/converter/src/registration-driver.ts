@@ -29,6 +29,8 @@ export interface Registration {
   readonly state: RegistrationState;
   /** Sends REMOVE (after any request in flight) and resolves when done or after `timeoutMs`. */
   stop(timeoutMs: number): Promise<void>;
+  /** After a SIGSTOP/SIGCONT: announces at once instead of at the end of the frozen interval. */
+  resumed(): void;
 }
 
 /** The imperative shell of registration.ts: runs its commands with sockets and timers. */
@@ -90,6 +92,9 @@ export function startRegistration(options: RegistrationOptions): Registration {
   return {
     get state() {
       return state;
+    },
+    resumed(): void {
+      dispatch({ type: 'resumed' });
     },
     async stop(timeoutMs: number): Promise<void> {
       dispatch({ type: 'stop' });

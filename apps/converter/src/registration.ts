@@ -38,6 +38,8 @@ export type RegistrationEvent =
   | { readonly type: 'timer' }
   | { readonly type: 'reply'; readonly reply: DiscoveryReply }
   | { readonly type: 'unreachable'; readonly reason: string }
+  /** The process was frozen (SIGSTOP) and continues: discovery may have dropped us meanwhile. */
+  | { readonly type: 'resumed' }
   | { readonly type: 'stop' };
 
 export type RegistrationCommand =
@@ -146,6 +148,11 @@ export function stepRegistration(
     case 'timer':
       if (state.phase !== 'registered' && state.phase !== 'backing-off') return to({});
       return to({ phase: 'adding', replacedStale: false }, add);
+
+    case 'resumed':
+      // Announce now rather than at the end of an interval that was frozen with us.
+      if (state.phase !== 'registered' && state.phase !== 'backing-off') return to({});
+      return to({ phase: 'adding', replacedStale: false }, { type: 'cancel-wait' }, log('info', 'resumed'), add);
 
     case 'unreachable':
     case 'reply': {

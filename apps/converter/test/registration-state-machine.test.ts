@@ -61,6 +61,17 @@ describe('registration, as a pure state machine', () => {
     ]);
   });
 
+  it('announces at once when resumed after a freeze, cancelling the frozen interval', () => {
+    const { state, commands } = run(success, { type: 'resumed' }, success);
+    expect(state).toMatchObject({ phase: 'registered', registered: true });
+    expect(commands).toEqual([
+      ADD, 'info registered', { type: 'wait', ms: 5000 },
+      { type: 'cancel-wait' }, 'info resumed', ADD, 'debug announced', { type: 'wait', ms: 5000 },
+    ]);
+    // While a request is in flight, or once stopping, a resume changes nothing.
+    expect(run({ type: 'resumed' }).commands).toEqual([ADD]);
+  });
+
   it('logs a re-registration after discovery was lost', () => {
     const { commands } = run(success, { type: 'timer' }, unreachable, { type: 'timer' }, success);
     expect(commands.filter((c) => typeof c === 'string')).toEqual(['info registered', 'warn registration-lost', 'info re-registered']);

@@ -70,3 +70,27 @@ describe('registration with the real discovery server', () => {
     expect(findLog(server.output(), 'info', 'unregistered')).toBeDefined();
   });
 });
+
+describe('a converter frozen and continued (SIGSTOP, SIGCONT)', () => {
+  it('announces itself again at once, not at the end of its interval', async () => {
+    const registry = await discovery();
+    // A long interval: only the resume can bring it back within this test's deadline.
+    const server = await startServer(APP.converter, [
+      '0', '--pair', 'ft:in', '--discovery', `127.0.0.1:${registry.port}`, '--announce-interval', '60s',
+    ]);
+    await waitFor(async () => (await registrationOf(registry.port, server.port)) === 'ft in up', { what: 'listed up' });
+    server.kill('SIGSTOP');
+    try {
+      // Meanwhile the server is dropped, as a proxy's report on its own host would.
+      const admin = await LineClient.connect(registry.port);
+      expect(await admin.request(`REMOVE 127.0.0.1 ${server.port}`)).toEqual(['SUCCESS']);
+      admin.close();
+    } finally {
+      server.kill('SIGCONT');
+    }
+    await waitFor(async () => (await registrationOf(registry.port, server.port)) === 'ft in up', {
+      what: 'the resumed converter registered again',
+      timeoutMs: 15_000,
+    });
+  });
+});
