@@ -21,8 +21,10 @@ export type ProxyServer = {
   close(graceMs: number): Promise<void>;
 };
 
-/** Lines queued per connection before we stop reading from it. */
-const MAX_QUEUED_LINES = 32;
+/** Received but not yet framed bytes per connection before we stop reading from it. */
+const MAX_UNFRAMED_BYTES = 64 * 1024;
+/** Input framed at a time: at most a few hundred lines in the queue, whatever the chunk. */
+const FRAME_SLICE_BYTES = 1024;
 /** Unsent reply bytes per connection before we stop reading from it. */
 const MAX_UNSENT_BYTES = 64 * 1024;
 
@@ -64,7 +66,12 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
     const session = new ProxySession(options.answer);
     const splitter = new LineSplitter();
     const queue: FramedLine[] = [];
+    // Input is kept as the bytes received and framed a slice at a time as the queue drains: a
+    // 64 KB chunk of tiny lines would otherwise become tens of thousands of queued objects.
+    const unframed: Buffer[] = [];
+    let unframedBytes = 0;
     let ended = false;
+    let endFramed = false;
     let done = false;
     let idleTimer: NodeJS.Timeout | undefined;
 
@@ -85,9 +92,31 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
       // A client that takes its answer but never closes its side would hold this slot forever.
       cutIfLingering(socket, options.idleTimeoutMs);
     };
+    /** Frames the next slice of unframed input (or, once the client ended, the last line). */
+    const frameMore = (): boolean => {
+      const chunk = unframed[0];
+      if (chunk === undefined) {
+        if (!ended || endFramed) return false;
+        endFramed = true;
+        queue.push(...splitter.end());
+        return true;
+      }
+      const slice = chunk.subarray(0, FRAME_SLICE_BYTES);
+      if (slice.length === chunk.length) unframed.shift();
+      else unframed[0] = chunk.subarray(FRAME_SLICE_BYTES);
+      unframedBytes -= slice.length;
+      queue.push(...splitter.push(slice));
+      return true;
+    };
     const pump = () => {
       if (connection.busy || done) return;
-      const next = queue.shift();
+      // The client is not reading its replies: answer nothing more until it does ('drain').
+      if (socket.writableLength > MAX_UNSENT_BYTES) {
+        socket.pause();
+        return;
+      }
+      let next = queue.shift();
+      while (next === undefined && frameMore()) next = queue.shift();
       if (!next) {
         if (ended || connection.closing) finish();
         else if (socket.isPaused() && socket.writableLength < MAX_UNSENT_BYTES) socket.resume();
@@ -112,16 +141,17 @@ export async function listen(options: ListenOptions): Promise<ProxyServer> {
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
       armIdle();
-      queue.push(...splitter.push(chunk));
-      if (queue.length > MAX_QUEUED_LINES || socket.writableLength > MAX_UNSENT_BYTES) socket.pause();
+      unframed.push(chunk);
+      unframedBytes += chunk.length;
+      if (unframedBytes > MAX_UNFRAMED_BYTES || socket.writableLength > MAX_UNSENT_BYTES) socket.pause();
       pump();
     });
     socket.on('drain', () => {
-      if (queue.length <= MAX_QUEUED_LINES) socket.resume();
+      if (unframedBytes <= MAX_UNFRAMED_BYTES) socket.resume();
+      pump();
     });
     socket.on('end', () => {
       ended = true;
-      queue.push(...splitter.end());
       pump();
     });
     socket.on('close', () => {

@@ -15,6 +15,7 @@ import {
   sendSlowly,
   steadyClient,
   textLine,
+  waitUntilStalled,
 } from './hostile';
 import { type ServerProcess, stopAll } from './processes';
 import { waitFor } from './wait-for';
@@ -291,6 +292,40 @@ export function describeConversionServerUnderHostileInput(suite: ConversionServe
       }
       expectAlive();
     }, 60_000);
+
+    // Regression (converter, then proxy): each answered a whole 64 KB chunk, or framed it into
+    // tens of thousands of queued lines, before looking at the client's unread replies; 60 clients
+    // pipelining 1 MB of bad lines without reading grew them by tens of megabytes. Now input waits
+    // as bytes and is answered only as fast as the client reads.
+    it('answers a client that pipelines without reading only as fast as it reads, holding no backlog', async () => {
+      const before = residentBytes(pid());
+      const hoarders = await Promise.all(
+        Array.from({ length: 60 }, async () => {
+          const client = await RawClient.connect(port());
+          client.socket.pause();
+          client.write(`PERSIST\n${'x\n'.repeat(500_000)}`);
+          return client;
+        }),
+      );
+      await waitUntilStalled(hoarders, '60 clients that do not read stalled');
+      const growth = residentBytes(pid()) - before;
+      console.log(`${suite.name}: 60 clients pipelining 1 MB of bad lines without reading grew VmRSS by ${(growth / 2 ** 20).toFixed(1)} MB`);
+      expect(growth).toBeLessThan(MAX_RSS_GROWTH);
+      for (const client of hoarders) client.destroy();
+
+      // A client that reads at last gets every reply, in order, then the server's close.
+      const late = await RawClient.connect(port());
+      late.socket.pause();
+      late.socket.end(`PERSIST\n${'ft in 1\n'.repeat(100_000)}ft in 2`);
+      await waitUntilStalled([late], 'a client that does not read stalled');
+      late.socket.resume();
+      const lines = await late.waitForEnd(30_000);
+      expect(lines).toHaveLength(100_003);
+      expect(lines.slice(0, 2)).toEqual([GREETING, 'OK persistent']);
+      expect(lines.filter((line) => line === '12')).toHaveLength(100_000);
+      expect(lines.at(-1)).toBe('24');
+      expectAlive();
+    }, 90_000);
 
     suite.moreHostility?.({ seed: SEED, greeting: GREETING, limits: LIMITS, maxRssGrowth: MAX_RSS_GROWTH, port, pid, expectAlive, expectFailureLine });
 
