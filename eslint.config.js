@@ -20,8 +20,8 @@ const noFiles = banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:c
 const noApps = [{ group: ['**/apps/**'], message: 'Packages never import apps.' }];
 const appNames = banned(['discovery', 'proxy', 'converter'], 'Packages never import apps.');
 const noDeepImports = [{ group: ['@conv/*/*'], message: 'Import a package through its public door (src/index.ts).' }];
-// The servers' operational shell (logs, operator HTTP port, metrics) is for apps only: the domain stays pure.
-const noShell = banned(['@conv/observability'], 'Domain packages never log, serve HTTP or count metrics; apps wire @conv/observability in.');
+// The servers' shared edge (sockets, processes, logs, operator port, metrics) is for apps only: the domain stays pure.
+const noShell = banned(['@conv/server'], 'Domain packages never open sockets, log or count metrics; apps wire @conv/server in.');
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'data/**'] },
@@ -30,7 +30,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.workspace.ts'] },
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.workspace.ts', 'vitest.base.ts', 'tsup.base.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -65,23 +65,24 @@ export default tseslint.config(
     },
   },
   {
-    // The one package outside apps that opens a listening socket (the operator HTTP port), so
-    // node:http and node:net are allowed here; it depends on no package of ours and no app.
-    files: ['packages/observability/src/**'],
+    // @conv/server: the sanctioned place for the servers' network plumbing (the line server, the
+    // discovery client, the operator HTTP port) and process entry. It may open sockets; it keeps
+    // no files and starts no processes, depends on @conv/protocol alone, and never on an app.
+    files: ['packages/server/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [
           ...bareBuiltins,
-          ...banned(['node:dgram', 'node:https', 'node:tls'], 'The operator port is plain HTTP on loopback.'),
-          ...banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:child_process'], 'The operational shell keeps no files and starts no processes (logs go to a stream).'),
+          ...banned(['node:dgram', 'node:https', 'node:tls'], 'The servers speak plain TCP and plain HTTP on loopback.'),
+          ...banned(['node:fs', 'node:fs/promises', 'better-sqlite3', 'node:child_process'], 'The server edge keeps no files and starts no processes (logs go to a stream).'),
           ...appNames,
         ],
-        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'The operational shell depends on nothing of ours.' }],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/registry', '@conv/conversion', '@conv/testkit'], message: 'The server edge depends on @conv/protocol alone.' }],
       }],
     },
   },
   {
-    files: ['**/*.config.ts', 'vitest.workspace.ts', 'eslint.config.js'],
+    files: ['**/*.config.ts', 'vitest.workspace.ts', 'vitest.base.ts', 'tsup.base.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -5,7 +5,7 @@ export default [
   'packages/registry',
   'packages/conversion',
   'packages/testkit',
-  'packages/observability',
+  'packages/server',
   'apps/discovery',
   'apps/converter',
   'apps/proxy',

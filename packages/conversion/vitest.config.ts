@@ -1,8 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { testProject } from '../../vitest.base';
 
-export default defineProject({
-  // Resolve @conv/* packages to their TypeScript source, so tests need no build step.
-  resolve: { conditions: ['@conv/source'] },
-  ssr: { resolve: { conditions: ['@conv/source'] } },
-  test: { name: '@conv/conversion' },
-});
+export default testProject('@conv/conversion');

@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { portFlag, textFlag, validateFlags } from '@conv/server';
+import { z } from 'zod';
+import { version } from '../package.json';
+import { defineCommand } from './command';
+import { DEFAULT_DATA_DIR } from './data-dir';
 
 export type EtcdOptions = { readonly dataDir: string; readonly clientPort: number; readonly peerPort: number };
 
@@ -69,3 +74,24 @@ export async function runEtcd(options: EtcdOptions, say: (line: string) => void)
   }
   return exited;
 }
+
+const EtcdConfigSchema = z.strictObject({
+  port: portFlag({ min: 1 }).default(2379),
+  peerPort: portFlag({ min: 1 }).default(2380),
+  dataDir: textFlag('a folder').default(DEFAULT_DATA_DIR),
+});
+
+export const etcdCommand = defineCommand({
+  spec: {
+    name: 'conv etcd',
+    version,
+    usage: 'conv etcd [options]\n\nRuns a local etcd on loopback (data in <data-dir>/etcd) for `conv up --store etcd://127.0.0.1:2379 --discovery-replicas 2`.',
+    flags: {
+      port: { describe: 'client port', default: '2379' },
+      'peer-port': { describe: 'peer port', default: '2380' },
+      'data-dir': { describe: 'etcd keeps its data in <data-dir>/etcd', default: 'data' },
+    },
+  },
+  read: (line) => validateFlags(EtcdConfigSchema, line.flags),
+  run: (config, out) => runEtcd({ dataDir: config.dataDir, clientPort: config.port, peerPort: config.peerPort }, (text) => out.say(text)),
+});

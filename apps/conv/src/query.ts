@@ -14,7 +14,7 @@ import {
   parseTracedHop,
   tokenize,
 } from '@conv/protocol';
-import { exchangeLines } from './line-exchange';
+import { exchangeLines } from '@conv/server';
 
 /**
  * Reads a question in either order people write it: `56.34 $ cm` (amount first) or the

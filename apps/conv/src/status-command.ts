@@ -1,6 +1,8 @@
 import type { Endpoint } from '@conv/protocol';
 import { z } from 'zod';
-import { formatAddress } from './address';
+import { durationFlag, addressFlag, formatAddress, switchFlag, validateFlags } from '@conv/server';
+import { version } from '../package.json';
+import { defineCommand } from './command';
 
 /** What discovery's `GET /status.json` returns (apps/discovery/src/status.ts); checked as it crosses the edge. */
 const HealthSchema = z.enum(['up', 'down', 'pending']);
@@ -118,3 +120,24 @@ export async function status(
   out.say(config.json ? JSON.stringify(outcome.json, null, 2) : formatStatus(outcome.report, config.http).trimEnd());
   return 0;
 }
+
+const StatusConfigSchema = z.strictObject({
+  http: addressFlag().default({ host: '127.0.0.1', port: 5580 }),
+  json: switchFlag().default(false),
+  timeoutMs: durationFlag().default(5000),
+});
+
+export const statusCommand = defineCommand({
+  spec: {
+    name: 'conv status',
+    version,
+    usage: "conv status [options]\n\nEvery pool, its endpoints' health, last check, requests served and round-robin position, and the unit graph.",
+    flags: {
+      http: { describe: "discovery's --http-port address, host:port", default: '127.0.0.1:5580' },
+      json: { type: 'boolean', describe: 'print the status as JSON, for scripts' },
+      timeout: { type: 'duration', describe: 'how long to wait for discovery', default: '5s' },
+    },
+  },
+  read: (line) => validateFlags(StatusConfigSchema, line.flags),
+  run: (config, out) => status({ http: config.http, json: config.json, timeout: config.timeoutMs }, out),
+});

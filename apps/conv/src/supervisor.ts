@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type WriteStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessSpec } from './system';
+import { parseBanner } from '@conv/server';
 
 export type Running = { spec: ProcessSpec; child: ChildProcess; port: number; restarts: number };
 
@@ -17,7 +18,6 @@ export type SupervisorOptions = {
   bannerTimeoutMs?: number;
 };
 
-const BANNER = /listening on \[?([^\s\]]+?)\]?:(\d+)/;
 
 /** Backoff before restart n (0-based): 0.25 s, 0.5 s, 1 s, ... capped at 5 s. */
 export function restartDelayMs(restarts: number): number {
@@ -57,12 +57,12 @@ export class Supervisor {
       const timer = setTimeout(() => reject(new Error(`${spec.name} printed no banner within ${timeoutMs} ms:\n${output}`)), timeoutMs);
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
-        const match = BANNER.exec(output);
-        if (!match) return;
+        const address = parseBanner(output);
+        if (!address) return;
         clearTimeout(timer);
         child.stdout.off('data', onData);
         child.stderr.off('data', onData);
-        resolve(Number(match[2]));
+        resolve(address.port);
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);

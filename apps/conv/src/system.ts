@@ -1,5 +1,5 @@
 import type { Endpoint } from '@conv/protocol';
-import { formatAddress } from './address';
+import { formatAddress } from '@conv/server';
 
 /** The eleven pairs of the course (../shared/reference/course.md); gK is grams of potassium. */
 export const COURSE_PAIRS = [

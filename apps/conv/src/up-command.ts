@@ -3,9 +3,11 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from '@conv/protocol';
-import { formatAddress } from './address';
-import type { UpConfig } from './config';
-import { askDiscovery } from './discovery-client';
+import { ServerError, askDiscovery, countFlag, durationFlag, formatAddress, hostFlag, logLevelFlag, portFlag, switchFlag, textFlag, validateFlags } from '@conv/server';
+import { z } from 'zod';
+import { version } from '../package.json';
+import { defineCommand } from './command';
+import { DEFAULT_DATA_DIR } from './data-dir';
 import { Supervisor } from './supervisor';
 import { COURSE_PAIRS, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from './system';
 
@@ -17,6 +19,59 @@ const scriptFor = (spec: ProcessSpec) => join(APPS, spec.role, 'dist', 'main.js'
  * until discovery has probed every converter healthy, prints one banner, and on Ctrl-C stops
  * converters first (they deregister), then the proxy, then discovery.
  */
+const UpConfigSchema = z
+  .strictObject({
+    host: hostFlag().default('127.0.0.1'),
+    discoveryPort: portFlag().default(5555),
+    /** Discovery's status page and metrics; the proxy takes the next port. Default --discovery-port + 25 (5580), 0 with port 0. */
+    httpPort: portFlag().optional(),
+    proxyPort: portFlag().default(5556),
+    converterPort: portFlag().default(6001),
+    replicas: countFlag(1, 10).default(2),
+    dataDir: textFlag('a folder').default(DEFAULT_DATA_DIR),
+    /** Passed to discovery as typed, once checked. */
+    checkInterval: z.string().refine((text) => durationFlag().safeParse(text).success, { message: 'must be a duration such as 500ms, 2s or 1m' }).default('1s'),
+    restart: switchFlag().default(true),
+    logLevel: logLevelFlag().default('info'),
+    readyTimeout: durationFlag().default(30_000),
+    /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db). */
+    store: z.string().regex(/^etcd:\/\/\S+$/, { message: 'must be etcd://host:port[,host:port...], such as etcd://127.0.0.1:2379' }).optional(),
+    discoveryReplicas: countFlag(1, 5).default(1),
+  })
+  .refine((c) => c.discoveryReplicas === 1 || c.store !== undefined, {
+    message: 'needs --store etcd://... above 1: replicas share their registry through etcd',
+    path: ['discoveryReplicas'],
+  });
+export type UpConfig = z.output<typeof UpConfigSchema>;
+
+export const upCommand = defineCommand({
+  spec: {
+    name: 'conv up',
+    version,
+    usage: "conv up [options]\n\nStarts discovery, the proxy and two converters for each of the course's eleven pairs, on loopback.",
+    flags: {
+      host: { describe: 'address every server listens on', default: '127.0.0.1' },
+      'discovery-port': { describe: 'discovery (replicas on the following odd ports: +2, +4...)', default: '5555' },
+      'http-port': { describe: 'status page and metrics of discovery; the proxy takes the next port', default: '--discovery-port + 25, i.e. 5580' },
+      'proxy-port': { describe: 'the proxy', default: '5556' },
+      'converter-port': { describe: 'first converter port (0: any free port)', default: '6001' },
+      replicas: { describe: 'converters per pair', default: '2' },
+      'data-dir': { describe: 'registry file and logs', default: 'data' },
+      'check-interval': { describe: 'discovery health-check interval', default: '1s' },
+      restart: { type: 'boolean', describe: 'restart a process that dies (--no-restart to watch failures)', default: 'true' },
+      'log-level': { describe: 'error, warn, info or debug', default: 'info' },
+      'ready-timeout': { describe: 'how long to wait for every converter to be healthy', default: '30s' },
+      store: { describe: 'keep the registry in etcd (etcd://127.0.0.1:2379, see `conv etcd`) instead of data/discovery.db' },
+      'discovery-replicas': { describe: 'discovery replicas sharing the etcd registry, on ports 5555, 5557, ... (needs --store)', default: '1' },
+    },
+  },
+  read(line) {
+    if (line.positionals.length > 0) throw new ServerError('USAGE', `unexpected argument ${JSON.stringify(line.positionals[0])}`);
+    return validateFlags(UpConfigSchema, line.flags);
+  },
+  run: (config, out) => up(config, (text) => out.say(text)),
+});
+
 export async function up(config: UpConfig, say: (line: string) => void): Promise<number> {
   mkdirSync(config.dataDir, { recursive: true });
   const logDir = join(config.dataDir, 'logs');
@@ -130,9 +185,9 @@ async function waitUntilHealthy(discovery: Endpoint, expected: number, timeoutMs
   const deadline = Date.now() + timeoutMs;
   let up = 0;
   while (Date.now() < deadline) {
-    const reply = await askDiscovery(discovery, { verb: 'LIST' });
-    if (reply.ok && reply.value.kind === 'list') {
-      up = reply.value.registrations.filter((r) => r.health === 'up').length;
+    const reply = await askDiscovery(discovery, { verb: 'LIST' }, { timeoutMs: 2000 }).catch(() => undefined);
+    if (reply?.kind === 'list') {
+      up = reply.registrations.filter((r) => r.health === 'up').length;
       if (up >= expected) return up;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -93,6 +93,6 @@ describe('conv status', () => {
     expect(nothing.stderr).toMatch(/^conv status: cannot reach http:\/\/127\.0\.0\.1:9\/status\.json .*\n$/);
     const bad = await convStatus('--http', 'nowhere');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^conv status: --http must be host:port/);
+    expect(bad.stderr).toMatch(/^conv status: --http must be <host>:<port>/);
   }, 30_000);
 });

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { UpConfigSchema } from '../src/config';
+import { ServerError, readCommandLine } from '@conv/server';
 import { type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from '../src/system';
+import { upCommand } from '../src/up-command';
+
+/** `conv up <argv>` read as the bin reads it: the config, or the usage error's message. */
+function readUp(argv: string[]): unknown {
+  const line = readCommandLine(upCommand.spec, argv);
+  if (line.kind !== 'run') throw new Error('expected a run');
+  try {
+    return upCommand.read(line, {});
+  } catch (error) {
+    if (error instanceof ServerError) return error.message;
+    throw error;
+  }
+}
 
 const options: SystemOptions = {
   host: '127.0.0.1',
@@ -36,10 +49,8 @@ describe('conv up --store etcd://... --discovery-replicas 2', () => {
 
   it('keeps one discovery with its file without --store, and refuses replicas without it', () => {
     expect(discoverySpecs({ ...options, store: undefined }).map((s) => s.name)).toEqual(['discovery']);
-    const refused = UpConfigSchema.safeParse({ dataDir: '/tmp/x', discoveryReplicas: '2' });
-    expect(refused.success).toBe(false);
-    expect(refused.error?.issues[0]?.message).toMatch(/needs --store etcd:\/\//);
-    expect(UpConfigSchema.safeParse({ dataDir: '/tmp/x', store: 'etcd://127.0.0.1:2379', discoveryReplicas: '2' }).success).toBe(true);
-    expect(UpConfigSchema.safeParse({ dataDir: '/tmp/x', store: 'http://127.0.0.1:2379' }).success).toBe(false);
+    expect(readUp(['--data-dir', '/tmp/x', '--discovery-replicas', '2'])).toMatch(/^--discovery-replicas needs --store etcd:\/\/\.\.\. above 1/);
+    expect(readUp(['--data-dir', '/tmp/x', '--store', 'etcd://127.0.0.1:2379', '--discovery-replicas', '2'])).toMatchObject({ discoveryReplicas: 2 });
+    expect(readUp(['--data-dir', '/tmp/x', '--store', 'http://127.0.0.1:2379'])).toMatch(/^--store must be etcd:/);
   });
 });

@@ -1,20 +1,14 @@
 import { type Catalog, createCatalog } from '@conv/conversion';
-import { exposureNote } from '@conv/protocol';
-import { type Config, formatAddress } from './config';
-import type { Logger } from '@conv/observability';
+import { type LineServer, type Logger, type RunningServer, formatAddress, formatBanner, startLineServer, startOperatorPort } from '@conv/server';
+import type { Config } from './config';
 import { createConverterMetrics } from './metrics';
-import { startOperatorPort } from './operator-port';
 import { resolvePair } from './pair';
 import { type Registration, startRegistration } from './registration-driver';
-import { type ConversionServer, startConversionServer } from './server';
+import { createSession } from './session';
 
-export interface RunningConverter {
-  readonly server: ConversionServer;
+export interface RunningConverter extends RunningServer {
+  readonly server: LineServer;
   readonly registration: Registration | undefined;
-  /** The one banner line: `converter ft <-> in listening on 127.0.0.1:5557 (discovery 127.0.0.1:5555)`. */
-  readonly banner: string;
-  /** REMOVE from discovery, stop accepting, finish requests in flight, close. */
-  shutdown(): Promise<void>;
 }
 
 /** Starts a converter from a validated config: resolve the pair, listen, then register. */
@@ -32,32 +26,38 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
 
   // Read at scrape time only, after `server` below exists.
   const metrics = config.httpPort === undefined ? undefined : createConverterMetrics({ connections: () => server.connections, paused: () => server.paused });
-  const server = await startConversionServer({
+  const served = metrics ? metrics.observe(conversion) : conversion;
+  const server = await startLineServer({
     host: config.host,
     port: config.port,
-    conversion: metrics ? metrics.observe(conversion) : conversion,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeoutMs,
+    idleNotice: true,
+    maxLineBytes: 4096,
     log,
+    session: () => createSession(served),
   });
   const { port } = server.address;
-  const listen = formatAddress(server.address.host, port);
-  const discovery = config.discovery.map((d) => formatAddress(d.host, d.port)).join(',');
+  const listen = formatAddress(server.address);
+  const discovery = config.discovery.map(formatAddress).join(',');
+  const advertised = formatAddress({ host: config.advertise, port });
   log.info('start', {
     pair: `${a}:${b}`,
     listen,
     source: conversion.source,
     definition: conversion.definition,
     discovery: config.register ? discovery : 'off',
-    advertise: config.register ? formatAddress(config.advertise, port) : undefined,
+    advertise: config.register ? advertised : undefined,
   });
 
   const http =
     metrics && config.httpPort !== undefined
-      ? await startOperatorPort({ host: config.host, port: config.httpPort, pair: `${a}:${b}`, metrics, log }).catch(async (error: unknown) => {
-          await server.close(0);
-          throw error;
-        })
+      ? await startOperatorPort({ host: config.host, port: config.httpPort, log, service: 'converter', facts: { pair: `${a}:${b}` }, metrics: metrics.registry }).catch(
+          async (error: unknown) => {
+            await server.close(0);
+            throw error;
+          },
+        )
       : undefined;
 
   const registration = config.register
@@ -71,17 +71,16 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
       })
     : undefined;
 
-  const advertised = config.register && config.advertise !== server.address.host ? `, advertised as ${formatAddress(config.advertise, port)}` : '';
-  const banner =
-    `converter ${a} <-> ${b} listening on ${listen} ` +
-    `(${exposureNote(config.host)}; ${config.register ? `discovery ${discovery}${advertised}` : 'not registering'})`;
+  const where = config.register ? `discovery ${discovery}${config.advertise !== server.address.host ? `, advertised as ${advertised}` : ''}` : 'not registering';
+  const banner = formatBanner({ what: `converter ${a} <-> ${b}`, address: server.address, listenHost: config.host, notes: [where] });
 
   let stopping: Promise<void> | undefined;
   return {
     server,
     registration,
     banner,
-    shutdown(): Promise<void> {
+    resumed: () => registration?.resumed(),
+    close(): Promise<void> {
       stopping ??= (async () => {
         const started = Date.now();
         log.info('shutdown', { connections: server.connections });

@@ -1,6 +1,6 @@
 import type { FailureCode } from '@conv/protocol';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import { type CounterSeries, FastCounter, FastHistogram } from '@conv/observability';
+import { type CounterSeries, FastCounter, FastHistogram } from '@conv/server';
 import type { PairConversion } from './pair';
 
 /** Seconds; a conversion is arithmetic on one number, so the buckets are small. */

@@ -53,7 +53,7 @@ export function resolvePair(spec: PairSpec, catalog: Catalog): ResolvedPair {
   }
   throw new ConverterError(
     'UNDERIVABLE_PAIR',
-    `converter: cannot serve ${a}:${b}: ${refusal?.message ?? 'the catalog cannot derive it.'} ` +
+    `cannot serve ${a}:${b}: ${refusal?.message ?? 'the catalog cannot derive it.'} ` +
       `Give --factor F (1 ${a} = F ${b}) to serve it anyway.`,
     { cause: refusal },
   );

@@ -1,6 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
-import { DiscoveryReplicas } from './discovery-client';
-import type { Logger } from '@conv/observability';
+import { DiscoveryReplicas, type Logger } from '@conv/server';
 import type { UnitPair } from './pair';
 import {
   INITIAL_REGISTRATION,

@@ -1,5 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
-import type { LogFields, LogLevel } from '@conv/observability';
+import type { LogFields, LogLevel } from '@conv/server';
 import type { UnitPair } from './pair';
 
 /**

@@ -66,7 +66,7 @@ describe('the converter bounds what a client can take', () => {
     const second = await LineClient.connect(server.port);
     await Promise.all([first.nextLine(), second.nextLine()]);
     expect(await exchange(server.port, 'ft in 1')).toEqual([
-      'FAILURE too many connections. This server serves at most 2 connections at once; try again later. (TOO_MANY_CONNECTIONS)',
+      'FAILURE too many connections. This server takes 2 connections at most; try again later. (TOO_MANY_CONNECTIONS)',
     ]);
     first.close();
     await waitFor(async () => (await exchange(server.port, 'ft in 1'))[1] === '12', { what: 'a freed connection slot' });
@@ -76,7 +76,7 @@ describe('the converter bounds what a client can take', () => {
   it('closes a client idle past --idle-timeout with IDLE_TIMEOUT', async () => {
     const server = await converter('ft:in', '--idle-timeout', '200ms');
     const client = await LineClient.connect(server.port);
-    expect(await client.nextLines(2)).toEqual([GREETING, 'FAILURE idle timeout. Nothing received for 200 ms; closing. (IDLE_TIMEOUT)']);
+    expect(await client.nextLines(2)).toEqual([GREETING, 'FAILURE idle timeout. Nothing was received for 200 ms; closing. (IDLE_TIMEOUT)']);
     await client.closed;
   });
 
@@ -116,7 +116,7 @@ describe('the converter process', () => {
     try {
       const result = await runConverter([String(port), '--pair', 'ft:in', '--no-register']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`converter: cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE).\n`);
+      expect(result.stderr).toBe(`converter: cannot listen: 127.0.0.1:${port} is already in use\n`);
     } finally {
       taken.close();
     }
@@ -125,7 +125,7 @@ describe('the converter process', () => {
   it('prints help and exits 0 on --help', async () => {
     const result = await runConverter(['--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('converter <port> --pair <a>:<b>');
+    expect(result.stdout).toContain('converter [port] [unit1 unit2] [options]');
   });
 
   it('on SIGTERM stops accepting, finishes the request in flight and exits 0', async () => {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCatalog } from '@conv/conversion';
 import { LineClient, waitFor } from '@conv/testkit';
-import { createLogger } from '@conv/observability';
+import { type LineServer, createLogger, startLineServer } from '@conv/server';
 import { resolvePair } from '../src/pair';
-import { type ConversionServer, startConversionServer } from '../src/server';
+import { createSession } from '../src/session';
 
-let server: ConversionServer | undefined;
+let server: LineServer | undefined;
 afterEach(async () => {
   await server?.close(0);
   server = undefined;
@@ -13,12 +13,15 @@ afterEach(async () => {
 
 describe('the TCP shell', () => {
   it('stops reading from a persistent client whose replies pile up, and resumes once it reads', { timeout: 30_000 }, async () => {
-    server = await startConversionServer({
+    const conversion = resolvePair({ pair: ['ft', 'in'] }, createCatalog()).conversion;
+    server = await startLineServer({
       host: '127.0.0.1',
       port: 0,
-      conversion: resolvePair({ pair: ['ft', 'in'] }, createCatalog()).conversion,
       maxConnections: 4,
       idleTimeoutMs: 30_000,
+      idleNotice: true,
+      maxLineBytes: 4096,
+      session: () => createSession(conversion),
       log: createLogger({ name: 'converter', level: 'error' }),
     });
     const client = await LineClient.connect(server.address.port);

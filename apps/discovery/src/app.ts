@@ -1,47 +1,46 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { exposureNote } from '@conv/protocol';
 import { Registry, RegistryError, endpointKey } from '@conv/registry';
+import { type Logger, type RunningServer, formatAddress, formatBanner, jsonReply, startLineServer, startOperatorPort } from '@conv/server';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
-import type { Logger } from '@conv/observability';
-import { createConversionProber, type Prober } from './probe';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
-import { startOperatorPort } from './operator-port';
-import { LineServer } from './server';
-import { DiscoveryService, type Peer } from './session';
+import { type Prober, createConversionProber } from './probe';
+import { DiscoveryService } from './session';
 import { openSharedRegistry } from './shared-registry';
+import { STATUS_PAGE_HTML } from './status-page';
+import { statusReport } from './status';
 
-export type RunningDiscovery = {
+/** Sent to each new connection with --greeting (seed clients read the first line as the answer, so off by default). */
+export const GREETING = 'HELLO discovery - send HELP for commands\n';
+
+export type RunningDiscovery = RunningServer & {
   readonly host: string;
   readonly port: number;
-  /** The registry file as opened (absolute), or ':memory:'. */
+  /** The registry file as opened (absolute), ':memory:', or the etcd store. */
   readonly db: string;
   readonly restored: number;
-  readonly banner: string;
-  /** Stop accepting, answer what is in flight, stop probes, close the registry. Idempotent. */
-  close(): Promise<void>;
 };
 
 /**
  * Wires a discovery server from a validated config: registry, health checks, protocol, TCP.
- * Throws DiscoveryError (REGISTRY_REFUSED, LISTEN_FAILED) without leaving anything open.
+ * Throws DiscoveryError REGISTRY_REFUSED or ServerError LISTEN_FAILED without leaving anything open.
  */
 export async function startDiscovery(config: Config, log: Logger, options: { probe?: Prober } = {}): Promise<RunningDiscovery> {
   // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
   const shared = config.store === undefined ? undefined : await openSharedRegistry(config, log);
-  const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtl / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
+  const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtlMs / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;
   try {
     monitor = new HealthMonitor({
       registry,
-      probe: options.probe ?? createConversionProber({ timeoutMs: config.checkTimeout }),
-      intervalMs: config.checkInterval,
+      probe: options.probe ?? createConversionProber({ timeoutMs: config.checkTimeoutMs }),
+      intervalMs: config.checkIntervalMs,
       concurrency: config.checkConcurrency,
       maxProbeRate: config.maxProbeRate,
-      sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGrace, config.pendingGrace) / 4))),
+      sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGraceMs, config.pendingGraceMs) / 4))),
       log,
     });
     const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations, token: config.token });
@@ -51,34 +50,52 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const probes = monitor;
     // Read at scrape time only, after `server` below exists.
     const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, connections: () => server.connections });
+    const handle = withMetrics(metrics, (line: string, peer: { address: string }) => service.handle(line, peer));
 
-    const server = await LineServer.listen({
+    const server = await startLineServer({
       host: config.host,
       port: config.port,
       maxConnections: config.maxConnections,
-      idleTimeoutMs: config.idleTimeout,
+      idleTimeoutMs: config.idleTimeoutMs,
+      idleNotice: true,
       maxLineBytes: config.maxLineBytes,
-      greeting: config.greeting,
       log,
-      handle: withMetrics(metrics, (line: string, peer: Peer) => service.handle(line, peer)),
+      session: (connection) => ({
+        greeting: config.greeting ? GREETING : '',
+        mode: 'persistent',
+        handle: (line) => handle(line, connection.peer),
+      }),
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });
     monitor.start();
 
-    const { host, port } = server.address;
-    const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const address = server.address;
+    const shown = formatAddress(address);
     const count = `${restored.length} registration${restored.length === 1 ? '' : 's'} restored`;
-    const banner = `discovery listening on ${shown} (${exposureNote(config.host)}; registry ${db}, ${count})`;
-    log.info('start', { address: shown, db, restored: restored.length, checkInterval: config.checkInterval });
+    const banner = formatBanner({ what: 'discovery', address, listenHost: config.host, notes: [`registry ${db}, ${count}`] });
+    log.info('start', { address: shown, db, restored: restored.length, checkIntervalMs: config.checkIntervalMs });
     for (const registration of restored) {
       log.debug('restored', { endpoint: endpointKey(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });
     }
 
+    const startedAt = Date.now();
     const http =
       metrics && config.httpPort !== undefined
-        ? await startOperatorPort({ host: config.host, port: config.httpPort, address: shown, registry, metrics, log }).catch(async (error: unknown) => {
-            await server.close();
+        ? await startOperatorPort({
+            host: config.host,
+            port: config.httpPort,
+            log,
+            service: 'discovery',
+            facts: { address: shown },
+            metrics: metrics.registry,
+            startedAt,
+            routes: {
+              '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
+              '/status.json': () => jsonReply(statusReport(registry, { address: shown, startedAt, now: Date.now() })),
+            },
+          }).catch(async (error: unknown) => {
+            await server.close(0);
             throw error;
           })
         : undefined;
@@ -86,15 +103,15 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const checks = monitor;
     let closing: Promise<void> | undefined;
     return {
-      host,
-      port,
+      host: address.host,
+      port: address.port,
       db,
       restored: restored.length,
       banner,
       close: () =>
         (closing ??= (async () => {
           await http?.close();
-          await server.close();
+          await server.close(SHUTDOWN_GRACE_MS);
           await checks.stop();
           const kept = registry.counts().endpoints;
           registry.close();
@@ -110,6 +127,9 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
   }
 }
 
+/** On shutdown, how long connections get to take their last replies before being cut. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 function openRegistry(db: string, config: Config): Registry {
   try {
     // The data folder is git-ignored and absent from a fresh clone: create it, not the file's content.
@@ -119,8 +139,8 @@ function openRegistry(db: string, config: Config): Registry {
       policy: {
         failuresToDown: config.failThreshold,
         successesToUp: config.passThreshold,
-        downGraceMs: config.downGrace,
-        pendingGraceMs: config.pendingGrace,
+        downGraceMs: config.downGraceMs,
+        pendingGraceMs: config.pendingGraceMs,
       },
     });
   } catch (error) {

@@ -1,142 +1,120 @@
-import { TokenSchema } from '@conv/protocol';
+import {
+  type CommandSpec,
+  ServerError,
+  countFlag,
+  durationFlag,
+  formatDuration,
+  hostFlag,
+  logLevelFlag,
+  portFlag,
+  readCommandLine,
+  switchFlag,
+  textFlag,
+  tokenFlag,
+  validateFlags,
+} from '@conv/server';
 import { z } from 'zod';
-import { DiscoveryError } from './errors';
-import { LOG_LEVELS } from '@conv/observability';
-
-/** Every default in one place; the CLI's help text reads them from here. */
-export const DEFAULTS = Object.freeze({
-  port: 5555,
-  host: '127.0.0.1',
-  db: 'discovery.db',
-  checkInterval: 2_000,
-  checkTimeout: 1_000,
-  checkConcurrency: 64,
-  maxProbeRate: 500,
-  failThreshold: 2,
-  passThreshold: 2,
-  downGrace: 60_000,
-  pendingGrace: 60_000,
-  trustRegistrations: false,
-  greeting: false,
-  maxConnections: 1024,
-  idleTimeout: 60_000,
-  maxLineBytes: 4096,
-  logLevel: 'info' as const,
-  /** Off unless given: the operator's HTTP port (metrics, health, status page). */
-  httpPort: undefined,
-  /** With --store etcd://...: each registration's lease, 3 x the converters' default announce interval. */
-  leaseTtl: 15_000,
-});
+import { version } from '../package.json';
 
 /** `etcd://127.0.0.1:2379[,127.0.0.1:22379...]` -> the members' `host:port`. */
-const storeUrl = z.string().transform((value, ctx) => {
-  const match = /^etcd:\/\/(.+)$/.exec(value.trim());
-  const members = match?.[1]?.split(',') ?? [];
-  const member = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
-  if (members.length > 0 && members.every((m) => member.test(m) && Number(member.exec(m)?.[1]) >= 1 && Number(member.exec(m)?.[1]) <= 65535)) {
-    return { kind: 'etcd' as const, endpoints: members };
-  }
-  ctx.addIssue({ code: 'custom', message: `must be etcd://<host>:<port>[,<host>:<port>...], such as etcd://127.0.0.1:2379, ${got(value)}` });
-  return z.NEVER;
-});
-
-const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `1500`, `500ms`, `2s`, `1.5s`, `1m`, `1h` -> milliseconds; undefined when it is none of those. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const ms = Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1));
-  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
-}
-
-const raw = z.union([z.string(), z.number()]);
-const got = (value: unknown) => `got ${JSON.stringify(String(value))}`;
-
-function wholeNumber(min: number, max: number) {
-  return raw.transform((value, ctx) => {
-    const text = String(value).trim();
-    const n = Number(text);
-    if (/^\d+$/.test(text) && n >= min && n <= max) return n;
-    ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, ${got(value)}` });
+const storeFlag = () =>
+  z.string().transform((value, ctx) => {
+    const match = /^etcd:\/\/(.+)$/.exec(value.trim());
+    const members = match?.[1]?.split(',') ?? [];
+    const member = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
+    if (members.length > 0 && members.every((m) => member.test(m) && Number(member.exec(m)?.[1]) <= 65535)) {
+      return { kind: 'etcd' as const, endpoints: members };
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be etcd://<host>:<port>[,<host>:<port>...], such as etcd://127.0.0.1:2379' });
     return z.NEVER;
   });
-}
 
-function duration(options: { allowZero: boolean }) {
-  const expected = `a duration such as 500ms, 2s or 1m${options.allowZero ? ' (0 turns it off)' : ', above 0'}`;
-  return raw.transform((value, ctx) => {
-    const ms = parseDuration(String(value));
-    if (ms !== undefined && (ms > 0 || options.allowZero)) return ms;
-    ctx.addIssue({ code: 'custom', message: `must be ${expected}, ${got(value)}` });
-    return z.NEVER;
-  });
-}
-
-const text = (what: string) =>
-  z.string({ error: (issue) => `must be ${what}, ${got(issue.input)}` }).refine((s) => s.trim() !== '', {
-    message: `must be ${what}, got an empty string`,
-  });
-
-const flag = z.boolean({ error: (issue) => `takes no value, ${got(issue.input)}` });
-
-/** The validated configuration of one discovery process; the single source of truth for types. */
+/** The validated configuration of one discovery process; the single source of truth for defaults and types. */
 export const ConfigSchema = z.strictObject({
-  port: wholeNumber(0, 65535).default(DEFAULTS.port),
-  host: text('an address to listen on, such as 127.0.0.1 or ::1').default(DEFAULTS.host),
-  db: text("a file path or ':memory:'").default(DEFAULTS.db),
-  checkInterval: duration({ allowZero: true }).default(DEFAULTS.checkInterval),
-  checkTimeout: duration({ allowZero: false }).default(DEFAULTS.checkTimeout),
-  checkConcurrency: wholeNumber(1, 10_000).default(DEFAULTS.checkConcurrency),
-  maxProbeRate: wholeNumber(0, 1_000_000).default(DEFAULTS.maxProbeRate),
-  failThreshold: wholeNumber(1, 1000).default(DEFAULTS.failThreshold),
-  passThreshold: wholeNumber(1, 1000).default(DEFAULTS.passThreshold),
-  downGrace: duration({ allowZero: true }).default(DEFAULTS.downGrace),
-  pendingGrace: duration({ allowZero: true }).default(DEFAULTS.pendingGrace),
-  trustRegistrations: flag.default(DEFAULTS.trustRegistrations),
+  port: portFlag().default(5555),
+  host: hostFlag().default('127.0.0.1'),
+  db: textFlag("a file path or ':memory:'").default('discovery.db'),
+  checkIntervalMs: durationFlag({ zeroTurnsOff: true }).default(2_000),
+  checkTimeoutMs: durationFlag().default(1_000),
+  checkConcurrency: countFlag(1, 10_000).default(64),
+  maxProbeRate: countFlag(0, 1_000_000).default(500),
+  failThreshold: countFlag(1, 1000).default(2),
+  passThreshold: countFlag(1, 1000).default(2),
+  downGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
+  pendingGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
+  trustRegistrations: switchFlag().default(false),
   /** Shared secret that ADD and REMOVE must carry; none by default. Never logged or echoed. */
-  token: TokenSchema.optional().refine((t) => t === undefined || TokenSchema.safeParse(t).success, {
-    message: 'must be 1 to 256 printable ASCII characters without spaces',
-  }),
-  greeting: flag.default(DEFAULTS.greeting),
-  maxConnections: wholeNumber(1, 1_000_000).default(DEFAULTS.maxConnections),
-  idleTimeout: duration({ allowZero: true }).default(DEFAULTS.idleTimeout),
-  maxLineBytes: wholeNumber(64, 1 << 20).default(DEFAULTS.maxLineBytes),
-  httpPort: wholeNumber(0, 65535).optional(),
+  token: tokenFlag().optional(),
+  greeting: switchFlag().default(false),
+  maxConnections: countFlag(1, 1_000_000).default(1024),
+  idleTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
+  maxLineBytes: countFlag(64, 1 << 20).default(4096),
+  /** The operator's HTTP port (metrics, health, status page); off unless given. */
+  httpPort: portFlag().optional(),
   /** A shared registry in etcd instead of the SQLite file (`--db`); the two are exclusive. */
-  store: storeUrl.optional(),
-  leaseTtl: duration({ allowZero: false })
-    .refine((ms) => ms >= 1000, { message: 'must be at least 1s (etcd leases count whole seconds)' })
-    .default(DEFAULTS.leaseTtl),
-  logLevel: z
-    .enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, ${got(issue.input)}` })
-    .default(DEFAULTS.logLevel),
+  store: storeFlag().optional(),
+  /** With --store: each registration's lease, 3 x the converters' default announce interval. */
+  leaseTtlMs: durationFlag({ min: 1000 }).default(15_000),
+  logLevel: logLevelFlag().default('info'),
 });
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
-export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** `checkInterval` -> `--check-interval`, for messages that name the flag the user typed. */
-export function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** Every default, as the schema states them (the help text shows these). */
+export const DEFAULTS: Config = ConfigSchema.parse({});
+
+const show = (ms: number) => formatDuration(ms);
+
+export const COMMAND: CommandSpec = {
+  name: 'discovery',
+  version,
+  usage: 'discovery [port] [options]\n\nThe conv discovery server: a durable, health-checking registry of conversion servers.',
+  positionals: ['port'],
+  flags: {
+    port: { describe: 'port to listen on (0: any free port); also the first argument', default: String(DEFAULTS.port) },
+    host: { describe: 'address to listen on', default: DEFAULTS.host },
+    db: { describe: 'registry file, or :memory:', default: `./${DEFAULTS.db}` },
+    'check-interval': { type: 'duration', describe: 'health-check period per endpoint; 0 turns periodic checks off', default: show(DEFAULTS.checkIntervalMs) },
+    'check-timeout': { type: 'duration', describe: 'time limit of one probe', default: show(DEFAULTS.checkTimeoutMs) },
+    'check-concurrency': { describe: 'probes in flight at most', default: String(DEFAULTS.checkConcurrency) },
+    'max-probe-rate': { describe: 'routine probes per second at most, across all endpoints; a large registry stretches its interval instead of starving requests; 0 = no limit', default: String(DEFAULTS.maxProbeRate) },
+    'fail-threshold': { describe: 'consecutive failed probes that mark an endpoint down', default: String(DEFAULTS.failThreshold) },
+    'pass-threshold': { describe: 'consecutive good probes that bring it back up', default: String(DEFAULTS.passThreshold) },
+    'down-grace': { type: 'duration', describe: 'remove an endpoint down this long', default: show(DEFAULTS.downGraceMs) },
+    'pending-grace': { type: 'duration', describe: 'remove an endpoint never proven up this long', default: show(DEFAULTS.pendingGraceMs) },
+    'trust-registrations': { type: 'boolean', describe: 'ADD is up at once, without the admission probe (classroom demos)' },
+    token: { describe: 'shared secret that ADD and REMOVE must carry as token=<secret> (or set CONV_TOKEN); never logged' },
+    greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
+    'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },
+    'idle-timeout': { type: 'duration', describe: 'close a connection silent this long; 0 = never', default: show(DEFAULTS.idleTimeoutMs) },
+    'max-line-bytes': { describe: 'longest request line', default: String(DEFAULTS.maxLineBytes) },
+    'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
+    store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
+    'lease-ttl': { type: 'duration', describe: 'with --store: an endpoint not re-announced (ADD) for this long disappears', default: show(DEFAULTS.leaseTtlMs) },
+    'http-port': { describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0: any free port)' },
+  },
+};
+
+/** Validates flags into a frozen Config; throws ServerError USAGE naming the first bad flag. */
+export function validateConfig(input: Readonly<Record<string, unknown>>): Config {
+  if (input.store !== undefined && input.db !== undefined) {
+    throw new ServerError('USAGE', '--store and --db are exclusive: the registry is either in etcd or in a SQLite file');
+  }
+  return validateFlags(ConfigSchema, input);
 }
 
-/**
- * Validates flags (strings as typed, numbers, booleans) into a frozen Config. Throws a USAGE
- * DiscoveryError whose message is one line naming the first bad flag.
- */
-export function validateConfig(input: unknown): Config {
-  const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-  if (given.store !== undefined && given.db !== undefined) {
-    throw new DiscoveryError('USAGE', '--store and --db are exclusive: the registry is either in etcd or in a SQLite file');
+/** `discovery [port] [flags]` -> text to print (--help, --version) or a validated Config. */
+export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {
+  const line = readCommandLine(COMMAND, argv);
+  if (line.kind === 'print') return line;
+  const input: Record<string, unknown> = { ...line.flags };
+  // The seed's form `discovery 5555`: the first argument is the port.
+  const [port] = line.positionals;
+  if (port !== undefined) {
+    if (input.port !== undefined) throw new ServerError('USAGE', '--port was given twice (as a flag and as the first argument)');
+    input.port = port;
   }
-  const parsed = ConfigSchema.safeParse(input);
-  if (parsed.success) return Object.freeze(parsed.data);
-  const issue = parsed.error.issues[0];
-  if (issue?.code === 'unrecognized_keys') {
-    throw new DiscoveryError('USAGE', `unknown option ${issue.keys.map(flagName).join(', ')}`);
-  }
-  const key = String(issue?.path[0] ?? 'arguments');
-  throw new DiscoveryError('USAGE', `${flagName(key)} ${issue?.message ?? 'is invalid'}`);
+  // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
+  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
+  return { kind: 'run', config: validateConfig(input) };
 }

@@ -1,5 +1,5 @@
 import { type Endpoint, type Registry, type Transition, type UnitPair, endpointKey } from '@conv/registry';
-import type { Logger } from '@conv/observability';
+import type { Logger } from '@conv/server';
 import type { ProbeResult, Prober } from './probe';
 
 export type HealthMonitorOptions = {

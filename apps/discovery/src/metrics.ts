@@ -1,7 +1,7 @@
 import { type DiscoveryVerb, type FailureCode, parseFailure, tokenize } from '@conv/protocol';
 import type { Registry } from '@conv/registry';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/observability';
+import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/server';
 
 /**
  * Per-pair series are exported while the registry has at most this many pools; past it only the

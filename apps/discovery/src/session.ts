@@ -11,8 +11,7 @@ import {
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import { type AddOutcome, type Endpoint, type Registry, RegistryError, type UnitPair, endpointKey, unitPair } from '@conv/registry';
-import type { Logger } from '@conv/observability';
-import { isOwnAddress } from './peer';
+import { type Logger, type Peer, isLoopbackAddress } from '@conv/server';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
@@ -31,8 +30,6 @@ export type DiscoveryServiceOptions = {
   token?: string | undefined;
 };
 
-/** Who sent a request: the socket's remote address, normalised (see peer.ts). */
-export type Peer = { readonly address: string };
 
 const PONG = formatDiscoveryReply({ kind: 'pong' });
 const SUCCESS = formatDiscoveryReply({ kind: 'success' });
@@ -238,4 +235,15 @@ function reply(value: DiscoveryReply): string {
 
 function digest(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+/**
+ * True when a request from `peer` comes from the endpoint's own host, i.e. the server itself is
+ * leaving. A DNS name is not resolved (that would put a lookup on the request path): only
+ * `localhost` counts, and only from a loopback peer.
+ */
+export function isOwnAddress(peer: string, endpoint: Endpoint): boolean {
+  if (peer === '') return false;
+  if (endpoint.host === peer) return true;
+  return endpoint.host === 'localhost' && isLoopbackAddress(peer);
 }

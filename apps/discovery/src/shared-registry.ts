@@ -2,7 +2,7 @@ import { Registry, RegistryError, type RemoteEffect, endpointKey } from '@conv/r
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { EtcdRegistryStore } from './etcd-store';
-import type { Logger } from '@conv/observability';
+import type { Logger } from '@conv/server';
 import type { HealthChecks } from './session';
 
 /** Deadline of one call to etcd: an ADD waits at most about this long before UNAVAILABLE. */
@@ -26,7 +26,7 @@ export type SharedRegistry = {
  */
 export async function openSharedRegistry(config: Config, log: Logger): Promise<SharedRegistry> {
   const endpoints = config.store?.endpoints ?? [];
-  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtl / 1000), timeoutMs: STORE_TIMEOUT_MS });
+  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtlMs / 1000), timeoutMs: STORE_TIMEOUT_MS });
   let checks: HealthChecks | undefined;
   let closed = false;
   let catchingUp = false;
@@ -71,8 +71,8 @@ export async function openSharedRegistry(config: Config, log: Logger): Promise<S
       policy: {
         failuresToDown: config.failThreshold,
         successesToUp: config.passThreshold,
-        downGraceMs: config.downGrace,
-        pendingGraceMs: config.pendingGrace,
+        downGraceMs: config.downGraceMs,
+        pendingGraceMs: config.pendingGraceMs,
       },
       onRemote: (effect) => apply(effect, 'watch'),
       onBroken: (error) => {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli } from '../src/cli';
-import { DEFAULTS, parseDuration } from '../src/config';
-import { DiscoveryError } from '../src/errors';
+import { ServerError } from '@conv/server';
+import { DEFAULTS, readConfig as parseCli } from '../src/config';
 
 function usageError(argv: string[]): string {
   try {
     parseCli(argv);
   } catch (error) {
-    if (error instanceof DiscoveryError && error.code === 'USAGE') return error.message;
+    if (error instanceof ServerError && error.code === 'USAGE') return error.message;
     throw error;
   }
   throw new Error(`expected ${argv.join(' ')} to be refused`);
@@ -21,7 +20,7 @@ function config(argv: string[]) {
 
 describe('the command line', () => {
   it('takes the seed form `discovery 5555` and falls back to the defaults', () => {
-    expect(config(['5555'])).toMatchObject({ port: 5555, host: '127.0.0.1', db: 'discovery.db', checkInterval: 2000 });
+    expect(config(['5555'])).toMatchObject({ port: 5555, host: '127.0.0.1', db: 'discovery.db', checkIntervalMs: 2000 });
     expect(config([])).toEqual({ ...DEFAULTS });
     expect(Object.isFrozen(config([]))).toBe(true);
   });
@@ -35,9 +34,9 @@ describe('the command line', () => {
         '--idle-timeout', '0', '--max-line-bytes', '128', '--log-level', 'debug', '--lease-ttl', '3s',
       ]),
     ).toEqual({
-      port: 0, host: '::1', db: ':memory:', checkInterval: 100, checkTimeout: 1000, checkConcurrency: 8,
-      maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGrace: 60_000, pendingGrace: 1500, trustRegistrations: true,
-      greeting: true, maxConnections: 2, idleTimeout: 0, maxLineBytes: 128, logLevel: 'debug', leaseTtl: 3000,
+      port: 0, host: '::1', db: ':memory:', checkIntervalMs: 100, checkTimeoutMs: 1000, checkConcurrency: 8,
+      maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
+      greeting: true, maxConnections: 2, idleTimeoutMs: 0, maxLineBytes: 128, logLevel: 'debug', leaseTtlMs: 3000,
     });
   });
 
@@ -66,17 +65,5 @@ describe('the command line', () => {
       '--max-line-bytes', '--log-level']) {
       expect(text).toContain(flag);
     }
-  });
-});
-
-describe('durations', () => {
-  it('are milliseconds by default, or carry a unit', () => {
-    expect(parseDuration('250')).toBe(250);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('2s')).toBe(2000);
-    expect(parseDuration('1.5s')).toBe(1500);
-    expect(parseDuration('1m')).toBe(60_000);
-    expect(parseDuration('-1s')).toBeUndefined();
-    expect(parseDuration('2 weeks')).toBeUndefined();
   });
 });

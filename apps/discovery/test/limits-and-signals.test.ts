@@ -60,7 +60,7 @@ describe('limits', () => {
       },
       { what: 'the idle connection closed' },
     );
-    expect(idle.lines).toEqual(['FAILURE idle timeout. Nothing was received for 300 ms. (IDLE_TIMEOUT)']);
+    expect(idle.lines).toEqual(['FAILURE idle timeout. Nothing was received for 300 ms; closing. (IDLE_TIMEOUT)']);
     await good.stillServed();
     good.client.close();
   });

@@ -154,7 +154,7 @@ if (presence === 'required-but-missing') {
         );
         // The converter's re-announce moved to b too, and nothing was lost there.
         expect(await list(b.port)).toContain(`ft in 127.0.0.1 ${converter.port} up`);
-        expect(proxy.output()).toMatch(/discovery\.(failover|replica-unreachable)/);
+        expect(proxy.output()).toMatch(/discovery-(failover|replica-unreachable)/);
       });
 
       it('loses no acknowledged registration when etcd is SIGKILLed and restarted; meanwhile lookups work and ADD is UNAVAILABLE', async () => {

@@ -2,8 +2,9 @@ import { Registry } from '@conv/registry';
 import { waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../src/health-monitor';
-import { silentLogger } from '@conv/observability';
-import { isOwnAddress, normalizePeerAddress } from '../src/peer';
+import { silentLogger } from '@conv/server';
+import { normalizePeerAddress } from '@conv/server';
+import { isOwnAddress } from '../src/session';
 import type { ProbeResult } from '../src/probe';
 import { DiscoveryService } from '../src/session';
 

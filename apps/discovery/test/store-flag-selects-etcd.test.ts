@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli } from '../src/cli';
-import { DiscoveryError } from '../src/errors';
+import { readConfig as parseCli } from '../src/config';
+import { ServerError } from '@conv/server';
 
 function parse(argv: string[]) {
   const outcome = parseCli(argv);
@@ -12,7 +12,7 @@ function usageError(argv: string[]): string {
   try {
     parseCli(argv);
   } catch (error) {
-    if (error instanceof DiscoveryError && error.code === 'USAGE') return error.message;
+    if (error instanceof ServerError && error.code === 'USAGE') return error.message;
     throw error;
   }
   throw new Error(`expected ${argv.join(' ')} to be refused`);
@@ -20,7 +20,7 @@ function usageError(argv: string[]): string {
 
 describe('--store etcd://...', () => {
   it('selects etcd with one member or several, and a lease of 15 s unless told', () => {
-    expect(parse(['--store', 'etcd://127.0.0.1:2379'])).toMatchObject({ store: { kind: 'etcd', endpoints: ['127.0.0.1:2379'] }, leaseTtl: 15_000 });
+    expect(parse(['--store', 'etcd://127.0.0.1:2379'])).toMatchObject({ store: { kind: 'etcd', endpoints: ['127.0.0.1:2379'] }, leaseTtlMs: 15_000 });
     expect(parse(['--store', 'etcd://127.0.0.1:2379,127.0.0.2:22379,[::1]:2379', '--lease-ttl', '4s']).store).toEqual({
       kind: 'etcd',
       endpoints: ['127.0.0.1:2379', '127.0.0.2:22379', '[::1]:2379'],

@@ -1,8 +1,8 @@
 import { LineClient, type ServerProcess, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import type { FakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCli } from '../src/cli';
-import { DiscoveryError } from '../src/errors';
+import { readConfig as parseCli } from '../src/config';
+import { ServerError } from '@conv/server';
 import { FAST_CHECKS, ask, startDiscovery } from './helpers';
 
 const SECRET = 'correct-horse-battery-staple';
@@ -80,7 +80,7 @@ describe('with a token set', () => {
     try {
       parseCli(['--token', 'has space']);
     } catch (error) {
-      if (error instanceof DiscoveryError) message = error.message;
+      if (error instanceof ServerError) message = error.message;
     }
     expect(message).toMatch(/^--token /);
     expect(message).not.toContain('has space');

@@ -1,131 +1,94 @@
-import { TokenSchema, canonicalHost } from '@conv/protocol';
+import {
+  type CommandSpec,
+  ServerError,
+  countFlag,
+  durationFlag,
+  endpointsFlag,
+  formatAddress,
+  formatDuration,
+  hostFlag,
+  logLevelFlag,
+  portFlag,
+  readCommandLine,
+  tokenFlag,
+  validateFlags,
+} from '@conv/server';
 import { z } from 'zod';
-import { LOG_LEVELS } from '@conv/observability';
+import { version } from '../package.json';
 
-/** `500`, `500ms`, `2s`, `1m`, `1h` -> milliseconds; undefined when the text is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
-  const ms = Math.round(Number(match[1]) * scale);
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
+/** The proxy's settings: the single source of truth for flag defaults and types. */
+export const ConfigSchema = z.strictObject({
+  port: portFlag().default(5556),
+  host: hostFlag().default('127.0.0.1'),
+  /** One discovery server, or several replicas sharing one registry (comma-separated), tried in turn. */
+  discovery: endpointsFlag().default([{ host: '127.0.0.1', port: 5555 }]),
+  hopTimeoutMs: durationFlag().default(1000),
+  pathTtlMs: durationFlag().default(2000),
+  staleTtlMs: durationFlag().default(300_000),
+  failedTtlMs: durationFlag().default(3000),
+  maxConnections: countFlag(1, 1_000_000).default(1024),
+  idleTimeoutMs: durationFlag().default(30_000),
+  logLevel: logLevelFlag().default('info'),
+  /** The operator's HTTP port (/metrics, /healthz); off unless given. */
+  httpPort: portFlag().optional(),
+  /** Shared secret sent with reports, for a discovery server started with --token. */
+  token: tokenFlag().optional(),
+});
 
-/** `host:port` or `[v6]:port` -> endpoint; undefined when malformed. */
-export function parseHostPort(text: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
-  if (!match) return undefined;
-  const host = canonicalHost(match[1] ?? match[2] ?? '');
-  const port = Number(match[3]);
-  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host, port };
-}
-
-/** How an address is written in banners and logs: IPv6 in brackets. */
-export function formatAddress(address: { host: string; port: number }): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
-
-const wholeNumber = (flag: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: `${flag} must be a whole number from ${min} to ${max}` })
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, { message: `${flag} must be a whole number from ${min} to ${max}` });
-
-const duration = (flag: string) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${flag} must be a positive duration such as 500ms, 2s or 1m` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-/**
- * The proxy's settings as typed on the command line (all strings), validated and given their
- * defaults. The single source of truth for flag defaults and types.
- */
-export const ConfigSchema = z
-  .object({
-    port: wholeNumber('--port', 0, 65535).default(5556),
-    host: z
-      .string()
-      .transform((text, ctx) => {
-        const host = canonicalHost(text);
-        if (host === undefined) {
-          ctx.addIssue({ code: 'custom', message: '--host must be an IPv4 address, an IPv6 address or a host name' });
-          return z.NEVER;
-        }
-        return host;
-      })
-      .default('127.0.0.1'),
-    /** One discovery server, or several replicas sharing one registry (comma-separated), tried in turn. */
-    discovery: z
-      .string()
-      .transform((text, ctx): readonly { host: string; port: number }[] => {
-        const endpoints = text.split(',').map(parseHostPort);
-        if (endpoints.some((endpoint) => endpoint === undefined)) {
-          ctx.addIssue({ code: 'custom', message: '--discovery must be host:port or a comma-separated list of them, e.g. 127.0.0.1:5555 or 127.0.0.1:5555,127.0.0.1:5557' });
-          return z.NEVER;
-        }
-        return endpoints.filter((endpoint) => endpoint !== undefined);
-      })
-      .default([{ host: '127.0.0.1', port: 5555 }]),
-    hopTimeoutMs: duration('--hop-timeout').default(1000),
-    pathTtlMs: duration('--path-ttl').default(2000),
-    staleTtlMs: duration('--stale-ttl').default(300_000),
-    failedTtlMs: duration('--failed-ttl').default(3000),
-    maxConnections: wholeNumber('--max-connections', 1, 1_000_000).default(1024),
-    idleTimeoutMs: duration('--idle-timeout').default(30_000),
-    logLevel: z.enum(LOG_LEVELS, { message: `--log-level must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    /** The operator's HTTP port (/metrics, /healthz); off unless given. */
-    httpPort: wholeNumber('--http-port', 0, 65535).optional(),
-    /** Shared secret sent with REMOVE reports, for a discovery server started with --token. */
-    token: z
-      .string()
-      .refine((text) => TokenSchema.safeParse(text).success, {
-        message: '--token must be 1 to 256 printable ASCII characters without spaces',
-      })
-      .optional(),
-  })
-  .strict();
-
-export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
 
-/** The flag each config key comes from, for one-line usage errors. */
-export const FLAG_OF: Readonly<Record<keyof Config, string>> = {
-  port: '--port',
-  host: '--host',
-  discovery: '--discovery',
-  hopTimeoutMs: '--hop-timeout',
-  pathTtlMs: '--path-ttl',
-  staleTtlMs: '--stale-ttl',
-  failedTtlMs: '--failed-ttl',
-  maxConnections: '--max-connections',
-  idleTimeoutMs: '--idle-timeout',
-  logLevel: '--log-level',
-  httpPort: '--http-port',
-  token: '--token',
+export const DEFAULTS: Config = ConfigSchema.parse({});
+
+const show = (ms: number) => formatDuration(ms);
+
+export const COMMAND: CommandSpec = {
+  name: 'proxy',
+  version,
+  usage: `proxy [port] [discovery-host] [discovery-port] [options]
+
+Answers "<from> <to> <amount>" on the conversion protocol by asking the discovery server for a
+path of converters and calling each hop in order, failing over to another replica of a pair
+when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
+  positionals: ['port', 'discovery-host', 'discovery-port'],
+  flags: {
+    port: { describe: 'port to listen on (0: any free port)', default: String(DEFAULTS.port) },
+    host: { describe: 'address to listen on', default: DEFAULTS.host },
+    discovery: { describe: 'discovery server, host:port, or replicas sharing one registry: host:port,host:port (fails over between them)', default: '127.0.0.1:5555' },
+    'hop-timeout': { type: 'duration', describe: 'connect + answer time allowed for one hop', default: show(DEFAULTS.hopTimeoutMs) },
+    'path-ttl': { type: 'duration', describe: 'how long a learned path is fresh', default: show(DEFAULTS.pathTtlMs) },
+    'stale-ttl': { type: 'duration', describe: 'how long a path may be used while discovery is unreachable', default: show(DEFAULTS.staleTtlMs) },
+    'failed-ttl': { type: 'duration', describe: 'how long a dead converter is skipped locally', default: show(DEFAULTS.failedTtlMs) },
+    'max-connections': { describe: 'client connections served at once', default: String(DEFAULTS.maxConnections) },
+    'idle-timeout': { type: 'duration', describe: 'close a client silent this long', default: show(DEFAULTS.idleTimeoutMs) },
+    'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
+    'http-port': { describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' },
+    token: { describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },
+  },
 };
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+export function validateConfig(input: Readonly<Record<string, unknown>>): Config {
+  return validateFlags(ConfigSchema, input);
+}
 
-/** Validates raw flag values; the message names the flag, what is expected and what was given. */
-export function validateConfig(input: ConfigInput): ConfigResult {
-  const parsed = ConfigSchema.safeParse(input);
-  if (parsed.success) {
-    const config = parsed.data;
-    return { ok: true, config: Object.freeze({ ...config, discovery: Object.freeze(config.discovery.map((endpoint) => Object.freeze({ ...endpoint }))) }) };
+/** `proxy [port] [discovery-host discovery-port] [flags]` -> text to print or a validated Config. */
+export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {
+  const line = readCommandLine(COMMAND, argv);
+  if (line.kind === 'print') return line;
+  const input: Record<string, unknown> = { ...line.flags };
+  const [port, seedHost, seedPort] = line.positionals;
+  if (port !== undefined) {
+    if (line.flags.port !== undefined && line.flags.port !== port) throw new ServerError('USAGE', `the port was given twice, as ${port} and --port ${String(line.flags.port)}`);
+    input.port = port;
   }
-  const [issue] = parsed.error.issues;
-  const key = issue?.path[0];
-  const given = typeof key === 'string' ? (input as Record<string, unknown>)[key] : undefined;
-  const flag = typeof key === 'string' && key in FLAG_OF ? FLAG_OF[key as keyof Config] : String(key);
-  const message = issue?.message.startsWith('--') ? issue.message : `${flag}: ${issue?.message ?? 'invalid'}`;
-  return { ok: false, message: given === undefined ? message : `${message}, got ${JSON.stringify(given)}` };
+  if ((seedHost === undefined) !== (seedPort === undefined)) {
+    throw new ServerError('USAGE', 'the seed form needs both <discovery-host> and <discovery-port>, e.g. "proxy 5556 127.0.0.1 5555"');
+  }
+  if (seedHost !== undefined && seedPort !== undefined) {
+    if (input.discovery !== undefined) throw new ServerError('USAGE', 'give the discovery server either as <discovery-host> <discovery-port> or as --discovery, not both');
+    const host = seedHost.startsWith('[') ? seedHost.slice(1, -1) : seedHost;
+    input.discovery = /^[0-9]+$/.test(seedPort) ? formatAddress({ host, port: Number(seedPort) }) : `${seedHost}:${seedPort}`;
+  }
+  // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
+  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
+  return { kind: 'run', config: validateConfig(input) };
 }

@@ -1,8 +1,8 @@
 import { type Socket, connect } from 'node:net';
 import { type Endpoint, LineSplitter, PERSIST, PERSIST_ACK, parseConversionReply, parseFailure } from '@conv/protocol';
-import { formatAddress } from './config';
+import { formatAddress } from '@conv/server';
 import { endpointKey } from './endpoint-book';
-import type { Logger } from '@conv/observability';
+import type { Logger } from '@conv/server';
 import type { ConverterPort, HopAttempt } from './router';
 
 type Read = { kind: 'line'; line: string } | { kind: 'closed'; error?: string } | { kind: 'timeout' };
@@ -158,7 +158,7 @@ export class ConverterPool implements ConverterPort {
         }
         case 'no-persist':
           state.mode = 'one-shot';
-          this.#log.info('converter.one-shot', { endpoint: formatAddress(endpoint), note: 'does not speak PERSIST' });
+          this.#log.info('converter-one-shot', { endpoint: formatAddress(endpoint), note: 'does not speak PERSIST' });
           break;
         case 'line':
         case 'dead':

@@ -1,5 +1,5 @@
 import { type Endpoint, type Failure, failure, parseConversionReply } from '@conv/protocol';
-import { formatAddress } from './config';
+import { formatAddress } from '@conv/server';
 
 /**
  * What one converter's answer means for the path:

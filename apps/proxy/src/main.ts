@@ -1,19 +1,7 @@
 #!/usr/bin/env node
-import { parseCommandLine } from './cli';
-import { exitCodeFor } from './errors';
-import { run } from './run';
+import { runServer } from '@conv/server';
+import { startProxy } from './app';
+import { readConfig } from './config';
 
-// The bin: wiring only. One catch maps every error to one line and an exit code.
-try {
-  const command = await parseCommandLine(process.argv.slice(2), process.env);
-  if (command.kind === 'help') {
-    process.stdout.write(`${command.text}\n`);
-  } else {
-    await run(command.config);
-  }
-} catch (error) {
-  const code = exitCodeFor(error);
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${code === 1 && !(error instanceof Error && error.name === 'ProxyError') ? `proxy: internal error: ${message}` : message}\n`);
-  process.exitCode = code;
-}
+// The bin: wiring only.
+await runServer({ name: 'proxy', parse: readConfig, start: startProxy });

@@ -1,6 +1,6 @@
 import { type ConversionRequest, type FailureCode, parseFailure } from '@conv/protocol';
 import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import { type CounterSeries, FastCounter, FastHistogram } from '@conv/observability';
+import { type CounterSeries, FastCounter, FastHistogram } from '@conv/server';
 import type { RouterStats } from './router';
 import type { Answer } from './session';
 

@@ -14,10 +14,10 @@ import {
   formatFailure,
   ok,
 } from '@conv/protocol';
-import { formatAddress } from './config';
+import { formatAddress } from '@conv/server';
 import { EndpointBook, endpointKey } from './endpoint-book';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
-import type { Logger } from '@conv/observability';
+import type { Logger } from '@conv/server';
 import { type HopUnits, PathCache } from './path-cache';
 
 /** The discovery server as the router sees it; rejects when discovery cannot be reached. */
@@ -130,7 +130,7 @@ export class Router {
       }
       if (samePath(fetched.value, hops) && !this.#anyEndpointLeft(hops)) return result;
       this.stats.reroutes++;
-      this.#log.info('path.reroute', { from, to, hops: fetched.value.length });
+      this.#log.info('path-reroute', { from, to, hops: fetched.value.length });
       // The trace tells the route that answered, not the one abandoned.
       trace?.splice(0);
       return this.#runChain(fetched.value, request.amount, trace);
@@ -165,7 +165,7 @@ export class Router {
           lastResortUsed = true;
           endpoint = offered.suspect ?? this.book.lastResort(from, to, tried);
           lastResort = endpoint !== undefined;
-          if (endpoint) this.#log.info('hop.last-resort', { from, to, endpoint: formatAddress(endpoint) });
+          if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint) });
         }
       }
       if (!endpoint) break;
@@ -175,18 +175,18 @@ export class Router {
       switch (verdict.kind) {
         case 'amount':
           if (lastResort) this.book.revive(hop, endpoint);
-          if (this.#log.level === 'debug') this.#log.debug('hop.answered', { from, to, endpoint: formatAddress(endpoint) });
+          if (this.#log.level === 'debug') this.#log.debug('hop-answered', { from, to, endpoint: formatAddress(endpoint) });
           trace?.push({ from, to, endpoint, input: amount, output: verdict.amount });
           return ok(verdict.amount);
         case 'failed':
           return { ok: false, failure: upstreamFailure(hop, endpoint, verdict.failure) };
         case 'busy':
           this.stats.retries++;
-          this.#log.info('hop.retry', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, retries: this.stats.retries });
+          this.#log.info('hop-retry', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, retries: this.stats.retries });
           break;
         case 'dead':
           this.stats.failovers++;
-          this.#log.warn('hop.failover', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, failovers: this.stats.failovers });
+          this.#log.warn('hop-failover', { from, to, endpoint: formatAddress(endpoint), reason: verdict.reason, failovers: this.stats.failovers });
           this.#reportDead(endpoint, verdict.reason);
           break;
       }
@@ -228,8 +228,8 @@ export class Router {
     if (!firstReport) return;
     this.stats.reports++;
     this.#discovery.request({ verb: 'REMOVE', endpoint, token: this.#token }).then(
-      (reply) => this.#log.info('endpoint.reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),
-      () => this.#log.debug('endpoint.report-skipped', { endpoint: formatAddress(endpoint), reason: 'discovery unreachable' }),
+      (reply) => this.#log.info('endpoint-reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),
+      () => this.#log.debug('endpoint-report-skipped', { endpoint: formatAddress(endpoint), reason: 'discovery unreachable' }),
     );
   }
 

@@ -1,15 +1,5 @@
-import {
-  type ConversionRequest,
-  type FramedLine,
-  PERSIST_ACK,
-  failure,
-  formatFailure,
-  formatGreeting,
-  parseConversionCommand,
-} from '@conv/protocol';
-
-/** What the connection does after a line: write `reply`, then close or keep reading. */
-export type SessionStep = { reply: string; close: boolean };
+import { type ConversionRequest, PERSIST_ACK, failure, formatFailure, formatGreeting, parseConversionCommand } from '@conv/protocol';
+import type { ConnectionMode, LineSession } from '@conv/server';
 
 /** The reply to a request; with `trace`, one HOP line per conversion comes before the answer. */
 export type Answer = (request: ConversionRequest, options?: { trace?: boolean }) => Promise<string>;
@@ -19,36 +9,23 @@ export type Answer = (request: ConversionRequest, options?: { trace?: boolean })
  * request, one answer, close) or, after `PERSIST`, one answer per request line until the
  * client leaves. The proxy's policies live in `answer`.
  */
-export class ProxySession {
-  #persistent = false;
-
-  constructor(private readonly answer: Answer) {}
-
-  greeting(): string {
-    return formatGreeting({ role: 'proxy' });
-  }
-
-  get persistent(): boolean {
-    return this.#persistent;
-  }
-
-  async handle(framed: FramedLine): Promise<SessionStep> {
-    if (!framed.ok) {
-      // After a line too long the stream is out of step with the client: always close.
-      return { reply: formatFailure(framed.failure), close: !this.#persistent || framed.failure.code === 'LINE_TOO_LONG' };
-    }
-    const command = parseConversionCommand(framed.line);
-    if (!command.ok) return { reply: formatFailure(command.failure), close: !this.#persistent };
-    if (command.value.kind === 'persist') {
-      this.#persistent = true;
-      return { reply: `${PERSIST_ACK}\n`, close: false };
-    }
-    let reply: string;
-    try {
-      reply = await this.answer(command.value.request, { trace: command.value.kind === 'trace' });
-    } catch {
-      reply = formatFailure(failure('INTERNAL', 'the proxy could not answer this request; it keeps serving.'));
-    }
-    return { reply, close: !this.#persistent };
-  }
+export function createProxySession(answer: Answer): LineSession {
+  let mode: ConnectionMode = 'single';
+  return {
+    greeting: formatGreeting({ role: 'proxy' }),
+    get mode() {
+      return mode;
+    },
+    handle(line: string): string | Promise<string> {
+      const command = parseConversionCommand(line);
+      if (!command.ok) return formatFailure(command.failure);
+      if (command.value.kind === 'persist') {
+        mode = 'persistent';
+        return `${PERSIST_ACK}\n`;
+      }
+      return answer(command.value.request, { trace: command.value.kind === 'trace' }).catch(() =>
+        formatFailure(failure('INTERNAL', 'the proxy could not answer this request; it keeps serving.')),
+      );
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { startFakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConverterPool } from '../src/converter-pool';
-import { silentLogger } from '@conv/observability';
+import { silentLogger } from '@conv/server';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import {
   parseConversionRequest,
 } from '@conv/protocol';
 import { endpointKey, pairKey } from '../src/endpoint-book';
-import { silentLogger } from '@conv/observability';
+import { silentLogger } from '@conv/server';
 import { type ConverterPort, type DiscoveryPort, type HopAttempt, Router } from '../src/router';
 
 /** How an in-memory converter behaves when called. */

@@ -23,7 +23,7 @@ async function useEveryReplica(proxy: ServerProcess, converters: readonly Server
   await waitFor(
     async () => {
       expect(await ask(proxy, 'ft in 1')).toBe('12');
-      const answered = findLogs(proxy.output(), 'debug', 'hop.answered');
+      const answered = findLogs(proxy.output(), 'debug', 'hop-answered');
       return converters.every((c) => answered.some((e) => e.from === 'ft' && e.to === 'in' && e.endpoint === `127.0.0.1:${c.port}`));
     },
     { what: 'every replica answering through the proxy', timeoutMs: 10_000 },
@@ -47,7 +47,7 @@ describe('failover between replicas of a pair', () => {
     victim.kill('SIGKILL');
     await victim.exited;
     expect(await askMany(proxy, 20)).toEqual(expected(20));
-    expect(findLogs(proxy.output(), 'warn', 'hop.failover')).toContainEqual(
+    expect(findLogs(proxy.output(), 'warn', 'hop-failover')).toContainEqual(
       expect.objectContaining({ from: 'ft', to: 'in', endpoint: `127.0.0.1:${victim.port}`, reason: 'connect failed: ECONNREFUSED' }),
     );
   });
@@ -60,7 +60,7 @@ describe('failover between replicas of a pair', () => {
     victim.kill('SIGSTOP');
     stopped.push(victim);
     expect(await askMany(proxy, 12)).toEqual(expected(12));
-    expect(findLogs(proxy.output(), 'warn', 'hop.failover')).toContainEqual(
+    expect(findLogs(proxy.output(), 'warn', 'hop-failover')).toContainEqual(
       expect.objectContaining({ from: 'ft', to: 'in', endpoint: `127.0.0.1:${victim.port}`, reason: `no answer from 127.0.0.1:${victim.port} within 300ms` }),
     );
   });
@@ -71,7 +71,7 @@ describe('failover between replicas of a pair', () => {
     for (const converter of converters) converter.kill('SIGKILL');
     await Promise.all(converters.map((converter) => converter.exited));
     expect(await ask(proxy, 'ft in 1')).toMatch(/^FAILURE (unavailable\. No live server converts ft <-> in\. \(UNAVAILABLE\)|no path\. .*\(NO_PATH\))$/);
-    expect(findLogs(proxy.output(), 'warn', 'hop.failover')).toContainEqual(
+    expect(findLogs(proxy.output(), 'warn', 'hop-failover')).toContainEqual(
       expect.objectContaining({ from: 'ft', to: 'in', endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown, reason: 'connect failed: ECONNREFUSED' }),
     );
     await startConverter('ft:in', discovery);

@@ -25,18 +25,18 @@ describe('a discovery outage', () => {
 
     discovery.kill('SIGKILL');
     await discovery.exited;
-    await waitFor(() => proxy.output().includes('discovery.unreachable'), { what: 'the proxy to notice discovery is gone' });
+    await waitFor(() => proxy.output().includes('discovery-unreachable'), { what: 'the proxy to notice discovery is gone' });
     // Past the path TTL: the cached paths are stale, but still good while discovery is away.
     for (let i = 1; i <= 10; i++) {
       expect(await ask(proxy, `ft cm ${i}`)).toBe(String(Math.round(i * 30.48 * 100) / 100));
       expect(await ask(proxy, 'in ft 24')).toBe('2');
     }
-    expect(proxy.output().match(/discovery\.unreachable/g)).toHaveLength(1);
+    expect(proxy.output().match(/discovery-unreachable/g)).toHaveLength(1);
     // A path never learned cannot be answered without discovery.
     expect(await ask(proxy, 'cm ft 30.48')).toMatch(/^FAILURE unavailable\. discovery at 127\.0\.0\.1:\d+ is unreachable.*\(UNAVAILABLE\)$/);
 
     await startDiscovery({ db, port: discovery.port });
-    await waitFor(() => proxy.output().includes('discovery.back'), { what: 'the proxy to reconnect to discovery', timeoutMs: 10_000 });
+    await waitFor(() => proxy.output().includes('discovery-back'), { what: 'the proxy to reconnect to discovery', timeoutMs: 10_000 });
     await waitFor(async () => (await ask(proxy, 'cm ft 30.48')) === '1', { what: 'a new path through the restarted discovery', timeoutMs: 10_000 });
   });
 });

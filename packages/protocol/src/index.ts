@@ -21,8 +21,6 @@ export {
   TokenSchema,
   UnitSchema,
   canonicalHost,
-  exposureNote,
-  isLoopbackHost,
   formatAmount,
   parseAmount,
   parseHost,

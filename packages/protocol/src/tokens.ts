@@ -83,17 +83,6 @@ export function formatAmount(amount: number): string {
   return rounded === 0 ? '0' : String(rounded);
 }
 
-/** Whether a listen address is reachable only from this machine (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const canonical = canonicalHost(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
-  return canonical === 'localhost' || canonical === '::1' || (canonical?.startsWith('127.') ?? false);
-}
-
-/** What a banner says about who can reach a server listening on `host`. */
-export function exposureNote(host: string): string {
-  return isLoopbackHost(host) ? 'loopback only; --host to expose' : `exposed on ${host}`;
-}
-
 /** The canonical spelling of a host, or undefined when it is not a valid host. */
 export function canonicalHost(input: string): string | undefined {
   if (input.length === 0 || input.length > 253) return undefined;

@@ -1,4 +1,4 @@
-import { type Socket, connect } from 'node:net';
+import { type Socket, connect, createServer } from 'node:net';
 
 /** Connects to host:port on loopback. */
 export function openSocket(port: number, host = '127.0.0.1', localAddress?: string): Promise<Socket> {
@@ -125,4 +125,14 @@ export async function exchange(port: number, line: string, options: { host?: str
     clearTimeout(timer);
   }
   return client.lines;
+}
+
+/** A port nothing listens on right now (a dead address for failover tests). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }

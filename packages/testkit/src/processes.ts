@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseBanner } from '@conv/server';
 
 /** An absolute path inside the repository. */
 export function repoPath(...segments: string[]): string {
@@ -30,7 +31,6 @@ export type ServerProcess = {
 
 const running = new Set<ChildProcess>();
 
-const BANNER = /listening on \[?([^\s\]]+?)\]?:(\d+)/;
 
 /**
  * Starts `node <script> ...args` and resolves once it prints its banner. Rejects with the
@@ -39,9 +39,9 @@ const BANNER = /listening on \[?([^\s\]]+?)\]?:(\d+)/;
 export function startServer(
   script: string,
   args: readonly string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; bannerPattern?: RegExp } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServerProcess> {
-  const { timeoutMs = 15_000, env, bannerPattern = BANNER } = options;
+  const { timeoutMs = 15_000, env } = options;
   const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,14 +61,14 @@ export function startServer(
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const match = bannerPattern.exec(out);
-      if (!match) return;
+      const address = parseBanner(out);
+      if (!address) return;
       clearTimeout(timer);
-      const banner = out.split('\n').find((line) => bannerPattern.test(line)) ?? '';
+      const banner = out.split('\n').find((line) => parseBanner(line) !== undefined) ?? '';
       resolve({
         child,
-        host: match[1] ?? '',
-        port: Number(match[2]),
+        host: address.host,
+        port: address.port,
         banner,
         output: () => out,
         exited,

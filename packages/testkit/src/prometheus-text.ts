@@ -65,7 +65,7 @@ export function loggedHttpUrl(output: string): string | undefined {
   for (const line of output.split('\n')) {
     if (!line.startsWith('{')) continue;
     const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    if ((entry.msg === 'http-listening' || entry.msg === 'http.listening') && typeof entry.url === 'string') return entry.url;
+    if (entry.msg === 'http-listening' && typeof entry.url === 'string') return entry.url;
   }
   return undefined;
 }

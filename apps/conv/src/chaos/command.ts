@@ -2,37 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countFlag, durationFlag, switchFlag, validateFlags } from '@conv/server';
 import { z } from 'zod';
+import { version } from '../../package.json';
+import { defineCommand } from '../command';
 import { runChaos } from './harness';
 import { formatReport, passed } from './report';
 
-/** `500ms`, `45s`, `10m`, `1h`, or bare milliseconds. */
-export function parseDurationMs(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
-  const ms = Math.round(Number(match[1]) * scale);
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
-export const ChaosConfigSchema = z
-  .object({
-    duration: z.string().transform((text, ctx) => {
-      const ms = parseDurationMs(text);
-      if (ms !== undefined && ms >= 5000) return ms;
-      ctx.addIssue({ code: 'custom', message: `--duration must be a duration of at least 5s, such as 60s or 10m; got ${JSON.stringify(text)}` });
-      return z.NEVER;
-    }),
-    seed: z.coerce.number({ error: '--seed must be a whole number' }).int('--seed must be a whole number'),
-    clients: z.coerce
-      .number({ error: '--clients must be a whole number from 1 to 64' })
-      .int('--clients must be a whole number from 1 to 64')
-      .min(1, '--clients must be a whole number from 1 to 64')
-      .max(64, '--clients must be a whole number from 1 to 64'),
-    keepLogs: z.boolean().default(false),
-  })
-  .readonly();
-export type ChaosConfig = z.infer<typeof ChaosConfigSchema>;
+const ChaosConfigSchema = z.strictObject({
+  durationMs: durationFlag({ min: 5000 }).default(60_000),
+  seed: countFlag(0, 2 ** 31 - 1).default(42),
+  clients: countFlag(1, 64).default(8),
+  keepLogs: switchFlag().default(false),
+});
+export type ChaosConfig = z.output<typeof ChaosConfigSchema>;
 
 /** The built apps next to this one (the command runs from apps/conv/dist/main.js). */
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,7 +24,7 @@ const APPS = fileURLToPath(new URL('../../', import.meta.url));
 export async function chaos(config: ChaosConfig, say: (line: string) => void): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'conv-chaos-'));
   const report = await runChaos({
-    durationMs: config.duration,
+    durationMs: config.durationMs,
     seed: config.seed,
     clients: config.clients,
     apps: {
@@ -58,3 +41,20 @@ export async function chaos(config: ChaosConfig, say: (line: string) => void): P
   say(formatReport(ok && !config.keepLogs ? { ...report, logDir: `${report.logDir} (removed; --keep-logs keeps them)` } : report));
   return ok ? 0 : 1;
 }
+
+export const chaosCommand = defineCommand({
+  spec: {
+    name: 'conv chaos',
+    version,
+    usage:
+      'conv chaos [options]\n\nStarts discovery, the proxy and three replicas of each pair of lbs -> b -> in -> cm -> m, loads it and injects faults; exit 0 if no request failed.',
+    flags: {
+      duration: { type: 'duration', describe: 'how long the load and the faults last (e.g. 60s, 10m)', default: '60s' },
+      seed: { describe: 'seeds the fault plan and the questions', default: '42' },
+      clients: { describe: 'concurrent clients', default: '8' },
+      'keep-logs': { type: 'boolean', describe: "keep the processes' logs after a passing run" },
+    },
+  },
+  read: (line) => validateFlags(ChaosConfigSchema, line.flags),
+  run: (config, out) => chaos(config, (text) => out.say(text)),
+});

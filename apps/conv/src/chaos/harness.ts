@@ -1,7 +1,7 @@
 import { type WriteStream, createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoint } from '@conv/protocol';
-import { askDiscovery } from '../discovery-client';
+import { askDiscovery } from '@conv/server';
 import { type Fault, describeFault, planFaults, replicaName } from './fault-plan';
 import { startLoad } from './load';
 import { type ProxyEventCounts, countProxyEvent } from './log-events';
@@ -245,15 +245,15 @@ type RegistryCheck = { ok: boolean; live: number; missing: string[]; notUp: stri
 /** Compares discovery's LIST with the live replicas: each registered for its pair and up, nothing else. */
 async function checkRegistry(discovery: Endpoint, replicas: readonly Replica[]): Promise<RegistryCheck> {
   const live = replicas.filter((r) => r.server.state === 'up');
-  const reply = await askDiscovery(discovery, { verb: 'LIST' });
-  if (!reply.ok || reply.value.kind !== 'list') {
-    const error = reply.ok ? `LIST answered ${reply.value.kind}` : reply.failure.message;
+  const reply = await askDiscovery(discovery, { verb: 'LIST' }, { timeoutMs: 2000 }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  if (reply instanceof Error || reply.kind !== 'list') {
+    const error = reply instanceof Error ? reply.message : `LIST answered ${reply.kind}`;
     return { ok: false, live: live.length, missing: [], notUp: [], unexpected: [], error };
   }
   const key = (pair: string, host: string, port: number) => `${pair} ${host}:${port}`;
   const expected = new Map(live.map((r) => [key(r.pair, HOST, r.server.port), r]));
   const listed = new Map(
-    reply.value.registrations.map((entry) => {
+    reply.registrations.map((entry) => {
       const [a, b] = entry.units;
       // LIST names a pair in either order; the route's pairs are written as the plan writes them.
       const pair = CHAOS_PAIRS.includes(`${a}:${b}`) ? `${a}:${b}` : `${b}:${a}`;

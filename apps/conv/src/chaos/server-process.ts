@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { WriteStream } from 'node:fs';
+import { parseBanner } from '@conv/server';
 
-const BANNER = /listening on \[?([^\s\]]+?)\]?:(\d+)/;
 
 export type ServerState = 'down' | 'starting' | 'up' | 'stopped';
 
@@ -95,12 +95,12 @@ export class ServerProcess {
       }, timeoutMs);
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
-        const match = BANNER.exec(output);
-        if (!match) return;
+        const address = parseBanner(output);
+        if (!address) return;
         clearTimeout(timer);
         child.stdout.off('data', onData);
         child.stderr.off('data', onData);
-        this.#port = Number(match[2]);
+        this.#port = address.port;
         this.#state = 'up';
         resolve();
       };

@@ -1,0 +1,81 @@
+import { type LineServer, type Logger, type RunningServer, DiscoverySession, formatAddress, formatBanner, startLineServer, startOperatorPort } from '@conv/server';
+import type { Config } from './config';
+import { ConverterPool } from './converter-pool';
+import { createProxyMetrics } from './metrics';
+import { Router } from './router';
+import { type Answer, createProxySession } from './session';
+
+/** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
+export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {
+  const discovery = new DiscoverySession({
+    addresses: config.discovery,
+    timeoutMs: config.hopTimeoutMs,
+    log,
+    whileDown: `serving from cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
+  });
+  const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, log });
+  const router = new Router({
+    discovery,
+    converters,
+    pathTtlMs: config.pathTtlMs,
+    staleTtlMs: config.staleTtlMs,
+    failedTtlMs: config.failedTtlMs,
+    log,
+    token: config.token,
+  });
+  discovery.start();
+  // Read at scrape time only, after `server` below exists.
+  const metrics =
+    config.httpPort === undefined
+      ? undefined
+      : createProxyMetrics({ stats: () => router.stats, connections: (): number => server.connections, cachedPaths: () => router.cache.size, discoveryUp: () => discovery.isUp });
+  const plain: Answer = (request, options) => router.answer(request, options);
+  const answer: Answer = metrics ? metrics.observe(plain) : plain;
+  const server: LineServer = await startLineServer({
+    host: config.host,
+    port: config.port,
+    maxConnections: config.maxConnections,
+    idleTimeoutMs: config.idleTimeoutMs,
+    idleNotice: true,
+    maxLineBytes: 4096,
+    log,
+    session: () => createProxySession(answer),
+  }).catch((error: unknown) => {
+    discovery.close();
+    throw error;
+  });
+  const address = formatAddress(server.address);
+  const http =
+    metrics && config.httpPort !== undefined
+      ? await startOperatorPort({ host: config.host, port: config.httpPort, log, service: 'proxy', facts: { address }, metrics: metrics.registry }).catch(async (error: unknown) => {
+          await server.close(0);
+          converters.close();
+          discovery.close();
+          throw error;
+        })
+      : undefined;
+  const discoveryList = config.discovery.map(formatAddress).join(',');
+  log.info('start', {
+    address,
+    discovery: discoveryList,
+    hopTimeoutMs: config.hopTimeoutMs,
+    pathTtlMs: config.pathTtlMs,
+    staleTtlMs: config.staleTtlMs,
+    maxConnections: config.maxConnections,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    banner: formatBanner({ what: 'proxy', address: server.address, listenHost: config.host, notes: [`discovery ${discoveryList}`] }),
+    close: () =>
+      (closing ??= (async () => {
+        log.info('shutdown', { connections: server.connections });
+        // In-flight requests get at most a few hop timeouts to finish.
+        await server.close(config.hopTimeoutMs * 3);
+        converters.close();
+        discovery.close();
+        await http?.close();
+        log.info('stopped', { ...router.stats });
+      })()),
+  };
+}

@@ -1,0 +1,310 @@
+import { type Socket, connect } from 'node:net';
+import {
+  type DiscoveryReply,
+  type DiscoveryReplyReader,
+  type DiscoveryRequest,
+  type Endpoint,
+  LineSplitter,
+  createDiscoveryReplyReader,
+  formatDiscoveryRequest,
+  tokenize,
+} from '@conv/protocol';
+import { formatAddress } from './address';
+import { ServerError } from './errors';
+import { exchangeLines } from './exchange';
+import type { Logger } from './log';
+
+/**
+ * One request on its own connection, as the course's clients made them: connect, send one
+ * line, read the whole reply, close. A greeting line (`HELLO ...`, discovery's --greeting)
+ * before the reply is skipped. Rejects with ServerError DISCOVERY_UNREACHABLE on refusal,
+ * reset, timeout or a close before the reply is complete.
+ */
+export async function askDiscovery(discovery: Endpoint, request: DiscoveryRequest, options: { timeoutMs: number }): Promise<DiscoveryReply> {
+  const reader = createDiscoveryReplyReader(request.verb);
+  let reply: DiscoveryReply | undefined;
+  let read = 0;
+  const lines = await exchangeLines(
+    discovery,
+    formatDiscoveryRequest(request),
+    (got) => {
+      while (reply === undefined && read < got.length) {
+        const line = got[read++] ?? '';
+        if (read === 1 && /^HELLO\b/i.test(line.trim())) continue;
+        const step = reader.push(line);
+        if (step.done) reply = step.reply;
+      }
+      return reply !== undefined;
+    },
+    options.timeoutMs,
+  );
+  if (!lines.ok) throw new ServerError('DISCOVERY_UNREACHABLE', `discovery ${formatAddress(discovery)}: ${lines.failure.message}`);
+  if (reply === undefined) throw new ServerError('DISCOVERY_UNREACHABLE', `discovery ${formatAddress(discovery)}: closed the connection before replying`);
+  return reply;
+}
+
+/**
+ * A list of discovery replicas (`--discovery a,b`) asked one request per connection: each goes
+ * to the replica that answered last; when it is unreachable the next ones are tried in turn,
+ * within the same request, and the first that answers becomes the current one. Every replica
+ * unreachable: the request fails as with one address.
+ */
+export class DiscoveryReplicas {
+  readonly #addresses: readonly Endpoint[];
+  readonly #log: Logger;
+  #current = 0;
+
+  constructor(addresses: readonly Endpoint[], log: Logger) {
+    if (addresses.length === 0) throw new ServerError('USAGE', 'at least one discovery address is needed');
+    this.#addresses = addresses;
+    this.#log = log;
+  }
+
+  /** The replica requests go to now. */
+  get current(): Endpoint {
+    return this.#addresses[this.#current] ?? this.#addresses[0]!;
+  }
+
+  async request(request: DiscoveryRequest, timeoutMs: number): Promise<DiscoveryReply> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.#addresses.length; tried++) {
+      const index = (this.#current + tried) % this.#addresses.length;
+      const address = this.#addresses[index]!;
+      try {
+        const reply = await askDiscovery(address, request, { timeoutMs });
+        if (index !== this.#current) {
+          this.#log.info('discovery-failover', { from: formatAddress(this.current), to: formatAddress(address) });
+          this.#current = index;
+        }
+        return reply;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new ServerError('DISCOVERY_UNREACHABLE', String(lastError));
+  }
+}
+
+type Pending = {
+  readonly line: string;
+  readonly verb: DiscoveryRequest['verb'];
+  /** Replaced when the request is sent again to another replica. */
+  reader: DiscoveryReplyReader;
+  readonly resolve: (reply: DiscoveryReply) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+};
+
+type State = 'idle' | 'connecting' | 'handshake' | 'ready' | 'down' | 'closed';
+
+const BACKOFF_MIN_MS = 50;
+const BACKOFF_MAX_MS = 1000;
+/** A quiet connection sends PING this often: discovery closes idle connections, and a stopped one must be noticed. */
+const HEARTBEAT_MS = 5000;
+
+export type DiscoverySessionOptions = {
+  /** Discovery replicas sharing one registry (or just one server), tried in turn. */
+  addresses: readonly Endpoint[];
+  /** How long one request may wait for its reply (and a connection for its first PONG). */
+  timeoutMs: number;
+  log: Logger;
+  /** Logged when every replica is unreachable: what the client does meanwhile. */
+  whileDown?: string;
+};
+
+/**
+ * One persistent, pipelined connection to discovery: requests are written as they come and
+ * replies matched to them in order. Reconnects by itself with backoff, moving to the next
+ * replica when one is unreachable. A connection counts as up once discovery answers PING
+ * (which also skips a greeting, if it sends one). Requests made while a connection attempt is
+ * under way wait for it; requests made while discovery is known to be down fail at once
+ * (ServerError DISCOVERY_UNREACHABLE), so the caller can answer from what it knows.
+ */
+export class DiscoverySession {
+  readonly addresses: readonly Endpoint[];
+  #current = 0;
+  /** Connection attempts failed since the last one that reached PONG. */
+  #failedInRow = 0;
+  #lastReady: Endpoint | undefined;
+  #state: State = 'idle';
+  #socket: Socket | undefined;
+  #splitter = new LineSplitter();
+  #pending: Pending[] = [];
+  #backoffMs = BACKOFF_MIN_MS;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #everUp = false;
+  #reportedDown = false;
+  #lastWriteAt = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #options: DiscoverySessionOptions;
+  readonly #log: Logger;
+
+  constructor(options: DiscoverySessionOptions) {
+    if (options.addresses.length === 0) throw new ServerError('USAGE', 'at least one discovery address is needed');
+    this.addresses = options.addresses;
+    this.#options = options;
+    this.#log = options.log;
+  }
+
+  /** The replica in use (or being tried) now. */
+  get address(): Endpoint {
+    return this.addresses[this.#current] ?? this.addresses[0]!;
+  }
+
+  get isUp(): boolean {
+    return this.#state === 'ready';
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#connect();
+    this.#heartbeat = setInterval(() => {
+      if (this.#state !== 'ready' || Date.now() - this.#lastWriteAt < HEARTBEAT_MS) return;
+      this.request({ verb: 'PING' }).catch(() => undefined);
+    }, HEARTBEAT_MS / 5);
+    this.#heartbeat.unref();
+  }
+
+  request(request: DiscoveryRequest): Promise<DiscoveryReply> {
+    // Requests wait for a connection attempt under way, but not for a backoff to pass.
+    if (this.#state === 'closed' || this.#state === 'idle' || this.#state === 'down') {
+      return Promise.reject(unreachable(`discovery at ${formatAddress(this.address)} is unreachable`));
+    }
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        line: formatDiscoveryRequest(request),
+        verb: request.verb,
+        reader: createDiscoveryReplyReader(request.verb),
+        resolve,
+        reject,
+        timer: undefined,
+      };
+      pending.timer = setTimeout(() => this.#onTimeout(), this.#options.timeoutMs);
+      this.#pending.push(pending);
+      if (this.#state === 'ready') this.#write(pending.line);
+    });
+  }
+
+  /** Stops reconnecting and fails what is pending. */
+  close(): void {
+    this.#state = 'closed';
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeat);
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    this.#failPending('the discovery client was closed');
+  }
+
+  #connect(): void {
+    this.#state = 'connecting';
+    this.#splitter = new LineSplitter();
+    const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true });
+    this.#socket = socket;
+    // Covers connect and the PING handshake: a stopped discovery accepts TCP but never answers.
+    const connectTimer = setTimeout(() => socket.destroy(new Error('no PONG in time')), this.#options.timeoutMs);
+    socket.on('connect', () => {
+      this.#state = 'handshake';
+      this.#lastWriteAt = Date.now();
+      socket.write('PING\n');
+    });
+    socket.on('data', (chunk: Buffer) => {
+      for (const framed of this.#splitter.push(chunk)) {
+        if (framed.ok) this.#onLine(framed.line, connectTimer);
+      }
+    });
+    socket.on('error', (error) => this.#log.debug('discovery-socket-error', { address: formatAddress(this.address), error: error.message }));
+    socket.on('close', () => {
+      clearTimeout(connectTimer);
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#onDisconnect();
+    });
+  }
+
+  #onLine(line: string, connectTimer: NodeJS.Timeout): void {
+    if (this.#state === 'handshake') {
+      // Anything before PONG is a greeting some discovery servers send; skip it.
+      if (tokenize(line)[0]?.toUpperCase() !== 'PONG') return;
+      clearTimeout(connectTimer);
+      this.#onReady();
+      return;
+    }
+    const head = this.#pending[0];
+    if (!head) {
+      this.#log.warn('discovery-unexpected-line', { line: line.slice(0, 80) });
+      return;
+    }
+    const step = head.reader.push(line);
+    if (!step.done) return;
+    this.#pending.shift();
+    clearTimeout(head.timer);
+    head.resolve(step.reply);
+  }
+
+  #onReady(): void {
+    this.#state = 'ready';
+    this.#backoffMs = BACKOFF_MIN_MS;
+    this.#failedInRow = 0;
+    if (this.#lastReady !== undefined && this.#lastReady !== this.address) {
+      this.#log.info('discovery-failover', { from: formatAddress(this.#lastReady), to: formatAddress(this.address) });
+    }
+    this.#lastReady = this.address;
+    if (this.#reportedDown) this.#log.info('discovery-back', { address: formatAddress(this.address) });
+    else if (!this.#everUp) this.#log.info('discovery-connected', { address: formatAddress(this.address) });
+    this.#everUp = true;
+    this.#reportedDown = false;
+    const lines = this.#pending.map((pending) => pending.line).join('');
+    if (lines) this.#write(lines);
+  }
+
+  #write(text: string): void {
+    this.#lastWriteAt = Date.now();
+    this.#socket?.write(text);
+  }
+
+  #onDisconnect(): void {
+    if (this.#state === 'closed') return;
+    if (this.addresses.length > 1 && ++this.#failedInRow < this.addresses.length) {
+      // Another replica may answer: try it at once. Requests in flight wait for it (each keeps
+      // its own deadline) instead of failing; every discovery request is safe to send again.
+      const from = this.address;
+      this.#current = (this.#current + 1) % this.addresses.length;
+      this.#log.warn('discovery-replica-unreachable', { address: formatAddress(from), trying: formatAddress(this.address) });
+      for (const pending of this.#pending) pending.reader = createDiscoveryReplyReader(pending.verb);
+      this.#connect();
+      return;
+    }
+    if (this.addresses.length > 1) {
+      this.#failedInRow = 0;
+      this.#current = (this.#current + 1) % this.addresses.length;
+    }
+    this.#state = 'down';
+    this.#failPending(`discovery at ${this.addresses.map(formatAddress).join(', ')} is unreachable`);
+    if (!this.#reportedDown) {
+      this.#reportedDown = true;
+      this.#log.warn('discovery-unreachable', { address: formatAddress(this.address), note: this.#options.whileDown ?? 'reconnecting' });
+    }
+    this.#retryTimer = setTimeout(() => {
+      if (this.#state !== 'closed') this.#connect();
+    }, this.#backoffMs);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  #onTimeout(): void {
+    // Replies come in order: once one is late, the rest cannot be matched. Start over.
+    this.#log.warn('discovery-timeout', { address: formatAddress(this.address), timeoutMs: this.#options.timeoutMs });
+    this.#failPending(`discovery at ${formatAddress(this.address)} did not answer within ${this.#options.timeoutMs}ms`);
+    this.#socket?.destroy();
+  }
+
+  #failPending(reason: string): void {
+    for (const pending of this.#pending.splice(0)) {
+      clearTimeout(pending.timer);
+      pending.reject(unreachable(reason));
+    }
+  }
+}
+
+function unreachable(reason: string): ServerError {
+  return new ServerError('DISCOVERY_UNREACHABLE', reason);
+}

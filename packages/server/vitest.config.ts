@@ -1,0 +1,3 @@
+import { testProject } from '../../vitest.base';
+
+export default testProject('@conv/server');
