@@ -13,6 +13,12 @@ import { LineServer } from './server';
 import { DiscoveryService, type Peer } from './session';
 import { openSharedRegistry } from './shared-registry';
 
+/**
+ * How often the `served` counts are written to the registry file: never per LOOKUP, and often
+ * enough that a SIGKILL loses only seconds of statistics (close, on SIGTERM, writes them all).
+ */
+export const SERVED_FLUSH_MS = 5_000;
+
 export type RunningDiscovery = {
   readonly host: string;
   readonly port: number;
@@ -83,6 +89,16 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
           })
         : undefined;
 
+    const flushServed = () => {
+      try {
+        const endpoints = registry.flushServed();
+        if (endpoints > 0) log.debug('served-flushed', { endpoints });
+      } catch (error) {
+        log.warn('served-flush-failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    };
+    const flusher = shared === undefined ? setInterval(flushServed, SERVED_FLUSH_MS).unref() : undefined;
+
     const checks = monitor;
     let closing: Promise<void> | undefined;
     return {
@@ -97,6 +113,9 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
           await server.close();
           await checks.stop();
           const kept = registry.counts().endpoints;
+          clearInterval(flusher);
+          // Nothing hands endpoints out any more: the counts written now are final.
+          flushServed();
           registry.close();
           await shared?.close();
           log.info('shutdown', { registrations: kept });

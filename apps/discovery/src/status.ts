@@ -11,7 +11,11 @@ export type StatusEndpoint = {
   readonly lastCheck: number | null;
   /** Epoch ms of the last health change. */
   readonly healthSince: number;
-  /** Times discovery handed this endpoint out (LOOKUP, LOOKUP_MULTI) since it registered or discovery started. */
+  /**
+   * Times discovery handed this endpoint out (LOOKUP, LOOKUP_MULTI) since it registered; with
+   * the SQLite registry this survives a restart (flushed every few seconds and on shutdown),
+   * with --store etcd it counts this replica's answers since it started.
+   */
   readonly served: number;
   /** Whether it is the one the pool's round robin hands out next. */
   readonly next: boolean;
