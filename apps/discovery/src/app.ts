@@ -83,7 +83,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
 
     const http =
       metrics && config.httpPort !== undefined
-        ? await startOperatorPort({ host: config.host, port: config.httpPort, address: shown, registry, metrics, log }).catch(async (error: unknown) => {
+        ? await startOperatorPort({ host: config.host, port: config.httpPort, address: shown, store: db, shared: shared !== undefined, registry, metrics, log }).catch(async (error: unknown) => {
             await server.close();
             throw error;
           })

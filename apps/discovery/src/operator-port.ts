@@ -14,11 +14,14 @@ export async function startOperatorPort(options: {
   port: number;
   /** The protocol address, shown on the page. */
   address: string;
+  /** The registry as the banner names it (file, or shared store), shown on the page. */
+  store: string;
+  shared: boolean;
   registry: Registry;
   metrics: DiscoveryMetrics;
   log: Logger;
 }): Promise<HttpServer> {
-  const { registry, metrics, address } = options;
+  const { registry, metrics, address, store, shared } = options;
   const startedAt = Date.now();
   try {
     return await startHttp({
@@ -31,7 +34,7 @@ export async function startOperatorPort(options: {
       startedAt,
       routes: {
         '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
-        '/status.json': () => jsonReply(statusReport(registry, { address, startedAt, now: Date.now() })),
+        '/status.json': () => jsonReply(statusReport(registry, { address, registry: store, shared, pid: process.pid, startedAt, now: Date.now() })),
       },
     });
   } catch (error) {
