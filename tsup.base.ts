@@ -2,15 +2,25 @@ import { type Options, defineConfig } from 'tsup';
 
 // The two builds of this repository, written once; each package's tsup.config.ts picks one.
 
-/** A package: ESM and its types, from src/index.ts. */
+/**
+ * A package: one ES module build and its types, from src/index.ts. A packed package installs on
+ * its own: our own packages are not on the npm registry, so any it imports is bundled into dist,
+ * code and types, and kept in devDependencies only; what the bundled code imports in turn (zod,
+ * say) must then be in the package's own dependencies. Node 20.19+ serves require() from the same
+ * build (one module instance, no dual-package hazard).
+ */
 export function packageBuild(overrides: Options = {}) {
   return defineConfig({
     entry: ['src/index.ts'],
     format: 'esm',
     target: 'node20',
-    dts: true,
+    dts: { resolve: [/^@conv\//] },
     clean: true,
     sourcemap: true,
+    noExternal: [/^@conv\//],
+    esbuildOptions(options) {
+      options.conditions = ['@conv/source'];
+    },
     ...overrides,
   });
 }

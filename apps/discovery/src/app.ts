@@ -15,6 +15,12 @@ import { statusReport } from './status';
 /** Sent to each new connection with --greeting (seed clients read the first line as the answer, so off by default). */
 export const GREETING = 'HELLO discovery - send HELP for commands\n';
 
+/**
+ * How often the `served` counts are written to the registry file: never per LOOKUP, and often
+ * enough that a SIGKILL loses only seconds of statistics (close, on SIGTERM, writes them all).
+ */
+export const SERVED_FLUSH_MS = 5_000;
+
 export type RunningDiscovery = RunningServer & {
   readonly host: string;
   readonly port: number;
@@ -92,13 +98,24 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
             startedAt,
             routes: {
               '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
-              '/status.json': () => jsonReply(statusReport(registry, { address: shown, startedAt, now: Date.now() })),
+              '/status.json': () =>
+                jsonReply(statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() })),
             },
           }).catch(async (error: unknown) => {
             await server.close(0);
             throw error;
           })
         : undefined;
+
+    const flushServed = () => {
+      try {
+        const endpoints = registry.flushServed();
+        if (endpoints > 0) log.debug('served-flushed', { endpoints });
+      } catch (error) {
+        log.warn('served-flush-failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    };
+    const flusher = shared === undefined ? setInterval(flushServed, SERVED_FLUSH_MS).unref() : undefined;
 
     const checks = monitor;
     let closing: Promise<void> | undefined;
@@ -114,6 +131,9 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
           await server.close(SHUTDOWN_GRACE_MS);
           await checks.stop();
           const kept = registry.counts().endpoints;
+          clearInterval(flusher);
+          // Nothing hands endpoints out any more: the counts written now are final.
+          flushServed();
           registry.close();
           await shared?.close();
           log.info('shutdown', { registrations: kept });

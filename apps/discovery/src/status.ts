@@ -1,4 +1,5 @@
 import { type Health, type Registry, endpointKey } from '@conv/registry';
+import { type GraphLayout, layoutUnitGraph } from './graph-layout';
 
 /** One endpoint of a pool as the status page and `conv status` show it. */
 export type StatusEndpoint = {
@@ -11,7 +12,11 @@ export type StatusEndpoint = {
   readonly lastCheck: number | null;
   /** Epoch ms of the last health change. */
   readonly healthSince: number;
-  /** Times discovery handed this endpoint out (LOOKUP, LOOKUP_MULTI) since it registered or discovery started. */
+  /**
+   * Times discovery handed this endpoint out (LOOKUP, LOOKUP_MULTI) since it registered; with
+   * the SQLite registry this survives a restart (flushed every few seconds and on shutdown),
+   * with --store etcd it counts this replica's answers since it started.
+   */
   readonly served: number;
   /** Whether it is the one the pool's round robin hands out next. */
   readonly next: boolean;
@@ -28,20 +33,34 @@ export type StatusPool = {
 /** `GET /status.json`: everything the status page draws, for scripts too. */
 export type StatusReport = {
   readonly service: 'discovery';
-  /** The protocol address (`127.0.0.1:5555`). */
+  /** The protocol address (`127.0.0.1:5555`): which discovery server (or replica) this is. */
   readonly address: string;
+  /** Where its registry lives: the SQLite file, or the etcd store it shares with other replicas. */
+  readonly registry: string;
+  /** True when replicas share the registry: round robin and served counts are this replica's own. */
+  readonly shared: boolean;
+  readonly pid: number;
   readonly startedAt: number;
   readonly now: number;
   readonly counts: { readonly pools: number; readonly endpoints: number; readonly up: number; readonly down: number; readonly pending: number };
   readonly pools: readonly StatusPool[];
-  /** The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead. */
-  readonly graph: { readonly units: readonly string[]; readonly edges: readonly { readonly pair: readonly [string, string]; readonly alive: boolean }[] };
+  /**
+   * The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead.
+   * `layout` places the units so that paths read left to right (graph-layout.ts).
+   */
+  readonly graph: {
+    readonly units: readonly string[];
+    readonly edges: readonly { readonly pair: readonly [string, string]; readonly alive: boolean }[];
+    readonly layout: GraphLayout;
+  };
 };
+
+export type StatusMeta = { address: string; registry: string; shared: boolean; pid: number; startedAt: number; now: number };
 
 const show = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** A snapshot of the registry as a plain object; reads only (the round-robin cursor does not move). */
-export function statusReport(registry: Registry, meta: { address: string; startedAt: number; now: number }): StatusReport {
+export function statusReport(registry: Registry, meta: StatusMeta): StatusReport {
   const pools = new Map<string, { pair: readonly [string, string]; endpoints: StatusEndpoint[]; up: number; next: string | null }>();
   for (const registration of registry.registrations()) {
     const key = `${registration.pair[0]}\n${registration.pair[1]}`;
@@ -69,5 +88,7 @@ export function statusReport(registry: Registry, meta: { address: string; starte
   const edges = listed
     .map((pool) => ({ pair: pool.pair, alive: pool.up > 0 }))
     .sort((x, y) => (x.pair[0] === y.pair[0] ? (x.pair[1] < y.pair[1] ? -1 : 1) : x.pair[0] < y.pair[0] ? -1 : 1));
-  return { service: 'discovery', address: meta.address, startedAt: meta.startedAt, now: meta.now, counts: registry.counts(), pools: listed, graph: { units, edges } };
+  const layout = layoutUnitGraph(units, edges.map((edge) => edge.pair));
+  const { address, shared, pid, startedAt, now } = meta;
+  return { service: 'discovery', address, registry: meta.registry, shared, pid, startedAt, now, counts: registry.counts(), pools: listed, graph: { units, edges, layout } };
 }

@@ -36,6 +36,6 @@ describe('--store etcd://...', () => {
     expect(usageError(['--store', 'redis://127.0.0.1:6379'])).toMatch(/^--store must be etcd:\/\/<host>:<port>/);
     expect(usageError(['--store', 'etcd://127.0.0.1:99999'])).toMatch(/^--store must be/);
     expect(usageError(['--store', 'etcd://'])).toMatch(/^--store must be/);
-    expect(usageError(['--lease-ttl', '500ms'])).toMatch(/^--lease-ttl must be at least 1s/);
+    expect(usageError(['--lease-ttl', '500ms'])).toMatch(/^--lease-ttl must be a duration .*, at least 1s, got "500ms"$/);
   });
 });

@@ -30,4 +30,4 @@ export type {
 } from './shared-store';
 export { REGISTRY_APPLICATION_ID, REGISTRY_SCHEMA_VERSION, SqliteRegistryStore } from './sqlite-store';
 export { MemoryRegistryStore } from './store';
-export type { RegistryStore, StoredRegistration } from './store';
+export type { RegistryStore, ServedCount, StoredRegistration } from './store';

@@ -7,6 +7,8 @@ export class Entry {
   consecutiveFailures = 0;
   consecutiveSuccesses = 0;
   served = 0;
+  /** `served` as last handed to the store: entries where the two differ are flushed. */
+  flushedServed = 0;
 
   constructor(
     readonly seq: number,

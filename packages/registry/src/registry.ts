@@ -19,7 +19,10 @@ export type Registration = {
   healthSince: number;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
-  /** Times `next()` returned this endpoint. */
+  /**
+   * Times `next()` returned this endpoint since it registered; kept across a reopen as of the
+   * last `flushServed()` or `close()` by a store that keeps counts (SQLite does).
+   */
   served: number;
 };
 
@@ -576,9 +579,36 @@ export class Registry {
     return effect;
   }
 
-  /** Closes the store (also one passed in). Idempotent; every other call afterwards throws `CLOSED`. */
+  /**
+   * Hands the store the `served` counts that changed since the last flush, in one write; returns
+   * how many. Call it now and then (discovery does every few seconds), never per request: a
+   * process killed with SIGKILL loses the counts since the last flush, nothing else. A shared
+   * registry keeps its counts per replica, in memory only (0 here).
+   */
+  flushServed(): number {
+    this.#live();
+    const store = this.#store;
+    if (this.#shared !== undefined || store.saveServed === undefined) return 0;
+    const changed: Entry[] = [];
+    for (const entry of this.#byKey.values()) if (entry.served !== entry.flushedServed) changed.push(entry);
+    if (changed.length === 0) return 0;
+    this.#write(() => store.saveServed?.(changed.map((entry) => ({ seq: entry.seq, served: entry.served }))));
+    for (const entry of changed) entry.flushedServed = entry.served;
+    return changed.length;
+  }
+
+  /**
+   * Flushes the `served` counts (best effort: they are statistics, and a failed write must not
+   * keep the store open), then closes the store (also one passed in). Idempotent; every other
+   * call afterwards throws `CLOSED`.
+   */
   close(): void {
     if (this.#closed) return;
+    try {
+      this.flushServed();
+    } catch {
+      // The counts since the last flush are lost; registrations were durable already.
+    }
     this.#closed = true;
     for (const inner of this.#pools.values()) for (const pool of inner.values()) pool.retired = true;
     this.#store.close();
@@ -603,12 +633,13 @@ export class Registry {
       }
       last = record.seq;
       // Restored endpoints are unproven: nothing is handed out before a probe says it is up.
-      this.#attach(pair, endpoint, key, record.seq, record.addedAt, record.addedAt, 'pending', t);
+      const entry = this.#attach(pair, endpoint, key, record.seq, record.addedAt, record.addedAt, 'pending', t);
+      entry.served = entry.flushedServed = record.served ?? 0;
     }
     this.#nextSeq = last + 1;
   }
 
-  #attach(pair: UnitPair, endpoint: Endpoint, key: string, seq: number, addedAt: number, lastSeen: number, health: Health, since: number): void {
+  #attach(pair: UnitPair, endpoint: Endpoint, key: string, seq: number, addedAt: number, lastSeen: number, health: Health, since: number): Entry {
     let inner = this.#pools.get(pair[0]);
     if (inner === undefined) {
       inner = new Map();
@@ -625,6 +656,7 @@ export class Registry {
     this.#byKey.set(key, entry);
     this.#count(health, 1);
     if (health === 'up') this.#upChanged(pool, 1);
+    return entry;
   }
 
   #detach(entry: Entry): void {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { isUnitPair, endpointOf, type Endpoint } from './endpoint';
 import { RegistryError, quote } from './errors';
-import type { RegistryStore, StoredRegistration } from './store';
+import type { RegistryStore, ServedCount, StoredRegistration } from './store';
 
 /** 'conv' in ASCII: marks a file as ours, so a foreign SQLite file is refused, not adopted. */
 export const REGISTRY_APPLICATION_ID = 0x636f_6e76;
@@ -20,11 +20,13 @@ const MIGRATIONS: readonly string[] = [
      added_at INTEGER NOT NULL,
      UNIQUE (host, port)
    ) STRICT`,
+  // 2: how often each endpoint was handed out, flushed now and then so that a restart keeps it.
+  `ALTER TABLE registration ADD COLUMN served INTEGER NOT NULL DEFAULT 0`,
 ];
 
 export const REGISTRY_SCHEMA_VERSION = MIGRATIONS.length;
 
-type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: number; added_at: number };
+type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: number; added_at: number; served: number };
 
 /**
  * The registry's durable log in one SQLite file (or `:memory:`).
@@ -40,23 +42,28 @@ type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: nu
 export class SqliteRegistryStore implements RegistryStore {
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #insert: Database.Statement<[number, string, string, string, number, number]>;
+  readonly #insert: Database.Statement<[number, string, string, string, number, number, number]>;
   readonly #remove: Database.Statement<[string, number]>;
   readonly #removeMany: (endpoints: readonly Endpoint[]) => void;
+  readonly #saveServed: (counts: readonly ServedCount[]) => void;
   #closed = false;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO registration (seq, unit_a, unit_b, host, port, added_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO registration (seq, unit_a, unit_b, host, port, added_at, served) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (host, port) DO UPDATE SET
-         seq = excluded.seq, unit_a = excluded.unit_a, unit_b = excluded.unit_b, added_at = excluded.added_at`,
+         seq = excluded.seq, unit_a = excluded.unit_a, unit_b = excluded.unit_b, added_at = excluded.added_at, served = excluded.served`,
     );
     this.#remove = db.prepare('DELETE FROM registration WHERE host = ? AND port = ?');
     const remove = this.#remove;
     this.#removeMany = db.transaction((endpoints: readonly Endpoint[]) => {
       for (const e of endpoints) remove.run(e.host, e.port);
+    });
+    const update = db.prepare<[number, number]>('UPDATE registration SET served = ? WHERE seq = ?');
+    this.#saveServed = db.transaction((counts: readonly ServedCount[]) => {
+      for (const { seq, served } of counts) update.run(served, seq);
     });
   }
 
@@ -83,14 +90,14 @@ export class SqliteRegistryStore implements RegistryStore {
 
   load(): StoredRegistration[] {
     this.#open();
-    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at FROM registration ORDER BY seq').all() as Row[];
+    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at, served FROM registration ORDER BY seq').all() as Row[];
     return rows.map((row) => toRegistration(row, this.path));
   }
 
   put(registration: StoredRegistration): void {
     this.#open();
-    const { seq, pair, endpoint, addedAt } = registration;
-    this.#write(() => this.#insert.run(seq, pair[0], pair[1], endpoint.host, endpoint.port, addedAt));
+    const { seq, pair, endpoint, addedAt, served = 0 } = registration;
+    this.#write(() => this.#insert.run(seq, pair[0], pair[1], endpoint.host, endpoint.port, addedAt, served));
   }
 
   delete(endpoints: readonly Endpoint[]): void {
@@ -102,6 +109,13 @@ export class SqliteRegistryStore implements RegistryStore {
     } else {
       this.#write(() => this.#removeMany(endpoints));
     }
+  }
+
+  /** One transaction for all the counts: a flush costs one commit, however many endpoints served. */
+  saveServed(counts: readonly ServedCount[]): void {
+    this.#open();
+    if (counts.length === 0) return;
+    this.#write(() => this.#saveServed(counts));
   }
 
   close(): void {
@@ -208,10 +222,11 @@ function toRegistration(row: Row, path: string): StoredRegistration {
   } catch {
     endpoint = undefined;
   }
-  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== row.host || !Number.isFinite(row.added_at)) {
+  const served = row.served;
+  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== row.host || !Number.isFinite(row.added_at) || !Number.isSafeInteger(served) || served < 0) {
     throw new RegistryError('CORRUPT', `Registry file ${quote(path, 200)} holds a row the registry never writes: ${quote(row, 120)}.`);
   }
-  return { seq: row.seq, pair, endpoint, addedAt: row.added_at };
+  return { seq: row.seq, pair, endpoint, addedAt: row.added_at, served };
 }
 
 function describe(cause: unknown): string {

@@ -8,7 +8,15 @@ export type StoredRegistration = {
   readonly pair: UnitPair;
   readonly endpoint: Endpoint;
   readonly addedAt: number;
+  /**
+   * Times the registry handed this endpoint out, as of its last `saveServed`. Statistics, not
+   * acknowledged state: absent (0) from a store that does not keep counts.
+   */
+  readonly served?: number;
 };
+
+/** One registration's `served` count, as `saveServed` records it. */
+export type ServedCount = { readonly seq: number; readonly served: number };
 
 /**
  * Where registrations are kept across restarts. The registry holds everything in memory and
@@ -23,6 +31,12 @@ export interface RegistryStore {
   put(registration: StoredRegistration): void;
   /** Deletes the registrations of these endpoints in one atomic step; unknown endpoints are ignored. */
   delete(endpoints: readonly Endpoint[]): void;
+  /**
+   * Records these registrations' `served` counts in one step; seqs no longer stored are
+   * ignored. Optional: without it, counts start at 0 whenever the registry opens. The
+   * registry calls it only from `flushServed()` and `close()`, never per request.
+   */
+  saveServed?(counts: readonly ServedCount[]): void;
   /** Releases the store; idempotent. Any other call afterwards throws `CLOSED`. */
   close(): void;
 }
@@ -59,6 +73,15 @@ export class MemoryRegistryStore implements RegistryStore {
       if (previous === undefined) continue;
       this.#byKey.delete(key);
       this.#keyBySeq.delete(previous.seq);
+    }
+  }
+
+  saveServed(counts: readonly ServedCount[]): void {
+    this.#open();
+    for (const { seq, served } of counts) {
+      const key = this.#keyBySeq.get(seq);
+      const stored = key === undefined ? undefined : this.#byKey.get(key);
+      if (key !== undefined && stored !== undefined) this.#byKey.set(key, { ...stored, served });
     }
   }
 

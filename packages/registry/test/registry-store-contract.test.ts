@@ -30,6 +30,7 @@ const record = (seq: number, port: number, pair = FT_IN): StoredRegistration => 
   pair,
   endpoint: ep('127.0.0.1', port),
   addedAt: 1_000 + seq,
+  served: 0,
 });
 
 describe.each(subjects)('$name', (subject) => {
@@ -77,12 +78,26 @@ describe.each(subjects)('$name', (subject) => {
     expect(store.load().map((r) => r.seq)).toEqual([2, 4]);
   });
 
+  it('records served counts in one step, ignoring seqs no longer stored, and a put starts again from its own', () => {
+    const store = open();
+    for (let i = 1; i <= 3; i++) store.put(record(i, 4000 + i));
+    store.delete([ep('127.0.0.1', 4003)]);
+    store.saveServed?.([{ seq: 1, served: 7 }, { seq: 3, served: 9 }, { seq: 42, served: 1 }]);
+    store.saveServed?.([{ seq: 2, served: 5 }]);
+    store.saveServed?.([]);
+    expect(store.load().map((r) => [r.seq, r.served])).toEqual([[1, 7], [2, 5]]);
+    // The same endpoint registered again (after a removal) is a new registration: its count is its own.
+    store.put(record(4, 4001));
+    expect(store.load().map((r) => [r.seq, r.served])).toEqual([[2, 5], [4, 0]]);
+  });
+
   it('throws CLOSED after close(), which is idempotent', () => {
     const store = subject.open();
     store.close();
     store.close();
     expect(() => store.load()).toThrow(expect.objectContaining({ code: 'CLOSED' }));
     expect(() => store.put(record(1, 4001))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    expect(() => store.saveServed?.([])).toThrow(expect.objectContaining({ code: 'CLOSED' }));
   });
 
 });
@@ -92,7 +107,9 @@ describe.each(subjects.filter((s) => s.reopen !== undefined))('$name, persistent
     const store = subject.open();
     for (let i = 1; i <= 5; i++) store.put(record(i, 4000 + i, i % 2 === 0 ? KG_G : FT_IN));
     store.delete([ep('127.0.0.1', 4002)]);
+    store.saveServed?.([{ seq: 4, served: 12 }]);
     const expected = store.load();
+    expect(expected.find((r) => r.seq === 4)?.served).toBe(12);
     store.close();
     const reopened = subject.reopen!();
     try {

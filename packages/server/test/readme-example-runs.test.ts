@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtinModules } from 'node:module';
 import { expect, it } from 'vitest';
 
 it('the README example runs as written and prints what its comments say', () => {
@@ -18,8 +19,21 @@ it('the README example runs as written and prints what its comments say', () => 
     expect(listening).toMatchObject({ msg: 'http-listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) as unknown });
     expect(out).not.toContain('s3cret');
     expect(out).toMatch(/^\{"status":"ok","service":"demo","pair":"ft:in","uptimeSeconds":\d+\}$/m);
-    expect(out).toContain('demo_requests_total{outcome="ok"} 2');
+    expect(out).toMatch(/^demo listening on 127\.0\.0\.1:\d+ \(loopback only; --host to expose\)$/m);
+    expect(out).toContain('"HELLO demo\\nSHOUT PLEASE\\n"');
+    expect(out).toContain('demo_requests_total{outcome="ok"} 1');
   } finally {
     rmSync(file, { force: true });
   }
+});
+
+it('the README installs every package its example imports, outside this monorepo', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const install = /^npm install (.+)$/m.exec(readme)?.[1]?.split(/\s+/) ?? [];
+  const imported = [...code.matchAll(/\bfrom '([^'.][^']*)'/g)].map((m) => m[1] ?? '').filter((name) => !name.startsWith('node:') && !builtinModules.includes(name));
+  // A package of ours is installed from its packed tarball (conv-<name>-<version>.tgz), any other by name.
+  const installs = (name: string) => install.some((arg) => (name.startsWith('@conv/') ? arg.includes(`/conv-${name.slice(6)}-`) : arg.replace(/@[^@/]*$/, '') === name));
+  expect(imported).toContain('@conv/server');
+  expect(imported.filter((name) => !installs(name))).toEqual([]);
 });
