@@ -1,7 +1,7 @@
 import type { Endpoint } from '@conv/protocol';
 import { formatAddress } from '@conv/server';
 
-/** The eleven pairs of the course (../shared/reference/course.md); gK is grams of potassium. */
+/** The eleven pairs of the course (docs/protocol.md and the root README); gK is grams of potassium. */
 export const COURSE_PAIRS = [
   ['ft', 'in'],
   ['in', 'cm'],

@@ -58,6 +58,19 @@ describe('registration against a scripted discovery server', () => {
     expect(requests.at(-1)).toBe(`REMOVE 127.0.0.1 ${server.port}`);
   });
 
+  it('registers and leaves under its --advertise address, not the one it listens on', async () => {
+    fake = await startFakeDiscovery();
+    const server = await startServer(APP.converter, [
+      '0', '--pair', 'b:gK', '--host', '127.0.0.1', '--advertise', '127.0.0.5', '--discovery', `127.0.0.1:${fake.port}`,
+    ]);
+    expect(server.banner).toContain(`advertised as 127.0.0.5:${server.port}`);
+    const requests = fake.requests;
+    await waitFor(() => requests.length >= 1, { what: 'the first ADD' });
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(requests[0]).toBe(`ADD b gK 127.0.0.5 ${server.port}`);
+    expect(requests.at(-1)).toBe(`REMOVE 127.0.0.5 ${server.port}`);
+  });
+
   it('exits 0 on SIGTERM within --shutdown-timeout when discovery never answers', async () => {
     fake = await startFakeDiscovery({ silent: true });
     const server = await startServer(APP.converter, [

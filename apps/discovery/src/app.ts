@@ -128,7 +128,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       close: () =>
         (closing ??= (async () => {
           await http?.close();
-          await server.close(SHUTDOWN_GRACE_MS);
+          await server.close(config.shutdownTimeoutMs);
           await checks.stop();
           const kept = registry.counts().endpoints;
           clearInterval(flusher);
@@ -146,9 +146,6 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     throw error;
   }
 }
-
-/** On shutdown, how long connections get to take their last replies before being cut. */
-const SHUTDOWN_GRACE_MS = 2_000;
 
 function openRegistry(db: string, config: Config): Registry {
   try {

@@ -48,6 +48,7 @@ export const ConfigSchema = z.strictObject({
   greeting: switchFlag().default(false),
   maxConnections: countFlag(1, 1_000_000).default(1024),
   idleTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
+  shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(2_000),
   maxLineBytes: countFlag(64, 1 << 20).default(4096),
   /** The operator's HTTP port (metrics, health, status page); off unless given. */
   httpPort: portFlag().optional(),
@@ -87,6 +88,7 @@ export const COMMAND: CommandSpec = {
     greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
     'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },
     'idle-timeout': { type: 'duration', describe: 'close a connection silent this long; 0 = never', default: show(DEFAULTS.idleTimeoutMs) },
+    'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for connections to take their last replies', default: show(DEFAULTS.shutdownTimeoutMs) },
     'max-line-bytes': { describe: 'longest request line', default: String(DEFAULTS.maxLineBytes) },
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
     store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },

@@ -70,8 +70,7 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     close: () =>
       (closing ??= (async () => {
         log.info('shutdown', { connections: server.connections });
-        // In-flight requests get at most a few hop timeouts to finish.
-        await server.close(config.hopTimeoutMs * 3);
+        await server.close(config.shutdownTimeoutMs);
         converters.close();
         discovery.close();
         await http?.close();

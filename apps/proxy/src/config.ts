@@ -28,6 +28,8 @@ export const ConfigSchema = z.strictObject({
   failedTtlMs: durationFlag().default(3000),
   maxConnections: countFlag(1, 1_000_000).default(1024),
   idleTimeoutMs: durationFlag().default(30_000),
+  /** In-flight requests get a few hop timeouts to finish. */
+  shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(3_000),
   logLevel: logLevelFlag().default('info'),
   /** The operator's HTTP port (/metrics, /healthz); off unless given. */
   httpPort: portFlag().optional(),
@@ -60,6 +62,7 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'failed-ttl': { type: 'duration', describe: 'how long a dead converter is skipped locally', default: show(DEFAULTS.failedTtlMs) },
     'max-connections': { describe: 'client connections served at once', default: String(DEFAULTS.maxConnections) },
     'idle-timeout': { type: 'duration', describe: 'close a client silent this long', default: show(DEFAULTS.idleTimeoutMs) },
+    'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight', default: show(DEFAULTS.shutdownTimeoutMs) },
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
     'http-port': { describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' },
     token: { describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },

@@ -23,7 +23,20 @@ export type HttpServerOptions = {
   port: number;
   routes: Readonly<Record<string, HttpRoute>>;
   log: Logger;
+  /** Bounds on what a client can hold; the defaults suit an operator's browser and a scraper. */
+  limits?: Partial<HttpLimits>;
 };
+
+export type HttpLimits = {
+  /** Open connections at most; past it new ones are closed at once. */
+  maxConnections: number;
+  /** A client must have sent its request headers within this long. */
+  headersTimeoutMs: number;
+  /** Largest request head, in bytes; past it: 431. */
+  maxHeaderBytes: number;
+};
+
+const DEFAULT_LIMITS: HttpLimits = { maxConnections: 64, headersTimeoutMs: 10_000, maxHeaderBytes: 16 * 1024 };
 
 /**
  * A few read-only GET routes on their own port, bounded like the protocol port: slow or silent
@@ -32,13 +45,19 @@ export type HttpServerOptions = {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { routes, log } = options;
   const sockets = new Set<Socket>();
-  const server: Server = createServer((request, response) => void serve(request, response));
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server: Server = createServer(
+    // Node checks the headers deadline only this often: fine enough for the deadline to mean something.
+    { maxHeaderSize: limits.maxHeaderBytes, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))) },
+    (request, response) => void serve(request, response),
+  );
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.headersTimeoutMs;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 50;
 

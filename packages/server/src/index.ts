@@ -29,7 +29,7 @@ export {
   validateFlags,
 } from './flags';
 export { healthzRoute, jsonReply, metricsRoute, startHttpServer, startOperatorPort } from './http-server';
-export type { HttpReply, HttpRoute, HttpServer, HttpServerOptions, OperatorPortOptions } from './http-server';
+export type { HttpLimits, HttpReply, HttpRoute, HttpServer, HttpServerOptions, OperatorPortOptions } from './http-server';
 export { startLineServer } from './line-server';
 export type { Connection, ConnectionMode, LineServer, LineServerOptions, LineSession, Peer } from './line-server';
 export { LOG_LEVELS, REDACTED_FIELDS, createLogger, silentLogger } from './log';

@@ -1,4 +1,4 @@
-import { type LogEvent, loggedHttpUrl, parsePrometheusText, sampleValue } from '@conv/testkit';
+import { type LogEvent, RawClient, loggedHttpUrl, parsePrometheusText, sampleValue, waitFor } from '@conv/testkit';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FastCounter, FastHistogram, type HttpServer, ServerError, createLogger, startHttpServer, startOperatorPort } from '../src/index';
@@ -101,5 +101,31 @@ describe('the operator port', () => {
     expect(await (await fetch(http.url, { headers: { connection: 'keep-alive' } })).text()).toBe('ok');
     await http.close();
     await expect(fetch(http.url)).rejects.toThrow();
+  });
+});
+
+describe("the operator port's limits", () => {
+  it('cuts a client that never finishes its request head, and answers 431 to a head too large', async () => {
+    const { log } = capture();
+    const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, routes: { '/': () => ({ type: 'text/plain', body: 'ok' }) }, limits: { headersTimeoutMs: 300, maxHeaderBytes: 1024 } });
+    open.push(http);
+    const slow = await RawClient.connect(http.port);
+    slow.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    // Node answers a late head with 408 and closes.
+    const answered = await slow.waitForEnd(10_000);
+    expect(answered[0]).toMatch(/^HTTP\/1\.1 408 /);
+    const big = await fetch(http.url, { headers: { 'x-padding': 'x'.repeat(2048) } });
+    expect(big.status).toBe(431);
+  });
+
+  it('closes connections over its limit at once, and serves again when they are gone', async () => {
+    const { log } = capture();
+    const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, routes: { '/': () => ({ type: 'text/plain', body: 'ok' }) }, limits: { maxConnections: 2 } });
+    open.push(http);
+    const held = [await RawClient.connect(http.port), await RawClient.connect(http.port)];
+    const third = await RawClient.connect(http.port);
+    expect(await third.waitForEnd(5_000)).toEqual([]);
+    for (const client of held) client.destroy();
+    await waitFor(async () => (await fetch(http.url).then((reply) => reply.text()).catch(() => '')) === 'ok', { what: 'a fresh client served' });
   });
 });

@@ -11,3 +11,5 @@ export { findLog, findLogs, logEvents } from './log-events';
 export type { LogEvent } from './log-events';
 export { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 export type { Exposition, Sample } from './prometheus-text';
+export { describeServerProcessEdge } from './server-process-edge';
+export type { ServerProcessUnderTest } from './server-process-edge';
