@@ -2,10 +2,11 @@
 import { startConverter } from './app';
 import { parseCommandLine } from './cli';
 import { exitCodeFor } from './errors';
-import { createLogger } from '@conv/observability';
+import { createLogger, stopWhenSupervisorLeaves } from '@conv/observability';
 
 // The bin: wiring only. Every error reaches the one catch below, which maps it to an exit code.
 async function main(): Promise<void> {
+  stopWhenSupervisorLeaves();
   const invocation = await parseCommandLine(process.argv.slice(2), process.env);
   if (invocation.kind === 'help') {
     process.stdout.write(`${invocation.text}\n`);

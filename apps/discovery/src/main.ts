@@ -2,10 +2,11 @@
 import { startDiscovery } from './app';
 import { parseCli } from './cli';
 import { DiscoveryError, exitCodeOf } from './errors';
-import { createLogger } from '@conv/observability';
+import { createLogger, stopWhenSupervisorLeaves } from '@conv/observability';
 
 // The bin: wiring only. One top-level catch turns every failure into one line and an exit code.
 async function main(): Promise<void> {
+  stopWhenSupervisorLeaves();
   const cli = parseCli(process.argv.slice(2), process.env);
   if (cli.kind === 'print') {
     process.stdout.write(`${cli.text}\n`);

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import { stopWhenSupervisorLeaves } from '@conv/observability';
 import { parseCommandLine } from './cli';
 import { exitCodeFor } from './errors';
 import { run } from './run';
 
 // The bin: wiring only. One catch maps every error to one line and an exit code.
+stopWhenSupervisorLeaves();
 try {
   const command = await parseCommandLine(process.argv.slice(2), process.env);
   if (command.kind === 'help') {

@@ -6,3 +6,4 @@ export { DEFAULT_HTTP_EVENTS, healthzRoute, jsonReply, metricsRoute, startHttpSe
 export type { HttpEvents, HttpReply, HttpRoute, HttpServer, HttpServerOptions, OperatorPortOptions } from './http-server';
 export { LOG_LEVELS, REDACTED_FIELDS, createLogger, silentLogger } from './log';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './log';
+export { stopWhenSupervisorLeaves } from './supervised';
