@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAddress } from './address';
+import { COURSE_PAIRS, type CoursePair } from './system';
 
 const port = (what: string) =>
   z.coerce
@@ -48,7 +49,23 @@ export const UpConfigSchema = z
     checkInterval: z.string().regex(/^\d+(ms|s|m)?$/, '--check-interval must be a duration such as 500ms or 2s').default('1s'),
     restart: z.boolean().default(true),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-    readyTimeout: z.coerce.number().int().positive().default(30_000),
+    /** Spawn-to-banner limit for each process on an idle machine; `conv up` stretches it by the load. */
+    startTimeout: z.coerce.number().int('--start-timeout must be a whole number of milliseconds').positive('--start-timeout must be a positive number of milliseconds').default(15_000),
+    /** Processes starting at once, at most; default the number of cores. */
+    startConcurrency: z.coerce.number().int('--start-concurrency must be a whole number from 1 to 64').min(1, '--start-concurrency must be a whole number from 1 to 64').max(64, '--start-concurrency must be a whole number from 1 to 64').optional(),
+    /** How long, without one more converter turning healthy, before `conv up` stops waiting; stretched by the load too. */
+    readyTimeout: z.coerce.number().int('--ready-timeout must be a whole number of milliseconds').positive('--ready-timeout must be a positive number of milliseconds').default(30_000),
+    /** A subset of the course's pairs (`ft:in,in:cm`), for a smaller system; default all eleven. */
+    pairs: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return COURSE_PAIRS;
+        const chosen = parsePairs(text);
+        if (typeof chosen !== 'string') return chosen;
+        ctx.addIssue({ code: 'custom', message: chosen });
+        return z.NEVER;
+      }),
     /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db). */
     store: z
       .string()
@@ -66,6 +83,21 @@ export const UpConfigSchema = z
   })
   .readonly();
 export type UpConfig = z.infer<typeof UpConfigSchema>;
+
+/** `ft:in,in:cm` as course pairs (either order of a pair's units), or what is wrong with it. */
+export function parsePairs(text: string): readonly CoursePair[] | string {
+  const words = text.split(',').map((word) => word.trim()).filter((word) => word !== '');
+  const known = COURSE_PAIRS.map(([a, b]) => `${a}:${b}`).join(',');
+  if (words.length === 0) return `--pairs must name at least one of the course's pairs: ${known}`;
+  const chosen: CoursePair[] = [];
+  for (const word of words) {
+    const [a, b, extra] = word.split(':');
+    const pair = extra === undefined ? COURSE_PAIRS.find(([x, y]) => (x === a && y === b) || (x === b && y === a)) : undefined;
+    if (!pair) return `--pairs: ${JSON.stringify(word)} is not one of the course's pairs: ${known}`;
+    if (!chosen.includes(pair)) chosen.push(pair);
+  }
+  return chosen;
+}
 
 /** The first problem with the flags, as one line for the terminal. */
 export function describeFlagError(error: z.ZodError): string {

@@ -1,21 +1,27 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from '@conv/protocol';
 import { formatAddress } from './address';
 import type { UpConfig } from './config';
 import { askDiscovery } from './discovery-client';
-import { Supervisor } from './supervisor';
+import { type Running, Supervisor, machineLoad } from './supervisor';
+import { startLimit } from './start-budget';
 import { COURSE_PAIRS, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from './system';
 
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const scriptFor = (spec: ProcessSpec) => join(APPS, spec.role, 'dist', 'main.js');
 
 /**
- * `conv up`: discovery, then every converter (which register themselves), then the proxy; waits
- * until discovery has probed every converter healthy, prints one banner, and on Ctrl-C stops
- * converters first (they deregister), then the proxy, then discovery.
+ * `conv up`: discovery, then every converter (which register themselves) and the proxy, a few
+ * at a time; waits until discovery has probed every converter healthy, prints one banner, and on
+ * Ctrl-C (or SIGTERM) stops converters first (they deregister), then the proxy, then discovery.
+ * Its children are out of the terminal's reach (their own process groups), so the order holds
+ * whether the terminal signals `conv up` alone or its whole group; they die with it if it is
+ * killed (stopWhenSupervisorLeaves).
  */
 export async function up(config: UpConfig, say: (line: string) => void): Promise<number> {
   mkdirSync(config.dataDir, { recursive: true });
@@ -30,13 +36,16 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   const statusAddress = formatAddress({ host: config.host, port: httpPorts.discovery });
   // Who is where, for people who want to kill a process and watch the system cope.
   const processesFile = join(config.dataDir, 'processes.json');
+  const concurrency = config.startConcurrency ?? Math.max(2, availableParallelism());
   const supervisor = new Supervisor({
     script: scriptFor,
     logDir,
     restart: config.restart,
     say,
+    startTimeoutMs: config.startTimeout,
+    concurrency,
     onListening: (processes) => {
-      const table = processes.map((p) => ({ name: p.spec.name, pid: p.child.pid, port: p.port }));
+      const table = processes.filter((p) => p.listeningAt !== undefined).map((p) => ({ name: p.spec.name, pid: p.child.pid, port: p.port }));
       writeFileSync(processesFile, `${JSON.stringify(table, null, 2)}\n`);
     },
   });
@@ -51,33 +60,50 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
     return stopping;
   };
   const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (stopping) say('conv: still stopping (converters deregister first); every process is killed after 5 s.');
+        void stop().then(resolve);
+      });
+    }
   });
 
+  const rel = (path: string) => relative(process.cwd(), path) || '.';
+  const conv = rel(join(REPO, 'bin', 'conv'));
   try {
-    const started = Date.now();
+    const started = performance.now();
     // One discovery with its SQLite file, or (--store etcd://...) replicas sharing one registry.
-    const replicas = [];
+    const replicas: Running[] = [];
     for (const spec of discoverySpecs(options)) replicas.push(await supervisor.start(spec));
     const discovery = replicas[0]!;
     const discoveryAddress: Endpoint = { host: config.host, port: discovery.port };
     const discoveryAddresses: Endpoint[] = replicas.map((replica) => ({ host: config.host, port: replica.port }));
-    const converters = await Promise.all(converterSpecs(options, discoveryAddresses).map((spec) => supervisor.start(spec)));
-    const proxy = await supervisor.start(proxySpec(options, discoveryAddresses));
-    const healthy = await waitUntilHealthy(discoveryAddress, converters.length, config.readyTimeout);
-    const rel = (path: string) => relative(process.cwd(), path) || '.';
-    const byPair = COURSE_PAIRS.map(([a, b]) => {
+    // The supervisor starts `concurrency` at a time, in this order.
+    const converterStarts = converterSpecs(options, discoveryAddresses).map((spec) => supervisor.start(spec));
+    const proxyStart = supervisor.start(proxySpec(options, discoveryAddresses));
+    const [converters, proxy] = await Promise.all([Promise.all(converterStarts), proxyStart]);
+    const listening = performance.now();
+    const readyLimit = startLimit(config.readyTimeout, machineLoad(), 0).ms;
+    const health = await waitUntilHealthy(discoveryAddress, converters.length, readyLimit);
+    const ready = performance.now();
+    const byPair = (options.pairs ?? []).map(([a, b]) => {
       const ports = converters.filter((c) => c.spec.name.startsWith(`converter ${a}:${b} `)).map((c) => c.port);
       return `${a}<->${b} ${ports.join(',')}`;
     });
+    const all = [...replicas, ...converters, proxy];
+    const perProcess = all.map((p) => (p.listeningAt ?? p.spawnedAt) - p.spawnedAt).sort((x, y) => x - y);
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const unhealthy = converters.filter((c) => !health.up.has(c.port)).map((c) => `${c.spec.name} (:${c.port})`);
     say(
       [
-        `conv is up in ${((Date.now() - started) / 1000).toFixed(1)} s; ${healthy} of ${converters.length} converters healthy.`,
+        `conv is up in ${seconds(ready - started)}; ${health.up.size} of ${converters.length} converters healthy.`,
+        ...(unhealthy.length > 0 ? [`  not healthy yet: ${unhealthy.join(', ')}; see their logs, and conv status`] : []),
+        `  started     ${all.length} processes in ${seconds(listening - started)}, ${concurrency} at a time (${seconds(perProcess[perProcess.length >> 1] ?? 0)} each, the slowest ${seconds(perProcess[perProcess.length - 1] ?? 0)}); all checked healthy ${seconds(ready - listening)} later`,
         ...replicas.map(
           (replica) =>
             `  discovery   ${formatAddress({ host: config.host, port: replica.port })}   registry ${config.store ?? rel(dbPath)}${config.store ? ' (shared)' : ''} (pid ${replica.child.pid})`,
         ),
-        `  status      http://${statusAddress}/   live status page; in a terminal: npx pnpm@10.34.8 -s conv status${httpPorts.discovery === 5580 ? '' : ` --http ${statusAddress}`}`,
+        `  status      http://${statusAddress}/   live status page; in a terminal: ${conv} status${httpPorts.discovery === 5580 ? '' : ` --http ${statusAddress}`}`,
         `  metrics     Prometheus text at /metrics: discovery :${httpPorts.discovery}, ${
           httpPorts.proxy === 0 ? 'proxy and converters on free ports (their logs say which: http-listening)' : `proxy :${httpPorts.proxy}, converters ${httpPorts.converter === 0 ? 'on free ports' : `:${httpPorts.converter}-${httpPorts.converter + converters.length - 1}`}`
         }`,
@@ -85,14 +111,17 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
         `  converters  ${byPair.join('; ')}`,
         `  logs        ${rel(logDir)}/      pids: ${rel(processesFile)}`,
         'Ask it (in another terminal):',
-        `  npx pnpm@10.34.8 -s conv 56.34 '$' cm        # dollars of bananas, laid end to end, in cm`,
-        `  npx pnpm@10.34.8 -s conv 150 b ft            # 150 bananas end to end, in feet`,
-        `  npx pnpm@10.34.8 -s conv 43 gK y             # yen for bananas with 43 g of potassium`,
+        ...askExamples(conv, config.proxyPort === 5556 ? '' : ` --proxy ${formatAddress({ host: config.host, port: proxy.port })}`, options.pairs ?? []),
         'Kill any converter or the discovery server (kill -9 <pid>): answers keep coming, and conv restarts it.',
-        'Ctrl-C stops everything.',
+        'Ctrl-C stops everything, converters first so that they deregister.',
       ].join('\n'),
     );
   } catch (error) {
+    if (stopping) {
+      // Ctrl-C while starting: what was asked for, not a failure.
+      await stopping;
+      return 0;
+    }
     say(`conv: could not start the system: ${(error as Error).message}`);
     await stop();
     return 1;
@@ -100,6 +129,22 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   await stopped;
   return 0;
 }
+
+/** Questions to try, the course's own when every pair runs; with `--pairs`, one per pair run. */
+function askExamples(conv: string, proxyFlag: string, pairs: readonly (readonly [string, string])[]): string[] {
+  const examples: [string, string][] =
+    pairs.length === COURSE_PAIRS.length
+      ? [
+          ["56.34 '$' cm", 'dollars of bananas, laid end to end, in cm'],
+          ['150 b ft', '150 bananas end to end, in feet'],
+          ['43 gK y', 'yen for bananas with 43 g of potassium'],
+        ]
+      : pairs.slice(0, 3).map(([a, b]) => [`1 ${quoteUnit(a)} ${quoteUnit(b)}`, `one ${a} in ${b}`]);
+  const width = Math.max(...examples.map(([question]) => `${conv}${proxyFlag} ${question}`.length)) + 2;
+  return examples.map(([question, why]) => `  ${`${conv}${proxyFlag} ${question}`.padEnd(width)}# ${why}`);
+}
+
+const quoteUnit = (unit: string) => (unit === '$' ? "'$'" : unit);
 
 /**
  * The operator HTTP ports: discovery's status page on --http-port (default: the discovery port
@@ -125,17 +170,23 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-/** Polls discovery's LIST until `expected` registrations are up; returns how many are. */
-async function waitUntilHealthy(discovery: Endpoint, expected: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let up = 0;
-  while (Date.now() < deadline) {
+/**
+ * Polls discovery's LIST until `expected` registrations are up; gives up only after
+ * `patienceMs` without one more turning up (a busy machine is slow, not broken). Returns the
+ * ports that are up.
+ */
+async function waitUntilHealthy(discovery: Endpoint, expected: number, patienceMs: number): Promise<{ up: Set<number> }> {
+  let deadline = performance.now() + patienceMs;
+  let up = new Set<number>();
+  for (;;) {
     const reply = await askDiscovery(discovery, { verb: 'LIST' });
     if (reply.ok && reply.value.kind === 'list') {
-      up = reply.value.registrations.filter((r) => r.health === 'up').length;
-      if (up >= expected) return up;
+      const now = new Set(reply.value.registrations.filter((r) => r.health === 'up').map((r) => r.endpoint.port));
+      if (now.size > up.size) deadline = performance.now() + patienceMs;
+      up = now;
+      if (up.size >= expected) return { up };
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (performance.now() > deadline) return { up };
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return up;
 }
