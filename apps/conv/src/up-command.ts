@@ -60,12 +60,9 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
     return stopping;
   };
   const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(signal, () => {
-        if (stopping) say('conv: still stopping (converters deregister first); every process is killed after 5 s.');
-        void stop().then(resolve);
-      });
-    }
+    // Every signal, not once: a second one (pnpm forwards the terminal's Ctrl-C, which reached
+    // us too) must not kill us halfway through the ordered stop, which is bounded anyway.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop().then(resolve));
   });
 
   const rel = (path: string) => relative(process.cwd(), path) || '.';
