@@ -8,7 +8,11 @@ export default defineConfig({
   clean: false,
   sourcemap: true,
   // Bundle our own packages from source: an app runs from its dist alone, with no package build.
-  noExternal: [/^@conv\//],
+  // Bundle the pure-JS dependencies too: one file parses much faster than Node's ESM loader
+  // resolves and reads hundreds (a converter starts on about half the CPU), and `conv up`
+  // starts two dozen of them. `require` is for the CommonJS ones among them.
+  noExternal: [/^@conv\//, 'zod', /^yargs/, /^pino/, 'prom-client'],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   esbuildOptions(options) {
     options.conditions = ['@conv/source'];
   },
