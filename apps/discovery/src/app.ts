@@ -11,7 +11,6 @@ import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { startOperatorPort } from './operator-port';
 import { LineServer } from './server';
 import { DiscoveryService, type Peer } from './session';
-import { openSharedRegistry } from './shared-registry';
 
 export type RunningDiscovery = {
   readonly host: string;
@@ -30,7 +29,8 @@ export type RunningDiscovery = {
  */
 export async function startDiscovery(config: Config, log: Logger, options: { probe?: Prober } = {}): Promise<RunningDiscovery> {
   // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
-  const shared = config.store === undefined ? undefined : await openSharedRegistry(config, log);
+  // Loaded only then: the etcd client (gRPC) costs more start-up CPU than all the rest of discovery.
+  const shared = config.store === undefined ? undefined : await (await import('./shared-registry')).openSharedRegistry(config, log);
   const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtl / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;
