@@ -51,7 +51,7 @@ export const UpConfigSchema = z
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Spawn-to-banner limit for each process on an idle machine; `conv up` stretches it by the load. */
     startTimeout: z.coerce.number().int('--start-timeout must be a whole number of milliseconds').positive('--start-timeout must be a positive number of milliseconds').default(15_000),
-    /** Processes starting at once, at most; default the number of cores. */
+    /** Processes starting at once, at most; default 4 per core. */
     startConcurrency: z.coerce.number().int('--start-concurrency must be a whole number from 1 to 64').min(1, '--start-concurrency must be a whole number from 1 to 64').max(64, '--start-concurrency must be a whole number from 1 to 64').optional(),
     /** How long, without one more converter turning healthy, before `conv up` stops waiting; stretched by the load too. */
     readyTimeout: z.coerce.number().int('--ready-timeout must be a whole number of milliseconds').positive('--ready-timeout must be a positive number of milliseconds').default(30_000),

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
           .option('log-level', { type: 'string', default: 'info' })
           .option('pairs', { type: 'string', describe: 'run converters for these course pairs only, e.g. ft:in,in:cm (default: all eleven)' })
           .option('start-timeout', { type: 'string', default: '15000', describe: 'ms a process may take to print its banner on an idle machine; stretched by the load average per core' })
-          .option('start-concurrency', { type: 'string', describe: 'processes starting at once (default: the number of cores)' })
+          .option('start-concurrency', { type: 'string', describe: 'processes starting at once (default: 4 per core)' })
           .option('ready-timeout', { type: 'string', default: '30000', describe: 'ms to wait for one more converter to be checked healthy, stretched like --start-timeout' })
           .option('store', { type: 'string', describe: 'keep the registry in etcd (etcd://127.0.0.1:2379, see `conv etcd`) instead of data/discovery.db' })
           .option('discovery-replicas', { type: 'string', default: '1', describe: 'discovery replicas sharing the etcd registry, on ports 5555, 5557, ... (needs --store)' }),
