@@ -18,7 +18,7 @@ const scriptFor = (spec: ProcessSpec) => join(APPS, spec.role, 'dist', 'main.js'
 /**
  * `conv up`: discovery, then every converter (which register themselves) and the proxy, a few
  * at a time; waits until discovery has probed every converter healthy, prints one banner, and on
- * Ctrl-C (or SIGTERM) stops converters first (they deregister), then the proxy, then discovery.
+ * Ctrl-C (or SIGTERM, SIGHUP) stops converters first (they deregister), then the proxy, then discovery.
  * Its children are out of the terminal's reach (their own process groups), so the order holds
  * whether the terminal signals `conv up` alone or its whole group; they die with it if it is
  * killed (stopWhenSupervisorLeaves).
@@ -65,7 +65,8 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   const stopped = new Promise<void>((resolve) => {
     // Every signal, not once: a second one (pnpm forwards the terminal's Ctrl-C, which reached
     // us too) must not kill us halfway through the ordered stop, which is bounded anyway.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop().then(resolve));
+    // SIGHUP: the terminal closed; stop in order rather than leave it to the children.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(resolve));
   });
 
   const rel = (path: string) => relative(process.cwd(), path) || '.';
