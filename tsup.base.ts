@@ -34,11 +34,17 @@ export function appBuild(overrides: Options = {}) {
     // No clean: a build overwrites main.js in place, so a test running the app never sees it missing.
     clean: false,
     sourcemap: true,
-    // Bundle our own packages from source; declared third-party dependencies (better-sqlite3's
-    // native addon among them) stay external.
-    noExternal: [/^@conv\//],
+    // Bundle our own packages from source, and the pure-JS dependencies too: one file parses
+    // much faster than Node's ESM loader resolves and reads hundreds (a converter starts on about
+    // half the CPU), and `conv up` starts two dozen servers. Native addons (better-sqlite3) and
+    // etcd3 (gRPC, loaded only with --store) stay external. `require` is for the CommonJS ones.
+    noExternal: [/^@conv\//, 'zod', /^yargs/, /^pino/, 'prom-client'],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     esbuildOptions(options) {
       options.conditions = ['@conv/source'];
+      // Code loaded on demand (discovery's --store) is a chunk with a fixed name, so a build
+      // overwrites the same files instead of adding new ones.
+      options.chunkNames = '[name]';
     },
     ...overrides,
   });

@@ -16,6 +16,8 @@ export const COURSE_PAIRS = [
   ['$', 'y'],
 ] as const satisfies readonly (readonly [string, string])[];
 
+export type CoursePair = (typeof COURSE_PAIRS)[number];
+
 export type Role = 'discovery' | 'proxy' | 'converter';
 
 /** One process of the system: what to run, and its arguments for a given listening port. */
@@ -34,6 +36,8 @@ export type SystemOptions = {
   /** First converter port; replicas take the following ones. 0: any free port each. */
   readonly converterPort: number;
   readonly replicas: number;
+  /** The pairs to run converters for (default: all of COURSE_PAIRS); ports follow this order. */
+  readonly pairs?: readonly (readonly [string, string])[];
   readonly dbPath: string;
   readonly checkInterval: string;
   readonly logLevel: string;
@@ -79,7 +83,7 @@ function discoveryFlag(discovery: Endpoint | readonly Endpoint[]): string {
 }
 
 export function converterSpecs(o: SystemOptions, discovery: Endpoint | readonly Endpoint[]): ProcessSpec[] {
-  return COURSE_PAIRS.flatMap(([a, b], pairIndex) =>
+  return (o.pairs ?? COURSE_PAIRS).flatMap(([a, b], pairIndex) =>
     Array.from({ length: o.replicas }, (_, replica): ProcessSpec => ({
       name: `converter ${a}:${b} #${replica + 1}`,
       role: 'converter',

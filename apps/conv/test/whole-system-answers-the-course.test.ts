@@ -23,10 +23,12 @@ beforeAll(async () => {
   system = await startServer(
     CONV,
     ['up', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms'],
-    { timeoutMs: 60_000 },
+    // Two dozen processes on a possibly busy machine: conv up stretches its own limits by the
+    // load, and this one only catches a hang.
+    { timeoutMs: 150_000 },
   );
   discoveryPort = Number(/discovery\s+127\.0\.0\.1:(\d+)/.exec(system.output())?.[1]);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await stopAll();

@@ -8,7 +8,6 @@ import { HealthMonitor } from './health-monitor';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { type Prober, createConversionProber } from './probe';
 import { DiscoveryService } from './session';
-import { openSharedRegistry } from './shared-registry';
 import { STATUS_PAGE_HTML } from './status-page';
 import { statusReport } from './status';
 
@@ -35,7 +34,8 @@ export type RunningDiscovery = RunningServer & {
  */
 export async function startDiscovery(config: Config, log: Logger, options: { probe?: Prober } = {}): Promise<RunningDiscovery> {
   // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
-  const shared = config.store === undefined ? undefined : await openSharedRegistry(config, log);
+  // Loaded only then: the etcd client (gRPC) costs more start-up CPU than all the rest of discovery.
+  const shared = config.store === undefined ? undefined : await (await import('./shared-registry')).openSharedRegistry(config, log);
   const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtlMs / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;

@@ -35,4 +35,5 @@ export type { Connection, ConnectionMode, LineServer, LineServerOptions, LineSes
 export { LOG_LEVELS, REDACTED_FIELDS, createLogger, silentLogger } from './log';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './log';
 export { runServer } from './run-server';
+export { stopWhenSupervisorLeaves } from './supervised';
 export type { RunningServer, ServerProgram } from './run-server';

@@ -1,5 +1,6 @@
 import { isCodedError } from './errors';
 import { type LogLevel, type Logger, createLogger } from './log';
+import { stopWhenSupervisorLeaves } from './supervised';
 
 /** A started server, as its process entry sees it. */
 export interface RunningServer {
@@ -22,11 +23,12 @@ export type ServerProgram<Config extends { readonly logLevel: LogLevel }> = {
 /**
  * A server's process entry, the same for all: parse, start, print the banner last (whoever
  * reads it may signal at once), and on SIGINT/SIGTERM close cleanly and exit 0; a second signal
- * forces exit 1. One top-level catch: a known error is one line `<name>: <message>` and its
+ * forces exit 1. Started by `conv up`, it also stops when its supervisor goes (see supervised.ts). One top-level catch: a known error is one line `<name>: <message>` and its
  * exit code (2 for usage); anything else is a bug, printed with its stack, exit 1.
  */
 export async function runServer<Config extends { readonly logLevel: LogLevel }>(program: ServerProgram<Config>): Promise<void> {
   const { name } = program;
+  stopWhenSupervisorLeaves();
   try {
     const invocation = program.parse(process.argv.slice(2), process.env);
     if (invocation.kind === 'print') {

@@ -39,12 +39,18 @@ const running = new Set<ChildProcess>();
 export function startServer(
   script: string,
   args: readonly string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** In a process group of its own (its pid is the group's id), as a terminal runs a command. */
+    detached?: boolean;
+  } = {},
 ): Promise<ServerProcess> {
-  const { timeoutMs = 15_000, env } = options;
+  const { timeoutMs = 15_000, env, detached = false } = options;
   const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   running.add(child);
   let out = '';
