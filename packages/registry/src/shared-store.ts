@@ -78,13 +78,16 @@ type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean };
  * A shared store in one process: several handles (`peer()`) on one space, as several
  * discovery replicas on one etcd. Changes are delivered to watchers asynchronously, as a
  * network store would. `setAvailable(false)` makes every call reject and breaks every
- * subscription, so that outages can be tested without a network. Registrations never expire.
+ * subscription, so that outages can be tested without a network; `holdAnswers()` delays this
+ * handle's answers, as a slow network does. Registrations never expire.
  */
 export class MemorySharedRegistryStore implements SharedRegistryStore {
   readonly description = 'memory';
   readonly #space: Space;
   readonly #watches = new Set<MemoryWatch>();
   #closed = false;
+  /** Set while `holdAnswers()` holds this handle's answers: every write's answer waits for it. */
+  #answers: Promise<'answer' | 'lose'> | undefined;
 
   constructor(space?: Space) {
     this.#space = space ?? { revision: 1, records: new Map(), history: [], watchers: new Set(), available: true };
@@ -107,6 +110,23 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
     }
   }
 
+  /**
+   * Simulates a slow network between this handle and the store: from now on its writes still
+   * commit at once (and reach every watcher), but their answers are held until `release()`;
+   * `release({ lose: true })` rejects them instead, as a deadline does when the answer is lost.
+   */
+  holdAnswers(): { release(options?: { lose?: boolean }): void } {
+    let release: (verdict: 'answer' | 'lose') => void = () => undefined;
+    const answers = new Promise<'answer' | 'lose'>((resolve) => (release = resolve));
+    this.#answers = answers;
+    return {
+      release: (options) => {
+        if (this.#answers === answers) this.#answers = undefined;
+        release(options?.lose === true ? 'lose' : 'answer');
+      },
+    };
+  }
+
   load(): Promise<SharedSnapshot> {
     return this.#call(() => ({
       records: [...this.#space.records.values()].sort((x, y) => x.order - y.order),
@@ -115,7 +135,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   }
 
   put(registration: SharedRegistration): Promise<SharedPutResult> {
-    return this.#call(() => {
+    return this.#write(() => {
       const key = endpointKey(registration.endpoint);
       const existing = this.#space.records.get(key);
       if (existing !== undefined) {
@@ -131,7 +151,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   }
 
   delete(endpoint: Endpoint): Promise<SharedDeleteResult> {
-    return this.#call(() => {
+    return this.#write(() => {
       const key = endpointKey(endpoint);
       const existing = this.#space.records.get(key);
       if (existing === undefined) return { deleted: false, revision: this.#space.revision };
@@ -179,6 +199,14 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
         if (watch.open) watch.watcher.change(change);
       });
     }
+  }
+
+  /** A write: committed at once; its answer waits while `holdAnswers()` holds them. */
+  async #write<T>(action: () => T): Promise<T> {
+    const answers = this.#answers;
+    const result = await this.#call(action);
+    if (answers !== undefined && (await answers) === 'lose') throw new Error('the answer from the memory store was lost');
+    return result;
   }
 
   #call<T>(action: () => T): Promise<T> {
