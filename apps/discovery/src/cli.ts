@@ -39,6 +39,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       'log-level': { type: 'string', describe: `${LOG_LEVELS.join(', ')} (default ${DEFAULTS.logLevel})` },
       store: { type: 'string', describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
       'lease-ttl': { type: 'string', describe: `with --store: an endpoint not re-announced (ADD) for this long disappears (default ${duration(DEFAULTS.leaseTtl)})` },
+      'etcd-timeout': { type: 'string', describe: `with --store: the deadline of one call to etcd; ADD and REMOVE answer UNAVAILABLE after it (default ${duration(DEFAULTS.etcdTimeout)})` },
       'http-port': { type: 'string', describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0 = any free port)' },
     })
     .strictOptions()
@@ -76,7 +77,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   const keys = [
     'port', 'host', 'db', 'checkInterval', 'checkTimeout', 'checkConcurrency', 'maxProbeRate', 'failThreshold', 'passThreshold',
     'downGrace', 'pendingGrace', 'trustRegistrations', 'greeting', 'maxConnections', 'idleTimeout', 'maxLineBytes',
-    'logLevel', 'token', 'httpPort', 'store', 'leaseTtl',
+    'logLevel', 'token', 'httpPort', 'store', 'leaseTtl', 'etcdTimeout',
   ] as const;
   const input: Record<string, unknown> = {};
   for (const key of keys) if (argv2[key] !== undefined) input[key] = argv2[key];

@@ -26,6 +26,8 @@ export const DEFAULTS = Object.freeze({
   httpPort: undefined,
   /** With --store etcd://...: each registration's lease, 3 x the converters' default announce interval. */
   leaseTtl: 15_000,
+  /** With --store etcd://...: the deadline of one call to etcd (an ADD answers UNAVAILABLE after about this long). */
+  etcdTimeout: 2_000,
 });
 
 /** `etcd://127.0.0.1:2379[,127.0.0.1:22379...]` -> the members' `host:port`. */
@@ -109,6 +111,7 @@ export const ConfigSchema = z.strictObject({
   leaseTtl: duration({ allowZero: false })
     .refine((ms) => ms >= 1000, { message: 'must be at least 1s (etcd leases count whole seconds)' })
     .default(DEFAULTS.leaseTtl),
+  etcdTimeout: duration({ allowZero: false }).default(DEFAULTS.etcdTimeout),
   logLevel: z
     .enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, ${got(issue.input)}` })
     .default(DEFAULTS.logLevel),

@@ -5,8 +5,6 @@ import { EtcdRegistryStore } from './etcd-store';
 import type { Logger } from '@conv/observability';
 import type { HealthChecks } from './session';
 
-/** Deadline of one call to etcd: an ADD waits at most about this long before UNAVAILABLE. */
-export const STORE_TIMEOUT_MS = 2_000;
 const CATCH_UP_MIN_MS = 250;
 const CATCH_UP_MAX_MS = 2_000;
 
@@ -26,7 +24,7 @@ export type SharedRegistry = {
  */
 export async function openSharedRegistry(config: Config, log: Logger): Promise<SharedRegistry> {
   const endpoints = config.store?.endpoints ?? [];
-  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtl / 1000), timeoutMs: STORE_TIMEOUT_MS });
+  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtl / 1000), timeoutMs: config.etcdTimeout });
   let checks: HealthChecks | undefined;
   let closed = false;
   let catchingUp = false;
