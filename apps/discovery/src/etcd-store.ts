@@ -13,7 +13,7 @@ import {
   endpointOf,
   unitPair,
 } from '@conv/registry';
-import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import { Etcd3, type IDuplexStream, type IKeyValue, type Watcher } from 'etcd3';
 import { z } from 'zod';
 
 /** Where registrations live in etcd: one key per endpoint under this prefix. */
@@ -43,7 +43,8 @@ const StoredValueSchema = z.object({
  * only refreshes its lease (one keepalive): the converter's periodic re-announce keeps it
  * alive, and a converter that stops re-announcing disappears by itself when the lease ends,
  * whether or not any replica is up. Every call has a deadline, so that a write never hangs
- * while etcd is away.
+ * while etcd is away, and whatever a call started (a keepalive stream, a watch) is closed when
+ * its deadline passes, even if etcd answers later or never.
  */
 export class EtcdRegistryStore implements SharedRegistryStore {
   readonly description: string;
@@ -116,6 +117,8 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     const watch = await this.#deadline(
       'watch',
       this.#client.watch().prefix(this.#prefix).startRevision(String(fromRevision)).create(),
+      // Created after we gave up: nobody would ever read or cancel it.
+      (late) => void late.cancel().catch(() => undefined),
     );
     this.#watchers.add(watch);
     let open = true;
@@ -176,16 +179,22 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     return { outcome: 'refreshed', record };
   }
 
+  /**
+   * One keepalive of `lease` on a stream of its own: whether the lease is still alive. The stream
+   * is closed once answered, and at the deadline if etcd never answers (a frozen member).
+   */
   async #keepaliveOnce(lease: string): Promise<boolean> {
-    const stream = await this.#client.leaseClient.leaseKeepAlive();
+    const started = Date.now();
+    const stream = await this.#deadline('open a lease keepalive', this.#client.leaseClient.leaseKeepAlive(), closeStream);
     try {
-      return await new Promise<boolean>((resolve, reject) => {
+      const answer = new Promise<boolean>((resolve, reject) => {
         stream.on('data', (response: { TTL: string }) => resolve(Number(response.TTL) > 0));
         stream.on('error', reject);
         stream.write({ ID: lease });
       });
+      return await this.#deadline('refresh the lease', answer, undefined, this.#timeoutMs - (Date.now() - started));
     } finally {
-      stream.end();
+      closeStream(stream);
     }
   }
 
@@ -223,11 +232,27 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     return Buffer.from(`${this.#prefix}${endpointKey(endpoint)}`);
   }
 
-  #deadline<T>(what: string, call: Promise<T>): Promise<T> {
+  /**
+   * `call`, or a rejection once `ms` have passed. A call that still succeeds after that hands
+   * what it started to `abandon` (nobody else will ever close it).
+   */
+  #deadline<T>(what: string, call: Promise<T>, abandon?: (late: T) => void, ms = this.#timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let gaveUp = false;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`etcd did not ${what} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(() => {
+        gaveUp = true;
+        reject(new Error(`etcd did not ${what} within ${this.#timeoutMs} ms`));
+      }, Math.max(0, ms));
     });
+    if (abandon !== undefined) {
+      call.then(
+        (late) => {
+          if (gaveUp) abandon(late);
+        },
+        () => undefined,
+      );
+    }
     return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 }
@@ -242,6 +267,14 @@ function prefixEnd(prefix: string): Buffer {
     }
   }
   return Buffer.from([0]);
+}
+
+/** Ends a client stream now, answered or not: half-closes it, then cancels what etcd has not closed. */
+function closeStream(stream: IDuplexStream<unknown, unknown>): void {
+  // Cancelling reports CANCELLED as an error; ended first, etcd3 does not count it against the member.
+  stream.on('error', () => undefined);
+  stream.end();
+  stream.cancel();
 }
 
 function sleep(ms: number): Promise<void> {
