@@ -16,6 +16,9 @@ const address = (what: string) =>
     return z.NEVER;
   });
 
+/** `etcd://` and one or more `host:port` (IPv6 as `[::1]:2379`), comma-separated. */
+const STORE_URL = /^etcd:\/\/(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(?:,(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})*$/;
+
 export const AskConfigSchema = z
   .object({
     query: z.array(z.string()).default([]),
@@ -49,10 +52,10 @@ export const UpConfigSchema = z
     restart: z.boolean().default(true),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     readyTimeout: z.coerce.number().int().positive().default(30_000),
-    /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db). */
+    /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db), one member or several. */
     store: z
       .string()
-      .regex(/^etcd:\/\/\S+$/, '--store must be etcd://host:port[,host:port...], e.g. etcd://127.0.0.1:2379')
+      .refine((url) => STORE_URL.test(url), '--store must be etcd://host:port[,host:port...], e.g. etcd://127.0.0.1:2379 (or the list `conv etcd --members 3` prints)')
       .optional(),
     discoveryReplicas: z.coerce
       .number()
@@ -66,6 +69,27 @@ export const UpConfigSchema = z
   })
   .readonly();
 export type UpConfig = z.infer<typeof UpConfigSchema>;
+
+export const EtcdConfigSchema = z
+  .object({
+    /** An odd count: a cluster of n tolerates the loss of (n - 1) / 2 members; an even one adds nothing. */
+    members: z.coerce
+      .number()
+      .refine((n) => n === 1 || n === 3 || n === 5, '--members must be 1, 3 or 5 (an odd number: a majority must survive)')
+      .default(1),
+    /** First member's client port (the others: + 2, + 4); 0 = any free ports (tests). */
+    port: port('--port').default(2379),
+    /** First member's peer port (the others: + 2, + 4); ignored with --port 0. */
+    peerPort: port('--peer-port').default(2380),
+    dataDir: z.string().min(1),
+    readyTimeout: z.coerce.number().int().positive('--ready-timeout must be a positive number of milliseconds').default(30_000),
+  })
+  .refine((c) => c.port === 0 || (c.port >= 1 && c.peerPort >= 1), { message: '--port and --peer-port must be whole numbers from 1 to 65535 (or --port 0)' })
+  .refine((c) => c.port === 0 || Math.abs(c.port - c.peerPort) % 2 === 1 || Math.abs(c.port - c.peerPort) >= 2 * c.members, {
+    message: '--port and --peer-port overlap: member i takes --port + 2i and --peer-port + 2i',
+  })
+  .readonly();
+export type EtcdConfig = z.infer<typeof EtcdConfigSchema>;
 
 /** The first problem with the flags, as one line for the terminal. */
 export function describeFlagError(error: z.ZodError): string {

@@ -4,7 +4,7 @@ import { type Result, formatAmount, formatFailure } from '@conv/protocol';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ChaosConfigSchema, chaos } from './chaos/command';
-import { AskConfigSchema, StatusConfigSchema, UpConfigSchema, describeFlagError } from './config';
+import { AskConfigSchema, EtcdConfigSchema, StatusConfigSchema, UpConfigSchema, describeFlagError } from './config';
 import { runEtcd } from './etcd-command';
 import { ask, askTraced, formatHops, parseQuery } from './query';
 import { status } from './status-command';
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
           .option('restart', { type: 'boolean', default: true, describe: 'restart a process that dies (--no-restart to watch failures)' })
           .option('log-level', { type: 'string', default: 'info' })
           .option('ready-timeout', { type: 'string', default: '30000', describe: 'ms to wait for every converter to be healthy' })
-          .option('store', { type: 'string', describe: 'keep the registry in etcd (etcd://127.0.0.1:2379, see `conv etcd`) instead of data/discovery.db' })
+          .option('store', { type: 'string', describe: 'keep the registry in etcd (etcd://127.0.0.1:2379, or a cluster\'s members etcd://a,b,c; see `conv etcd`) instead of data/discovery.db' })
           .option('discovery-replicas', { type: 'string', default: '1', describe: 'discovery replicas sharing the etcd registry, on ports 5555, 5557, ... (needs --store)' }),
       async (args) => {
         const config = UpConfigSchema.safeParse(args);
@@ -49,22 +49,22 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'etcd',
-      'run a local etcd on loopback (data in data/etcd) for `conv up --store etcd://127.0.0.1:2379 --discovery-replicas 2`',
+      'run etcd on loopback for `conv up --store etcd://...`: one member (data in data/etcd), or a cluster with --members 3 (data in data/etcd/<member>)',
       (y) =>
         y
-          .option('port', { type: 'string', default: '2379', describe: 'client port' })
-          .option('peer-port', { type: 'string', default: '2380', describe: 'peer port' })
-          .option('data-dir', { type: 'string', default: DEFAULT_DATA_DIR, describe: 'etcd keeps its data in <data-dir>/etcd' }),
+          .option('members', { type: 'string', default: '1', describe: 'etcd members: 1, or 3 (or 5) for a cluster that survives the loss of one (or two)' })
+          .option('port', { type: 'string', default: '2379', describe: 'first member\'s client port; member i takes port + 2i (0: any free ports)' })
+          .option('peer-port', { type: 'string', default: '2380', describe: 'first member\'s peer port; member i takes peer-port + 2i' })
+          .option('data-dir', { type: 'string', default: DEFAULT_DATA_DIR, describe: 'etcd keeps its data in <data-dir>/etcd (a cluster: <data-dir>/etcd/<member>)' })
+          .option('ready-timeout', { type: 'string', default: '30000', describe: 'ms to wait for every member to be healthy' }),
       async (args) => {
-        const clientPort = Number(args.port);
-        const peerPort = Number(args['peer-port']);
-        const bad = [clientPort, peerPort].some((p) => !Number.isInteger(p) || p < 1 || p > 65535);
-        if (bad) {
-          console.error('conv etcd: --port and --peer-port must be whole numbers from 1 to 65535');
+        const config = EtcdConfigSchema.safeParse(args);
+        if (!config.success) {
+          console.error(`conv etcd: ${describeFlagError(config.error)}`);
           code = 2;
           return;
         }
-        code = await runEtcd({ dataDir: args['data-dir'], clientPort, peerPort }, say);
+        code = await runEtcd(config.data, say);
       },
     )
     .command(

@@ -1,8 +1,7 @@
 import { unitPair } from '@conv/registry';
-import { waitFor } from '@conv/testkit';
+import { EtcdServer, etcdMetric, etcdPresence, waitFor } from '@conv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
-import { EtcdServer, etcdMetric, etcdPresence } from './etcd-harness';
 import { type SilentEtcd, startSilentEtcd } from './silent-etcd';
 
 // Every call to etcd has a deadline; when it passes, whatever the call started must not outlive

@@ -1,7 +1,7 @@
+import { EtcdServer, etcdPresence } from '@conv/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeSharedStoreContract } from '../../../packages/registry/test/shared-store-contract';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
-import { EtcdServer, etcdPresence } from './etcd-harness';
 
 // The registry package's shared-store contract, run on a real etcd (the same suite runs on
 // the in-memory store in packages/registry).

@@ -1,3 +1,4 @@
+export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence, freePort } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeConverter } from './fake-converter';
 export { LineClient, exchange, openSocket } from './line-client';

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePrometheusText, waitFor } from '@conv/testkit';
+import { parsePrometheusText } from './prometheus-text';
+import { waitFor } from './wait-for';
 
 /**
- * Real etcd for tests: one member or a cluster, each member with its own data dir in a temp
+ * Real etcd for tests and benchmarks: one member or a cluster, each member with its own data dir in a temp
  * folder and its own free loopback ports, so that any other etcd on the machine (Debian's
  * service on 2379/2380) is never touched. Timings suit a loaded machine: a member that misses
  * a few heartbeats under two CPU burners must not cost the cluster its leader.
@@ -27,6 +28,7 @@ export function etcdPresence(): 'present' | 'skip' | 'required-but-missing' {
   return 'skip';
 }
 
+/** A free loopback port, for servers (etcd) that cannot listen on port 0 and report it. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
