@@ -1,5 +1,6 @@
 import { EtcdServer, etcdPresence } from '@conv/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
 import { describeSharedStoreContract } from '../../../packages/registry/test/shared-store-contract';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 
@@ -31,6 +32,14 @@ if (presence === 'required-but-missing') {
         // Each test its own prefix on the file's etcd: a fresh registry every time.
         const open = () => new EtcdRegistryStore({ endpoints: [endpoint], leaseTtlSeconds: 30, timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
         return Promise.resolve({ a: open(), b: open() });
+      },
+      compact: async (_store, revision) => {
+        const client = new Etcd3({ hosts: `http://${etcd?.endpoint ?? ''}` });
+        try {
+          await client.kv.compact({ revision: String(revision), physical: true });
+        } finally {
+          client.close();
+        }
       },
     });
   });

@@ -66,13 +66,16 @@ export interface SharedRegistryStore {
 
 type Space = {
   revision: number;
+  /** Changes before this revision are forgotten (`compact`); a watch from before it breaks. */
+  compacted: number;
   records: Map<string, SharedRecord>;
   history: SharedChange[];
   watchers: Set<MemoryWatch>;
   available: boolean;
 };
 
-type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean };
+/** `behind`: revisions published to this watch and not delivered yet. */
+type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean; behind: number[] };
 
 /**
  * A shared store in one process: several handles (`peer()`) on one space, as several
@@ -90,7 +93,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   #answers: Promise<'answer' | 'lose'> | undefined;
 
   constructor(space?: Space) {
-    this.#space = space ?? { revision: 1, records: new Map(), history: [], watchers: new Set(), available: true };
+    this.#space = space ?? { revision: 1, compacted: 0, records: new Map(), history: [], watchers: new Set(), available: true };
   }
 
   /** Another handle on the same space, as a second replica would have. */
@@ -125,6 +128,22 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
         release(options?.lose === true ? 'lose' : 'answer');
       },
     };
+  }
+
+  /**
+   * Forgets the history before `revision`, as etcd's compaction does: a watch from before it,
+   * or one still behind it (changes not delivered yet), breaks.
+   */
+  compact(revision: number): void {
+    const compacted = Math.max(this.#space.compacted, Math.min(revision, this.#space.revision));
+    this.#space.compacted = compacted;
+    this.#space.history = this.#space.history.filter((change) => revisionOf(change) >= compacted);
+    for (const watch of [...this.#space.watchers]) {
+      if (!watch.open || !watch.behind.some((behind) => behind < compacted)) continue;
+      this.#space.watchers.delete(watch);
+      watch.open = false;
+      queueMicrotask(() => watch.watcher.broken(new Error(`the watch fell behind revision ${compacted}, which has been compacted`)));
+    }
   }
 
   load(): Promise<SharedSnapshot> {
@@ -164,11 +183,20 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
 
   watch(fromRevision: number, watcher: SharedWatcher): Promise<SharedSubscription> {
     return this.#call(() => {
-      const watch: MemoryWatch = { watcher, open: true };
+      const watch: MemoryWatch = { watcher, open: true, behind: [] };
+      const compacted = fromRevision < this.#space.compacted;
       const backlog = this.#space.history.filter((change) => revisionOf(change) >= fromRevision);
       this.#space.watchers.add(watch);
       this.#watches.add(watch);
       queueMicrotask(() => {
+        if (compacted) {
+          // As etcd does: the watch is created, then cancelled, delivering nothing.
+          this.#space.watchers.delete(watch);
+          if (!watch.open) return;
+          watch.open = false;
+          watcher.broken(new Error(`revision ${fromRevision} has been compacted (history starts at ${this.#space.compacted})`));
+          return;
+        }
         for (const change of backlog) if (watch.open) watcher.change(change);
       });
       return {
@@ -195,7 +223,9 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   #publish(change: SharedChange): void {
     this.#space.history.push(change);
     for (const watch of this.#space.watchers) {
+      watch.behind.push(revisionOf(change));
       queueMicrotask(() => {
+        watch.behind.shift();
         if (watch.open) watch.watcher.change(change);
       });
     }

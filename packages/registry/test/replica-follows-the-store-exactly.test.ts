@@ -134,6 +134,29 @@ describe('a replica follows the shared store exactly, key by key', () => {
     await convergedOnTheStore(slow, a, b);
   });
 
+  it('reloads when its watch fell behind a compaction, then follows the store again', async () => {
+    const { slow, a, b } = await replicas();
+    await a.addShared(FT_IN, X);
+    await settled(() => b.find(X) !== undefined);
+    const broken: Error[] = [];
+    const c = await Registry.openShared({ store: slow.peer(), onBroken: (error) => broken.push(error) });
+    open.push(c);
+    // b's REMOVE and ADD reach c's watch later; the store compacts to the latest revision
+    // before they are delivered: c's watch is behind the compaction, and c missed them.
+    const writes = Promise.all([b.removeShared(X), b.addShared(KG_G, Z)]);
+    slow.compact(Number.MAX_SAFE_INTEGER);
+    await writes;
+    await settled(() => broken.length === 1);
+    expect(broken[0]?.message).toMatch(/compacted/);
+    expect(held(c)).toEqual(keys([X]));
+    // Every replica behind the compaction (a and b were too) reloads, as discovery does on onBroken.
+    for (const registry of [a, b, c]) await registry.resync();
+    await convergedOnTheStore(slow, a, b, c);
+    // And it follows again from the reload on.
+    await b.removeShared(Z);
+    await convergedOnTheStore(slow, a, b, c);
+  });
+
   it('ends with exactly what the store holds, for any interleaving of writes, slow answers and lost answers', async () => {
     type Replica = 'a' | 'b';
     type Step =
