@@ -13,7 +13,8 @@ import {
   endpointOf,
   unitPair,
 } from '@conv/registry';
-import { Etcd3, type IDuplexStream, type IKeyValue, type Watcher } from 'etcd3';
+import { ConsecutiveBreaker, ConstantBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import { Etcd3, type IDuplexStream, type IKeyValue, type Watcher, isRecoverableError } from 'etcd3';
 import { z } from 'zod';
 
 /** Where registrations live in etcd: one key per endpoint under this prefix. */
@@ -28,6 +29,13 @@ export type EtcdStoreOptions = {
   timeoutMs: number;
   prefix?: string;
 };
+
+/** How often the client pings each member it is connected to (etcd's minimum). */
+const KEEPALIVE_PING_MS = 5_000;
+/** How long a member that failed an attempt is skipped. */
+const MEMBER_REST_MS = 1_000;
+/** The pause before an attempt is tried again (on the next member). */
+const RETRY_EVERY_MS = 100;
 
 /** The JSON value of one key: what must survive, as in the SQLite store. */
 const StoredValueSchema = z.object({
@@ -60,10 +68,35 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     this.#prefix = options.prefix ?? ETCD_PREFIX;
     this.#ttl = options.leaseTtlSeconds;
     this.#timeoutMs = options.timeoutMs;
+    // One attempt on one member gets half the call's deadline: a member that is frozen (SIGSTOP,
+    // a dead disk, a black-holed network) costs one attempt, and etcd3's retry reaches another
+    // member before the call's own deadline.
+    const attemptMs = Math.max(1, Math.floor(options.timeoutMs / 2));
     this.#client = new Etcd3({
       hosts: options.endpoints.map((endpoint) => `http://${endpoint}`),
       dialTimeout: options.timeoutMs,
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.timeoutMs }),
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + attemptMs }),
+      faultHandling: {
+        // A member that failed an attempt is left alone for a second, then tried again (etcd3's
+        // default is 5 s after three failures: while the cluster elects a leader every member
+        // fails for a moment, every breaker opened, and every call then failed at once for 5 s,
+        // long enough for leases to run out). A frozen member thus costs one attempt a second.
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: MEMBER_REST_MS, breaker: new ConsecutiveBreaker(1) }),
+        // A failed attempt is tried again on the next member; when every member rests (an
+        // election), the call waits for the first to be tried again, within its deadline.
+        global: retry(handleWhen((error) => isRecoverableError(error) || isBrokenCircuitError(error)), {
+          maxAttempts: Math.ceil(options.timeoutMs / RETRY_EVERY_MS) + options.endpoints.length,
+          backoff: new ConstantBackoff(RETRY_EVERY_MS),
+        }),
+      },
+      grpcOptions: {
+        // A connection to a frozen member answers nothing and is never reset: pings find it,
+        // which fails its streams (the watch) so that the replica catches up through another
+        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time).
+        'grpc.keepalive_time_ms': KEEPALIVE_PING_MS,
+        'grpc.keepalive_timeout_ms': options.timeoutMs,
+        'grpc.keepalive_permit_without_calls': 1,
+      },
     });
   }
 

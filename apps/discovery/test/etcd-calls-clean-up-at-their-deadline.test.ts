@@ -23,13 +23,13 @@ describe('a lease keepalive that etcd never answers', () => {
     const endpoint = { host: '127.0.0.1', port: 4001 };
     const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1 });
     silent = await startSilentEtcd({ key: `${ETCD_PREFIX}127.0.0.1:4001`, value, lease: '42' });
-    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], leaseTtlSeconds: 15, timeoutMs: 300 });
+    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], leaseTtlSeconds: 15, timeoutMs: 1_000 });
     stores.push(store);
 
     // The endpoint is registered for this pair: the put refreshes its lease with one keepalive.
     const refused = await store.put({ pair: FT_IN, endpoint, addedAt: 2 }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(Error);
-    expect((refused as Error).message).toMatch(/did not refresh the lease within 300 ms/);
+    expect((refused as Error).message).toMatch(/did not refresh the lease within 1000 ms/);
     expect(silent.keepalivesReceived).toBe(1);
     const server = silent;
     const closed = await waitFor(() => server.keepalivesOpen === 0, { what: 'the keepalive stream closed by the client', timeoutMs: 5_000 }).catch(() => false);
