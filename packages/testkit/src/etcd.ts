@@ -234,6 +234,17 @@ export class EtcdCluster {
     );
   }
 
+  /** Hands leadership to `member` (etcd's own leader transfer) and waits until every member agrees. */
+  async moveLeader(member: EtcdMember): Promise<void> {
+    const leader = await this.leader();
+    if (leader === member) return;
+    const target = await member.status();
+    if (target === undefined) throw new Error(`etcd member ${member.name} does not answer`);
+    const response = await fetch(`http://${leader.endpoint}/v3/maintenance/transfer-leadership`, { method: 'POST', body: JSON.stringify({ targetID: target.id }) });
+    if (!response.ok) throw new Error(`etcd refused to move the leader to ${member.name}: ${response.status} ${await response.text()}`);
+    await waitFor(async () => (await this.leader()) === member, { what: `${member.name} to lead the etcd cluster`, timeoutMs: 15_000 });
+  }
+
   async destroy(): Promise<void> {
     await Promise.all(this.members.map((member) => member.kill()));
     rmSync(this.#root, { recursive: true, force: true });
