@@ -172,6 +172,14 @@ export class EtcdMember {
     this.launch();
     await this.waitHealthy(timeoutMs);
   }
+
+  /** A one-member cluster replaced by a new, empty etcd on the same address: data gone, revisions start over. */
+  async replaceWithEmpty(): Promise<void> {
+    await this.kill();
+    rmSync(this.dataDir, { recursive: true, force: true });
+    this.launch();
+    await this.waitHealthy();
+  }
 }
 
 /** A cluster of `members` etcd processes on loopback, started together. */
@@ -281,11 +289,8 @@ export class EtcdServer {
   }
 
   /** Replaces it with a new, empty etcd on the same address: its data is gone, its revisions start over. */
-  async replaceWithEmpty(): Promise<void> {
-    await this.#member.kill();
-    rmSync(this.#member.dataDir, { recursive: true, force: true });
-    this.#member.launch();
-    await this.#member.waitHealthy();
+  replaceWithEmpty(): Promise<void> {
+    return this.#member.replaceWithEmpty();
   }
 
   kill(): Promise<void> {
