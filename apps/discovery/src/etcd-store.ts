@@ -92,10 +92,11 @@ export class EtcdRegistryStore implements SharedRegistryStore {
       grpcOptions: {
         // A connection to a frozen member answers nothing and is never reset: pings find it,
         // which fails its streams (the watch) so that the replica catches up through another
-        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time).
+        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time),
+        // and on a connection without a call at all (so: only while a call is open).
         'grpc.keepalive_time_ms': KEEPALIVE_PING_MS,
         'grpc.keepalive_timeout_ms': options.timeoutMs,
-        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.keepalive_permit_without_calls': 0,
       },
     });
   }

@@ -125,8 +125,10 @@ if (presence === 'required-but-missing') {
       } finally {
         frozen.thaw();
       }
-      // The thawed old leader may revoke the leases it saw expire while frozen; lookups may
-      // fail until the next re-announce (at most one interval here, 5 s for real converters).
+      // The thawed old leader may revoke the leases it saw expire while frozen, once it has
+      // rejoined; lookups may fail until the next re-announce (one interval here, 5 s for real
+      // converters), which registers every converter again.
+      await cluster.leader();
       const state = await system.converge();
       system.unanswered.length = 0;
       expectConverged(state);

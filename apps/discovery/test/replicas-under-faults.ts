@@ -137,28 +137,29 @@ export class ReplicasUnderFaults {
   }
 
   /**
-   * Waits until every running replica lists exactly what etcd holds (10 s at most), then returns
-   * what each holds, for the test to judge: equal to etcd, every acknowledged registration
-   * there, no removed one.
+   * Waits until every running replica lists exactly what etcd holds (10 s at most), and etcd
+   * every acknowledged registration and no removed one; returns the last reading taken (the
+   * one that satisfied this, or the last before the deadline), for the test to judge.
    */
   async converge(timeoutMs = 10_000): Promise<{ etcd: string[]; a?: string[]; b?: string[]; acknowledged: string[]; removed: string[] }> {
-    const snapshot = async () => {
+    const read = async () => {
       const etcd = await this.truth();
-      const a = await this.listed('a');
-      const b = await this.listed('b');
-      return { etcd: etcd ?? [], a, b, acknowledged: [...this.#acknowledged].sort(), removed: [...this.#removed].sort() };
+      const [a, b] = await Promise.all([this.listed('a'), this.listed('b')]);
+      return { etcd: etcd ?? [], a, b, acknowledged: [...this.#acknowledged].sort(), removed: [...this.#removed].sort(), complete: etcd !== undefined };
     };
     const same = (x: readonly string[] | undefined, y: readonly string[]) => x === undefined || JSON.stringify(x) === JSON.stringify(y);
+    let last = await read();
     await waitFor(
       async () => {
-        const etcd = await this.truth();
-        if (etcd === undefined) return false;
-        if ([...this.#acknowledged].some((key) => !etcd.includes(key)) || [...this.#removed].some((key) => etcd.includes(key))) return false;
-        return same(await this.listed('a'), etcd) && same(await this.listed('b'), etcd);
+        last = await read();
+        const { etcd, complete } = last;
+        if (!complete || last.acknowledged.some((key) => !etcd.includes(key)) || last.removed.some((key) => etcd.includes(key))) return false;
+        return same(last.a, etcd) && same(last.b, etcd);
       },
       { what: 'every replica to list exactly what etcd holds, and etcd every acknowledged registration', timeoutMs, intervalMs: 100 },
     ).catch(() => undefined);
-    return snapshot();
+    const { complete: _complete, ...state } = last;
+    return state;
   }
 
   /** Every converter `name` hands out for `pair` over a few turns of its rotation. */
