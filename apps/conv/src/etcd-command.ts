@@ -1,42 +1,128 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { portFlag, textFlag, validateFlags } from '@conv/server';
+import { countFlag, durationFlag, portFlag, textFlag, validateFlags } from '@conv/server';
 import { z } from 'zod';
 import { version } from '../package.json';
 import { defineCommand } from './command';
 import { DEFAULT_DATA_DIR } from './data-dir';
 
-export type EtcdOptions = { readonly dataDir: string; readonly clientPort: number; readonly peerPort: number };
+export const EtcdConfigSchema = z
+  .strictObject({
+    /** An odd count: a cluster of n tolerates the loss of (n - 1) / 2 members; an even one adds nothing. */
+    members: countFlag(1, 5)
+      .refine((n) => n === 1 || n === 3 || n === 5, { message: 'must be 1, 3 or 5 (an odd number: a majority must survive)' })
+      .default(1),
+    /** First member's client port (the others: + 2, + 4); 0 = any free ports (tests). */
+    port: portFlag().default(2379),
+    /** First member's peer port (the others: + 2, + 4); ignored with --port 0. */
+    peerPort: portFlag({ min: 1 }).default(2380),
+    dataDir: textFlag('a folder').default(DEFAULT_DATA_DIR),
+    readyTimeout: durationFlag().default(30_000),
+  })
+  .refine((c) => c.port === 0 || Math.abs(c.port - c.peerPort) % 2 === 1 || Math.abs(c.port - c.peerPort) >= 2 * c.members, {
+    message: 'overlaps --peer-port: member i takes --port + 2i and --peer-port + 2i',
+    path: ['port'],
+  });
+export type EtcdConfig = z.output<typeof EtcdConfigSchema>;
+
+/** One etcd member of the plan: its name, ports and data dir, and the arguments that start it. */
+export type EtcdMemberSpec = { readonly name: string; readonly clientPort: number; readonly peerPort: number; readonly dataDir: string; readonly args: string[] };
 
 /**
- * `conv etcd`: Debian's etcd (package etcd-server) on loopback only, its data in
- * data/etcd, for `conv up --store etcd://127.0.0.1:2379 --discovery-replicas 2`. Prints one
- * banner once etcd answers its health check; Ctrl-C stops it. Returns etcd's exit code.
+ * The members `conv etcd` starts: one (`conv`, data in <data-dir>/etcd, as before) or a cluster
+ * (`m1`, `m2`, ... with data in <data-dir>/etcd/<member>), member i on client port `port + 2i`
+ * and peer port `peerPort + 2i`. Ports must be resolved (no 0) by the caller.
  */
-export async function runEtcd(options: EtcdOptions, say: (line: string) => void): Promise<number> {
-  const dataDir = join(options.dataDir, 'etcd');
-  mkdirSync(dataDir, { recursive: true });
-  const client = `http://127.0.0.1:${options.clientPort}`;
-  const peer = `http://127.0.0.1:${options.peerPort}`;
-  const child = spawn(
-    'etcd',
-    [
-      '--name', 'conv',
-      '--data-dir', dataDir,
-      '--listen-client-urls', client,
-      '--advertise-client-urls', client,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `conv=${peer}`,
+export function etcdPlan(config: Pick<EtcdConfig, 'members' | 'dataDir'>, ports: readonly { client: number; peer: number }[]): EtcdMemberSpec[] {
+  const single = config.members === 1;
+  const members = ports.map(({ client, peer }, i) => ({
+    name: single ? 'conv' : `m${i + 1}`,
+    clientPort: client,
+    peerPort: peer,
+    dataDir: single ? join(config.dataDir, 'etcd') : join(config.dataDir, 'etcd', `m${i + 1}`),
+  }));
+  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  return members.map((m) => ({
+    ...m,
+    args: [
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-token', single ? 'conv' : `conv-${members.length}`,
+      // A cluster on one busy laptop: ten times etcd's default heartbeat and election timeout,
+      // so that a member starved of CPU for a moment does not cost the cluster its leader.
+      ...(single ? [] : ['--heartbeat-interval', '200', '--election-timeout', '2000']),
       // etcd 3.4's default logger prints every Raft step; zap at warn keeps the terminal readable.
       '--logger', 'zap',
       '--log-outputs', 'stderr',
       '--log-level', 'warn',
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const exited = new Promise<number>((resolve) => {
+  }));
+}
+
+/** `etcd://a,b,c`: what `conv up --store` and discovery's `--store` take. */
+export function storeUrl(members: readonly Pick<EtcdMemberSpec, 'clientPort'>[]): string {
+  return `etcd://${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}`;
+}
+
+/**
+ * `conv etcd [--members 3]`: Debian's etcd (package etcd-server) on loopback only, one member
+ * or a cluster, for `conv up --store etcd://... --discovery-replicas 2`. Prints one banner
+ * (with the URL list to pass as --store) once every member answers its health check; a member
+ * that dies is reported and the others keep running (kill one to watch the cluster cope);
+ * Ctrl-C stops them all. Returns 0 when stopped by a signal, 1 when etcd failed.
+ */
+export async function runEtcd(config: EtcdConfig, say: (line: string) => void): Promise<number> {
+  const ports = await resolvePorts(config);
+  const plan = etcdPlan(config, ports);
+  let stopping = false;
+  const children = plan.map((member) => {
+    mkdirSync(member.dataDir, { recursive: true });
+    return { member, child: spawn('etcd', member.args, { stdio: ['ignore', 'inherit', 'inherit'] }) };
+  });
+  const exits = children.map(({ member, child }) => exited(member, child, () => stopping, say));
+  const stop = () => {
+    stopping = true;
+    for (const { child } of children) child.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+
+  const healthy = await Promise.all(children.map(({ member, child }) => waitHealthy(member, child, config.readyTimeout)));
+  if (healthy.every(Boolean)) {
+    const rel = (path: string) => relative(process.cwd(), path) || '.';
+    const url = storeUrl(plan);
+    const lines =
+      plan.length === 1
+        ? [`etcd listening on 127.0.0.1:${plan[0]?.clientPort} (loopback only; data ${rel(plan[0]?.dataDir ?? '')}; peer port ${plan[0]?.peerPort})`]
+        : [
+            `etcd cluster of ${plan.length} members listening on 127.0.0.1:${plan[0]?.clientPort} (loopback only; every member below):`,
+            ...children.map(({ member, child }) => `  ${member.name}  127.0.0.1:${member.clientPort}  peer ${member.peerPort}  data ${rel(member.dataDir)}  pid ${child.pid}`),
+          ];
+    say(
+      [
+        ...lines,
+        'Now, in another terminal, two discovery replicas sharing it:',
+        `  bin/conv up --store ${url} --discovery-replicas 2`,
+        `Ctrl-C stops etcd (the registry stays in its data dir${plan.length === 1 ? '' : 's'}).`,
+      ].join('\n'),
+    );
+  } else if (!stopping) {
+    say(`conv etcd: etcd did not become healthy within ${config.readyTimeout / 1000} s; stopping it`);
+    stop();
+  }
+  const codes = await Promise.all(exits);
+  return healthy.every(Boolean) && codes.every((code) => code === 0) ? 0 : 1;
+}
+
+/** Resolves with 0 for a member stopped by us, 1 otherwise; reports a member that dies on its own. */
+function exited(member: EtcdMemberSpec, child: ChildProcess, stopping: () => boolean, say: (line: string) => void): Promise<number> {
+  return new Promise<number>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       say(
         error.code === 'ENOENT'
@@ -45,53 +131,66 @@ export async function runEtcd(options: EtcdOptions, say: (line: string) => void)
       );
       resolve(1);
     });
-    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+    child.once('exit', (code, signal) => {
+      if (stopping()) return resolve(code === 0 || signal === 'SIGTERM' ? 0 : 1);
+      say(`conv etcd: member ${member.name} (127.0.0.1:${member.clientPort}) exited (${signal ?? `code ${code}`}); the others keep running`);
+      resolve(1);
+    });
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill('SIGTERM'));
-
-  const deadline = Date.now() + 20_000;
-  let healthy = false;
-  while (!healthy && Date.now() < deadline && child.exitCode === null && child.pid !== undefined) {
-    try {
-      const response = await fetch(`${client}/health`);
-      healthy = ((await response.json()) as { health?: string }).health === 'true';
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  if (healthy) {
-    say(
-      [
-        `etcd listening on 127.0.0.1:${options.clientPort} (loopback only; data ${relative(process.cwd(), dataDir) || '.'}; peer port ${options.peerPort})`,
-        'Now, in another terminal, two discovery replicas sharing it:',
-        `  npx pnpm@10.34.8 start --store etcd://127.0.0.1:${options.clientPort} --discovery-replicas 2`,
-        'Ctrl-C stops etcd (the registry stays in its data dir).',
-      ].join('\n'),
-    );
-  } else if (child.exitCode === null && child.pid !== undefined) {
-    say(`conv etcd: etcd did not become healthy on ${client} within 20 s; stopping it`);
-    child.kill('SIGTERM');
-  }
-  return exited;
 }
 
-const EtcdConfigSchema = z.strictObject({
-  port: portFlag({ min: 1 }).default(2379),
-  peerPort: portFlag({ min: 1 }).default(2380),
-  dataDir: textFlag('a folder').default(DEFAULT_DATA_DIR),
-});
+async function waitHealthy(member: EtcdMemberSpec, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${member.clientPort}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (((await response.json()) as { health?: string }).health === 'true') return true;
+    } catch {
+      // Not listening yet, or no leader yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+/** Port 0: any free loopback ports (for tests); otherwise `port + 2i` and `peerPort + 2i`. */
+async function resolvePorts(config: Pick<EtcdConfig, 'members' | 'port' | 'peerPort'>): Promise<{ client: number; peer: number }[]> {
+  const ports: { client: number; peer: number }[] = [];
+  for (let i = 0; i < config.members; i++) {
+    ports.push(
+      config.port === 0
+        ? { client: await freePort(), peer: await freePort() }
+        : { client: config.port + 2 * i, peer: config.peerPort + 2 * i },
+    );
+  }
+  return ports;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export const etcdCommand = defineCommand({
   spec: {
     name: 'conv etcd',
     version,
-    usage: 'conv etcd [options]\n\nRuns a local etcd on loopback (data in <data-dir>/etcd) for `conv up --store etcd://127.0.0.1:2379 --discovery-replicas 2`.',
+    usage:
+      'conv etcd [options]\n\nRuns etcd on loopback for `conv up --store etcd://...`: one member (data in <data-dir>/etcd), or a cluster with --members 3 (data in <data-dir>/etcd/<member>).',
     flags: {
-      port: { describe: 'client port', default: '2379' },
-      'peer-port': { describe: 'peer port', default: '2380' },
-      'data-dir': { describe: 'etcd keeps its data in <data-dir>/etcd', default: 'data' },
+      members: { describe: 'etcd members: 1, or 3 (or 5) for a cluster that survives the loss of one (or two)', default: '1' },
+      port: { describe: "first member's client port; member i takes port + 2i (0: any free ports)", default: '2379' },
+      'peer-port': { describe: "first member's peer port; member i takes peer-port + 2i", default: '2380' },
+      'data-dir': { describe: 'etcd keeps its data in <data-dir>/etcd (a cluster: <data-dir>/etcd/<member>)', default: 'data' },
+      'ready-timeout': { describe: 'how long to wait for every member to be healthy', default: '30s' },
     },
   },
   read: (line) => validateFlags(EtcdConfigSchema, line.flags),
-  run: (config, out) => runEtcd({ dataDir: config.dataDir, clientPort: config.port, peerPort: config.peerPort }, (text) => out.say(text)),
+  run: (config, out) => runEtcd(config, (text) => out.say(text)),
 });

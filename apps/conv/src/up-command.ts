@@ -32,7 +32,10 @@ export function parsePairs(text: string): readonly CoursePair[] | string {
   return chosen;
 }
 
-const UpConfigSchema = z
+/** `etcd://` and one or more `host:port` (IPv6 as `[::1]:2379`), comma-separated. */
+const STORE_URL = /^etcd:\/\/(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(?:,(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})*$/;
+
+export const UpConfigSchema = z
   .strictObject({
     host: hostFlag().default('127.0.0.1'),
     discoveryPort: portFlag().default(5555),
@@ -63,7 +66,10 @@ const UpConfigSchema = z
       })
       .default(COURSE_PAIRS),
     /** `etcd://host:port[,...]`: discovery keeps the registry in etcd (instead of data/discovery.db). */
-    store: z.string().regex(/^etcd:\/\/\S+$/, { message: 'must be etcd://host:port[,host:port...], such as etcd://127.0.0.1:2379' }).optional(),
+    store: z
+      .string()
+      .refine((url) => STORE_URL.test(url), { message: 'must be etcd://host:port[,host:port...], such as etcd://127.0.0.1:2379 (or the list `conv etcd --members 3` prints)' })
+      .optional(),
     discoveryReplicas: countFlag(1, 5).default(1),
   })
   .refine((c) => c.discoveryReplicas === 1 || c.store !== undefined, {
@@ -92,7 +98,7 @@ export const upCommand = defineCommand({
       'start-timeout': { describe: 'how long a process may take to print its banner on an idle machine; stretched by the load average per core', default: '15s' },
       'start-concurrency': { describe: 'processes starting at once', default: '4 per core' },
       'ready-timeout': { describe: 'how long to wait for one more converter to be checked healthy, stretched like --start-timeout', default: '30s' },
-      store: { describe: 'keep the registry in etcd (etcd://127.0.0.1:2379, see `conv etcd`) instead of data/discovery.db' },
+      store: { describe: "keep the registry in etcd (etcd://127.0.0.1:2379, or a cluster's members etcd://a,b,c; see `conv etcd`) instead of data/discovery.db" },
       'discovery-replicas': { describe: 'discovery replicas sharing the etcd registry, on ports 5555, 5557, ... (needs --store)', default: '1' },
     },
   },

@@ -56,6 +56,8 @@ export const ConfigSchema = z.strictObject({
   store: storeFlag().optional(),
   /** With --store: each registration's lease, 3 x the converters' default announce interval. */
   leaseTtlMs: durationFlag({ min: 1000 }).default(15_000),
+  /** With --store: the deadline of one call to etcd (an ADD answers UNAVAILABLE after about this long). */
+  etcdTimeoutMs: durationFlag().default(2_000),
   logLevel: logLevelFlag().default('info'),
 });
 
@@ -93,6 +95,7 @@ export const COMMAND: CommandSpec = {
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
     store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
     'lease-ttl': { type: 'duration', describe: 'with --store: an endpoint not re-announced (ADD) for this long disappears', default: show(DEFAULTS.leaseTtlMs) },
+    'etcd-timeout': { type: 'duration', describe: 'with --store: the deadline of one call to etcd; ADD and REMOVE answer UNAVAILABLE after it', default: show(DEFAULTS.etcdTimeoutMs) },
     'http-port': { describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0: any free port)' },
   },
 };

@@ -13,7 +13,8 @@ import {
   endpointOf,
   unitPair,
 } from '@conv/registry';
-import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import { ConsecutiveBreaker, ConstantBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import { Etcd3, type IDuplexStream, type IKeyValue, type Watcher, isRecoverableError } from 'etcd3';
 import { z } from 'zod';
 
 /** Where registrations live in etcd: one key per endpoint under this prefix. */
@@ -29,6 +30,13 @@ export type EtcdStoreOptions = {
   prefix?: string;
 };
 
+/** How often the client pings each member it is connected to (etcd's minimum). */
+const KEEPALIVE_PING_MS = 5_000;
+/** How long a member that failed an attempt is skipped. */
+const MEMBER_REST_MS = 1_000;
+/** The pause before an attempt is tried again (on the next member). */
+const RETRY_EVERY_MS = 100;
+
 /** The JSON value of one key: what must survive, as in the SQLite store. */
 const StoredValueSchema = z.object({
   pair: z.tuple([z.string(), z.string()]),
@@ -43,7 +51,8 @@ const StoredValueSchema = z.object({
  * only refreshes its lease (one keepalive): the converter's periodic re-announce keeps it
  * alive, and a converter that stops re-announcing disappears by itself when the lease ends,
  * whether or not any replica is up. Every call has a deadline, so that a write never hangs
- * while etcd is away.
+ * while etcd is away, and whatever a call started (a keepalive stream, a watch) is closed when
+ * its deadline passes, even if etcd answers later or never.
  */
 export class EtcdRegistryStore implements SharedRegistryStore {
   readonly description: string;
@@ -59,10 +68,36 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     this.#prefix = options.prefix ?? ETCD_PREFIX;
     this.#ttl = options.leaseTtlSeconds;
     this.#timeoutMs = options.timeoutMs;
+    // One attempt on one member gets half the call's deadline: a member that is frozen (SIGSTOP,
+    // a dead disk, a black-holed network) costs one attempt, and etcd3's retry reaches another
+    // member before the call's own deadline.
+    const attemptMs = Math.max(1, Math.floor(options.timeoutMs / 2));
     this.#client = new Etcd3({
       hosts: options.endpoints.map((endpoint) => `http://${endpoint}`),
       dialTimeout: options.timeoutMs,
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.timeoutMs }),
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + attemptMs }),
+      faultHandling: {
+        // A member that failed an attempt is left alone for a second, then tried again (etcd3's
+        // default is 5 s after three failures: while the cluster elects a leader every member
+        // fails for a moment, every breaker opened, and every call then failed at once for 5 s,
+        // long enough for leases to run out). A frozen member thus costs one attempt a second.
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: MEMBER_REST_MS, breaker: new ConsecutiveBreaker(1) }),
+        // A failed attempt is tried again on the next member; when every member rests (an
+        // election), the call waits for the first to be tried again, within its deadline.
+        global: retry(handleWhen((error) => isRecoverableError(error) || isBrokenCircuitError(error)), {
+          maxAttempts: Math.ceil(options.timeoutMs / RETRY_EVERY_MS) + options.endpoints.length,
+          backoff: new ConstantBackoff(RETRY_EVERY_MS),
+        }),
+      },
+      grpcOptions: {
+        // A connection to a frozen member answers nothing and is never reset: pings find it,
+        // which fails its streams (the watch) so that the replica catches up through another
+        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time),
+        // and on a connection without a call at all (so: only while a call is open).
+        'grpc.keepalive_time_ms': KEEPALIVE_PING_MS,
+        'grpc.keepalive_timeout_ms': options.timeoutMs,
+        'grpc.keepalive_permit_without_calls': 0,
+      },
     });
   }
 
@@ -116,6 +151,8 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     const watch = await this.#deadline(
       'watch',
       this.#client.watch().prefix(this.#prefix).startRevision(String(fromRevision)).create(),
+      // Created after we gave up: nobody would ever read or cancel it.
+      (late) => void late.cancel().catch(() => undefined),
     );
     this.#watchers.add(watch);
     let open = true;
@@ -176,16 +213,22 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     return { outcome: 'refreshed', record };
   }
 
+  /**
+   * One keepalive of `lease` on a stream of its own: whether the lease is still alive. The stream
+   * is closed once answered, and at the deadline if etcd never answers (a frozen member).
+   */
   async #keepaliveOnce(lease: string): Promise<boolean> {
-    const stream = await this.#client.leaseClient.leaseKeepAlive();
+    const started = Date.now();
+    const stream = await this.#deadline('open a lease keepalive', this.#client.leaseClient.leaseKeepAlive(), closeStream);
     try {
-      return await new Promise<boolean>((resolve, reject) => {
+      const answer = new Promise<boolean>((resolve, reject) => {
         stream.on('data', (response: { TTL: string }) => resolve(Number(response.TTL) > 0));
         stream.on('error', reject);
         stream.write({ ID: lease });
       });
+      return await this.#deadline('refresh the lease', answer, undefined, this.#timeoutMs - (Date.now() - started));
     } finally {
-      stream.end();
+      closeStream(stream);
     }
   }
 
@@ -223,11 +266,27 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     return Buffer.from(`${this.#prefix}${endpointKey(endpoint)}`);
   }
 
-  #deadline<T>(what: string, call: Promise<T>): Promise<T> {
+  /**
+   * `call`, or a rejection once `ms` have passed. A call that still succeeds after that hands
+   * what it started to `abandon` (nobody else will ever close it).
+   */
+  #deadline<T>(what: string, call: Promise<T>, abandon?: (late: T) => void, ms = this.#timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let gaveUp = false;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`etcd did not ${what} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(() => {
+        gaveUp = true;
+        reject(new Error(`etcd did not ${what} within ${this.#timeoutMs} ms`));
+      }, Math.max(0, ms));
     });
+    if (abandon !== undefined) {
+      call.then(
+        (late) => {
+          if (gaveUp) abandon(late);
+        },
+        () => undefined,
+      );
+    }
     return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 }
@@ -242,6 +301,14 @@ function prefixEnd(prefix: string): Buffer {
     }
   }
   return Buffer.from([0]);
+}
+
+/** Ends a client stream now, answered or not: half-closes it, then cancels what etcd has not closed. */
+function closeStream(stream: IDuplexStream<unknown, unknown>): void {
+  // Cancelling reports CANCELLED as an error; ended first, etcd3 does not count it against the member.
+  stream.on('error', () => undefined);
+  stream.end();
+  stream.cancel();
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,8 +5,6 @@ import { EtcdRegistryStore } from './etcd-store';
 import type { Logger } from '@conv/server';
 import type { HealthChecks } from './session';
 
-/** Deadline of one call to etcd: an ADD waits at most about this long before UNAVAILABLE. */
-export const STORE_TIMEOUT_MS = 2_000;
 const CATCH_UP_MIN_MS = 250;
 const CATCH_UP_MAX_MS = 2_000;
 
@@ -26,10 +24,12 @@ export type SharedRegistry = {
  */
 export async function openSharedRegistry(config: Config, log: Logger): Promise<SharedRegistry> {
   const endpoints = config.store?.endpoints ?? [];
-  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtlMs / 1000), timeoutMs: STORE_TIMEOUT_MS });
+  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtlMs / 1000), timeoutMs: config.etcdTimeoutMs });
   let checks: HealthChecks | undefined;
   let closed = false;
   let catchingUp = false;
+  /** The watch a catch-up has just opened broke before the catch-up was done: catch up again. */
+  let brokenAgain = false;
   let retry: NodeJS.Timeout | undefined;
 
   const apply = (effect: RemoteEffect, how: 'watch' | 'catch-up'): void => {
@@ -45,14 +45,31 @@ export async function openSharedRegistry(config: Config, log: Logger): Promise<S
     }
   };
 
+  const broken = (error: Error): void => {
+    if (closed) return;
+    if (catchingUp) {
+      brokenAgain = true;
+      return;
+    }
+    catchingUp = true;
+    log.warn('store-unreachable', {
+      store: store.description,
+      error: error.message,
+      note: 'lookups keep being answered from memory; ADD and REMOVE answer UNAVAILABLE until it is back',
+    });
+    catchUp(CATCH_UP_MIN_MS);
+  };
+
   const catchUp = (delayMs: number): void => {
     retry = setTimeout(() => {
       if (closed) return;
+      brokenAgain = false;
       registry.resync().then(
         ({ revision, effects }) => {
           catchingUp = false;
           for (const effect of effects) apply(effect, 'catch-up');
           log.info('store-back', { store: store.description, revision, changes: effects.length, note: 'ADD and REMOVE work again' });
+          if (brokenAgain) broken(new Error('the watch broke again while catching up'));
         },
         (error: unknown) => {
           if (closed) return;
@@ -75,16 +92,7 @@ export async function openSharedRegistry(config: Config, log: Logger): Promise<S
         pendingGraceMs: config.pendingGraceMs,
       },
       onRemote: (effect) => apply(effect, 'watch'),
-      onBroken: (error) => {
-        if (closed || catchingUp) return;
-        catchingUp = true;
-        log.warn('store-unreachable', {
-          store: store.description,
-          error: error.message,
-          note: 'lookups keep being answered from memory; ADD and REMOVE answer UNAVAILABLE until it is back',
-        });
-        catchUp(CATCH_UP_MIN_MS);
-      },
+      onBroken: broken,
     });
   } catch (error) {
     await store.close();

@@ -1,7 +1,8 @@
+import { EtcdServer, etcdPresence } from '@conv/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
 import { describeSharedStoreContract } from '../../../packages/registry/test/shared-store-contract';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
-import { EtcdServer, etcdPresence } from './etcd-harness';
 
 // The registry package's shared-store contract, run on a real etcd (the same suite runs on
 // the in-memory store in packages/registry).
@@ -31,6 +32,14 @@ if (presence === 'required-but-missing') {
         // Each test its own prefix on the file's etcd: a fresh registry every time.
         const open = () => new EtcdRegistryStore({ endpoints: [endpoint], leaseTtlSeconds: 30, timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
         return Promise.resolve({ a: open(), b: open() });
+      },
+      compact: async (_store, revision) => {
+        const client = new Etcd3({ hosts: `http://${etcd?.endpoint ?? ''}` });
+        try {
+          await client.kv.compact({ revision: String(revision), physical: true });
+        } finally {
+          client.close();
+        }
       },
     });
   });

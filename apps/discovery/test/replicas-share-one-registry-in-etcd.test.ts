@@ -1,6 +1,5 @@
-import { APP, type FakeConverter, LineClient, type ServerProcess, exchange, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
+import { APP, EtcdServer, type FakeConverter, LineClient, type ServerProcess, etcdPresence, exchange, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdServer, etcdPresence } from './etcd-harness';
 import { FAST_CHECKS, askOnce, list, startDiscovery } from './helpers';
 
 // Two discovery replicas on one real etcd (own data dir, own loopback ports), as users run them
@@ -194,8 +193,22 @@ if (presence === 'required-but-missing') {
             timeoutMs: 20_000,
           });
         }
-        expect(a.output()).toMatch(/store-unreachable/);
-        expect(a.output()).toMatch(/store-back/);
+        // An ADD works again as soon as etcd answers, but each replica follows etcd's changes
+        // again only once it has caught up: a REMOVE made through one must reach the other.
+        expect(await askOnce(b.port, `REMOVE 127.0.0.1 ${late.port}`)).toEqual(['SUCCESS']);
+        for (const replica of [a, b]) {
+          await waitFor(async () => JSON.stringify(await list(replica.port)) === JSON.stringify(registered), {
+            what: 'the REMOVE made through b after the restart to reach both replicas',
+            timeoutMs: 20_000,
+          });
+        }
+        // And the operator was told, on each replica (the lines may still be on their way).
+        for (const replica of [a, b]) {
+          await waitFor(() => /store-unreachable/.test(replica.output()) && /store-back/.test(replica.output()), {
+            what: 'store-unreachable then store-back in the log',
+            timeoutMs: 20_000,
+          });
+        }
       }, 90_000);
     });
   });

@@ -4,6 +4,7 @@ import { validateHealthPolicy, type Health, type HealthPolicy } from './health';
 import { Entry, Pool } from './pool';
 import { SqliteRegistryStore } from './sqlite-store';
 import { MemoryRegistryStore, type RegistryStore, type StoredRegistration } from './store';
+import { SharedFeed, keyOfChange } from './shared-feed';
 import { revisionOf, type SharedChange, type SharedRecord, type SharedRegistryStore, type SharedSnapshot, type SharedSubscription } from './shared-store';
 
 /** A snapshot of one registration; changing it changes nothing in the registry. */
@@ -90,18 +91,8 @@ export class Registry {
   #shared: SharedRegistryStore | undefined;
   #sharedOptions: SharedRegistryOptions | undefined;
   #subscription: SharedSubscription | undefined;
-  /** Shared mode: the store revision of each entry's last applied change, by endpoint key. */
-  readonly #revisions = new Map<string, number>();
-  /** Shared mode: our own committed deletes, so an older put echoed late does not resurrect them. */
-  readonly #tombstones = new Map<string, number>();
-  /** Shared mode: the newest revision the change feed (or a reload) has brought; older changes are stale. */
-  #feedRevision = 0;
-  /**
-   * Shared mode: keys with a write of ours in flight, and the watched changes for them held
-   * back meanwhile. The watch may deliver our own write before the store's answer to it; held,
-   * it is applied after that answer (and so recognised as ours), in the order it came.
-   */
-  readonly #inflight = new Map<string, { writes: number; held: SharedChange[] }>();
+  /** Shared mode: which change to apply, key by key (revisions, writes in flight, held changes). */
+  readonly #feed = new SharedFeed();
 
   private constructor(store: RegistryStore, policy: HealthPolicy, now: () => number) {
     this.#store = store;
@@ -344,8 +335,7 @@ export class Registry {
       throw unavailable('load the registry', cause);
     }
     registry.#restore(snapshot.records.map((record) => ({ seq: record.order, pair: record.pair, endpoint: record.endpoint, addedAt: record.addedAt })));
-    for (const record of snapshot.records) registry.#revisions.set(endpointKey(record.endpoint), record.revision);
-    registry.#feedRevision = snapshot.revision;
+    registry.#feed.reset(snapshot.revision, revisionsOf(snapshot));
     try {
       await registry.#subscribe(snapshot.revision + 1);
     } catch (cause) {
@@ -379,7 +369,7 @@ export class Registry {
     const known = this.#byKey.get(key);
     if (known !== undefined && !samePair(known.pool.pair, canonicalPair)) return { ok: false, code: 'ENTRY_EXISTS', existing: known.pool.pair };
     const t = this.#now();
-    this.#beginWrite(key);
+    this.#feed.beginWrite(key);
     try {
       let result;
       try {
@@ -408,7 +398,7 @@ export class Registry {
     const entry = this.#byKey.get(key);
     if (entry === undefined) return { ok: false, code: 'NOT_REGISTERED' };
     const pair = entry.pool.pair;
-    this.#beginWrite(key);
+    this.#feed.beginWrite(key);
     try {
       let result;
       try {
@@ -417,7 +407,6 @@ export class Registry {
         throw unavailable('commit the REMOVE', cause);
       }
       this.#live();
-      this.#tombstones.set(key, result.revision);
       this.#applyDelete(key, result.revision);
       return { ok: true, pair };
     } finally {
@@ -425,46 +414,32 @@ export class Registry {
     }
   }
 
-  #beginWrite(key: string): void {
-    const inflight = this.#inflight.get(key);
-    if (inflight === undefined) this.#inflight.set(key, { writes: 1, held: [] });
-    else inflight.writes++;
-  }
-
+  /** After our write to `key`: the feed's changes to it, held meanwhile, in feed order. */
   #endWrite(key: string): void {
-    const inflight = this.#inflight.get(key);
-    if (inflight === undefined) return;
-    if (--inflight.writes > 0) return;
-    this.#inflight.delete(key);
-    for (const change of inflight.held) this.#receive(change);
+    for (const change of this.#feed.endWrite(key)) {
+      if (this.#closed) return;
+      const effect = this.#feed.isNewer(keyOfChange(change), revisionOf(change)) ? this.#apply(change) : undefined;
+      if (effect !== undefined) this.#sharedOptions?.onRemote?.(effect);
+    }
   }
 
-  /** A change from the watch: held while a write of ours to the same key is in flight. */
+  /** A change from the watch, reported to `onRemote` once applied. */
   #receive(change: SharedChange): void {
     if (this.#closed) return;
-    const key = endpointKey(change.kind === 'put' ? change.record.endpoint : change.endpoint);
-    const inflight = this.#inflight.get(key);
-    if (inflight !== undefined) {
-      inflight.held.push(change);
-      return;
-    }
     const effect = this.applyRemote(change);
     if (effect !== undefined) this.#sharedOptions?.onRemote?.(effect);
   }
 
   /**
-   * Applies one change committed in the shared store to the pools, without writing it back.
-   * Changes already applied (our own writes, echoed by the watch) and changes older than what
-   * an entry already reflects are ignored. New endpoints start `pending`.
+   * Applies one change committed in the shared store to the pools, without writing it back, as
+   * the next change of the feed. Ignored: changes the feed already brought, and changes not
+   * newer than what their own key reflects (our own writes, echoed by the watch). Held: changes
+   * to a key while a write of ours to it is in flight (applied when it ends). New endpoints
+   * start `pending`.
    */
   applyRemote(change: SharedChange): RemoteEffect | undefined {
     this.#live();
-    const revision = revisionOf(change);
-    if (revision <= this.#feedRevision) return undefined;
-    this.#feedRevision = revision;
-    for (const [key, tombstone] of this.#tombstones) if (tombstone <= revision) this.#tombstones.delete(key);
-    if (change.kind === 'put') return this.#applyPut(change.record, 'pending');
-    return this.#applyDelete(endpointKey(change.endpoint), change.revision);
+    return this.#feed.receive(change) === 'apply' ? this.#apply(change) : undefined;
   }
 
   /**
@@ -489,27 +464,29 @@ export class Registry {
     this.#live();
     const effects: RemoteEffect[] = [];
     const present = new Set<string>();
-    this.#tombstones.clear();
-    this.#feedRevision = snapshot.revision;
     for (const record of snapshot.records) {
-      const key = endpointKey(record.endpoint);
+      const pair = unitPair(record.pair[0], record.pair[1]);
+      const endpoint = endpointOf(record.endpoint.host, record.endpoint.port);
+      const key = endpointKey(endpoint);
       present.add(key);
       const entry = this.#byKey.get(key);
-      if (entry !== undefined && (entry.seq !== record.order || !samePair(entry.pool.pair, record.pair))) {
+      if (entry !== undefined && entry.seq === record.order && samePair(entry.pool.pair, pair)) continue;
+      if (entry !== undefined) {
+        // Deleted and created again while we were not looking: a new registration in a new place.
         effects.push({ kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health });
         this.#detach(entry);
-        this.#revisions.delete(key);
       }
-      const effect = this.#applyPut(record, 'pending');
-      if (effect !== undefined) effects.push(effect);
-      this.#revisions.set(key, record.revision);
+      const t = this.#now();
+      this.#attach(pair, endpoint, key, record.order, record.addedAt, t, 'pending', t);
+      effects.push({ kind: 'added', endpoint, pair });
     }
     for (const entry of [...this.#byKey.values()]) {
       if (present.has(entry.key)) continue;
       effects.push({ kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health });
       this.#detach(entry);
-      this.#revisions.delete(entry.key);
     }
+    // Revisions restart from the load: the store may even be a new one, whose revisions are lower.
+    this.#feed.reset(snapshot.revision, revisionsOf(snapshot));
     try {
       await this.#subscribe(snapshot.revision + 1);
     } catch (cause) {
@@ -546,34 +523,35 @@ export class Registry {
     };
   }
 
+  #apply(change: SharedChange): RemoteEffect | undefined {
+    return change.kind === 'put' ? this.#applyPut(change.record, 'pending') : this.#applyDelete(endpointKey(change.endpoint), change.revision);
+  }
+
+  /** A committed put, applied unless its key already reflects it or something newer. */
   #applyPut(record: SharedRecord, health: 'pending' | 'up'): RemoteEffect | undefined {
     const pair = unitPair(record.pair[0], record.pair[1]);
     const endpoint = endpointOf(record.endpoint.host, record.endpoint.port);
     const key = endpointKey(endpoint);
-    const tombstone = this.#tombstones.get(key);
-    if (tombstone !== undefined && tombstone >= record.revision) return undefined;
-    const applied = this.#revisions.get(key);
+    if (!this.#feed.isNewer(key, record.revision)) return undefined;
+    this.#feed.record(key, record.revision, true);
     const entry = this.#byKey.get(key);
     if (entry !== undefined) {
-      if (applied !== undefined && applied >= record.revision) return undefined;
-      this.#revisions.set(key, record.revision);
       if (entry.seq === record.order && samePair(entry.pool.pair, pair)) return undefined;
       // Deleted and created again while we were not looking: a new registration in a new place.
       this.#detach(entry);
     }
-    this.#revisions.set(key, record.revision);
     const t = this.#now();
     this.#attach(pair, endpoint, key, record.order, record.addedAt, t, health, t);
     if (record.order >= this.#nextSeq) this.#nextSeq = record.order + 1;
     return { kind: 'added', endpoint, pair };
   }
 
+  /** A committed delete, applied unless its key already reflects something newer. */
   #applyDelete(key: string, revision: number): RemoteEffect | undefined {
+    if (!this.#feed.isNewer(key, revision)) return undefined;
+    this.#feed.record(key, revision, false);
     const entry = this.#byKey.get(key);
     if (entry === undefined) return undefined;
-    const applied = this.#revisions.get(key);
-    if (applied !== undefined && applied > revision) return undefined;
-    this.#revisions.delete(key);
     const effect: RemoteEffect = { kind: 'removed', endpoint: entry.endpoint, pair: entry.pool.pair, from: entry.health };
     this.#detach(entry);
     return effect;
@@ -738,6 +716,10 @@ function unavailable(what: string, cause: unknown): RegistryError {
   if (cause instanceof RegistryError && (cause.code === 'UNAVAILABLE' || cause.code === 'CLOSED')) return cause;
   const why = cause instanceof Error ? cause.message : String(cause);
   return new RegistryError('UNAVAILABLE', `The shared store could not ${what}: ${why}.`, { cause });
+}
+
+function revisionsOf(snapshot: SharedSnapshot): [string, number][] {
+  return snapshot.records.map((record) => [endpointKey(endpointOf(record.endpoint.host, record.endpoint.port)), record.revision]);
 }
 
 function samePair(x: UnitPair, y: UnitPair): boolean {

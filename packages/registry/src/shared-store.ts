@@ -66,28 +66,34 @@ export interface SharedRegistryStore {
 
 type Space = {
   revision: number;
+  /** Changes before this revision are forgotten (`compact`); a watch from before it breaks. */
+  compacted: number;
   records: Map<string, SharedRecord>;
   history: SharedChange[];
   watchers: Set<MemoryWatch>;
   available: boolean;
 };
 
-type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean };
+/** `behind`: revisions published to this watch and not delivered yet. */
+type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean; behind: number[] };
 
 /**
  * A shared store in one process: several handles (`peer()`) on one space, as several
  * discovery replicas on one etcd. Changes are delivered to watchers asynchronously, as a
  * network store would. `setAvailable(false)` makes every call reject and breaks every
- * subscription, so that outages can be tested without a network. Registrations never expire.
+ * subscription, so that outages can be tested without a network; `holdAnswers()` delays this
+ * handle's answers, as a slow network does. Registrations never expire.
  */
 export class MemorySharedRegistryStore implements SharedRegistryStore {
   readonly description = 'memory';
   readonly #space: Space;
   readonly #watches = new Set<MemoryWatch>();
   #closed = false;
+  /** Set while `holdAnswers()` holds this handle's answers: every write's answer waits for it. */
+  #answers: Promise<'answer' | 'lose'> | undefined;
 
   constructor(space?: Space) {
-    this.#space = space ?? { revision: 1, records: new Map(), history: [], watchers: new Set(), available: true };
+    this.#space = space ?? { revision: 1, compacted: 0, records: new Map(), history: [], watchers: new Set(), available: true };
   }
 
   /** Another handle on the same space, as a second replica would have. */
@@ -107,6 +113,39 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
     }
   }
 
+  /**
+   * Simulates a slow network between this handle and the store: from now on its writes still
+   * commit at once (and reach every watcher), but their answers are held until `release()`;
+   * `release({ lose: true })` rejects them instead, as a deadline does when the answer is lost.
+   */
+  holdAnswers(): { release(options?: { lose?: boolean }): void } {
+    let release: (verdict: 'answer' | 'lose') => void = () => undefined;
+    const answers = new Promise<'answer' | 'lose'>((resolve) => (release = resolve));
+    this.#answers = answers;
+    return {
+      release: (options) => {
+        if (this.#answers === answers) this.#answers = undefined;
+        release(options?.lose === true ? 'lose' : 'answer');
+      },
+    };
+  }
+
+  /**
+   * Forgets the history before `revision`, as etcd's compaction does: a watch from before it,
+   * or one still behind it (changes not delivered yet), breaks.
+   */
+  compact(revision: number): void {
+    const compacted = Math.max(this.#space.compacted, Math.min(revision, this.#space.revision));
+    this.#space.compacted = compacted;
+    this.#space.history = this.#space.history.filter((change) => revisionOf(change) >= compacted);
+    for (const watch of [...this.#space.watchers]) {
+      if (!watch.open || !watch.behind.some((behind) => behind < compacted)) continue;
+      this.#space.watchers.delete(watch);
+      watch.open = false;
+      queueMicrotask(() => watch.watcher.broken(new Error(`the watch fell behind revision ${compacted}, which has been compacted`)));
+    }
+  }
+
   load(): Promise<SharedSnapshot> {
     return this.#call(() => ({
       records: [...this.#space.records.values()].sort((x, y) => x.order - y.order),
@@ -115,7 +154,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   }
 
   put(registration: SharedRegistration): Promise<SharedPutResult> {
-    return this.#call(() => {
+    return this.#write(() => {
       const key = endpointKey(registration.endpoint);
       const existing = this.#space.records.get(key);
       if (existing !== undefined) {
@@ -131,7 +170,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   }
 
   delete(endpoint: Endpoint): Promise<SharedDeleteResult> {
-    return this.#call(() => {
+    return this.#write(() => {
       const key = endpointKey(endpoint);
       const existing = this.#space.records.get(key);
       if (existing === undefined) return { deleted: false, revision: this.#space.revision };
@@ -144,11 +183,20 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
 
   watch(fromRevision: number, watcher: SharedWatcher): Promise<SharedSubscription> {
     return this.#call(() => {
-      const watch: MemoryWatch = { watcher, open: true };
+      const watch: MemoryWatch = { watcher, open: true, behind: [] };
+      const compacted = fromRevision < this.#space.compacted;
       const backlog = this.#space.history.filter((change) => revisionOf(change) >= fromRevision);
       this.#space.watchers.add(watch);
       this.#watches.add(watch);
       queueMicrotask(() => {
+        if (compacted) {
+          // As etcd does: the watch is created, then cancelled, delivering nothing.
+          this.#space.watchers.delete(watch);
+          if (!watch.open) return;
+          watch.open = false;
+          watcher.broken(new Error(`revision ${fromRevision} has been compacted (history starts at ${this.#space.compacted})`));
+          return;
+        }
         for (const change of backlog) if (watch.open) watcher.change(change);
       });
       return {
@@ -175,10 +223,20 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
   #publish(change: SharedChange): void {
     this.#space.history.push(change);
     for (const watch of this.#space.watchers) {
+      watch.behind.push(revisionOf(change));
       queueMicrotask(() => {
+        watch.behind.shift();
         if (watch.open) watch.watcher.change(change);
       });
     }
+  }
+
+  /** A write: committed at once; its answer waits while `holdAnswers()` holds them. */
+  async #write<T>(action: () => T): Promise<T> {
+    const answers = this.#answers;
+    const result = await this.#call(action);
+    if (answers !== undefined && (await answers) === 'lose') throw new Error('the answer from the memory store was lost');
+    return result;
   }
 
   #call<T>(action: () => T): Promise<T> {

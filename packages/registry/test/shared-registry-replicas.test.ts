@@ -9,6 +9,10 @@ describeSharedStoreContract({
     const a = new MemorySharedRegistryStore();
     return Promise.resolve({ a, b: a.peer() });
   },
+  compact: (store, revision) => {
+    (store as MemorySharedRegistryStore).compact(revision);
+    return Promise.resolve();
+  },
 });
 
 const FT_IN = unitPair('ft', 'in');

@@ -10,6 +10,8 @@ import type { SharedChange, SharedRegistryStore, SharedSubscription } from '../s
 export type SharedStoreSubject = {
   name: string;
   open: (namespace: string) => Promise<{ a: SharedRegistryStore; b: SharedRegistryStore }>;
+  /** Forgets the store's history before `revision` (etcd: compaction). */
+  compact: (store: SharedRegistryStore, revision: number) => Promise<void>;
 };
 
 const FT_IN = unitPair('ft', 'in');
@@ -119,6 +121,27 @@ export function describeSharedStoreContract(subject: SharedStoreSubject): void {
       const created = await a.put({ pair: FT_IN, endpoint: at(4003), addedAt: 1 });
       await until(() => watch.seen.length >= 1, 'the echo');
       expect(watch.seen[0]).toEqual({ kind: 'put', record: created.record });
+    });
+
+    it('reports a watch from a compacted revision as broken and delivers nothing from it (the reader must reload)', async () => {
+      const { a, b } = await open();
+      const start = (await a.load()).revision;
+      await b.put({ pair: FT_IN, endpoint: at(4001), addedAt: 1 });
+      const latest = await b.put({ pair: KG_G, endpoint: at(4002), addedAt: 2 });
+      await subject.compact(a, latest.record.revision);
+      let refused: unknown;
+      const watch = await follow(a, start + 1).catch((error: unknown) => {
+        refused = error;
+        return undefined;
+      });
+      if (watch !== undefined) await until(() => watch.broken.length === 1, 'the watch reported broken');
+      expect(refused !== undefined || watch?.broken.length === 1).toBe(true);
+      expect(watch?.seen ?? []).toEqual([]);
+      // From the compacted revision on, it follows again.
+      const again = await follow(a, latest.record.revision + 1);
+      const gone = await b.delete(at(4001));
+      await until(() => again.seen.length >= 1, 'the delete after the compaction');
+      expect(again.seen).toEqual([{ kind: 'delete', endpoint: at(4001), revision: gone.revision }]);
     });
 
     it('refuses calls after close, which is idempotent', async () => {
