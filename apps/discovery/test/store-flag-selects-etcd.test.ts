@@ -28,10 +28,10 @@ describe('--store etcd://...', () => {
   });
 
   it('takes the deadline of one etcd call as --etcd-timeout, 2 s unless told, in the duration syntax of the other flags', () => {
-    expect(parse(['--store', 'etcd://127.0.0.1:2379']).etcdTimeout).toBe(2_000);
-    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '750ms']).etcdTimeout).toBe(750);
-    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '5s']).etcdTimeout).toBe(5_000);
-    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '3000']).etcdTimeout).toBe(3_000);
+    expect(parse(['--store', 'etcd://127.0.0.1:2379']).etcdTimeoutMs).toBe(2_000);
+    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '750ms']).etcdTimeoutMs).toBe(750);
+    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '5s']).etcdTimeoutMs).toBe(5_000);
+    expect(parse(['--store', 'etcd://127.0.0.1:2379', '--etcd-timeout', '3000']).etcdTimeoutMs).toBe(3_000);
     expect(usageError(['--etcd-timeout', '0'])).toMatch(/^--etcd-timeout must be a duration such as 500ms, 2s or 1m, above 0, got "0"$/);
     expect(usageError(['--etcd-timeout', 'soon'])).toMatch(/^--etcd-timeout must be a duration/);
   });
