@@ -32,36 +32,35 @@ export {
 export type { Endpoint, Unit } from './tokens';
 export {
   AddRequestSchema,
-  DISCOVERY_HELP,
-  DiscoveryReplySchema,
   DiscoveryRequestSchema,
-  END,
-  HealthSchema,
+  FeaturesRequestSchema,
   HelpRequestSchema,
   ListRequestSchema,
-  ListedRegistrationSchema,
   LookupMultiRequestSchema,
   LookupRequestSchema,
-  PathHopSchema,
   PingRequestSchema,
+  RemovePairRequestSchema,
   RemoveRequestSchema,
+  SessionRequestSchema,
   UnitsSchema,
+  formatDiscoveryRequest,
+  parseDiscoveryRequest,
+} from './discovery-request';
+export type { DiscoveryRequest, DiscoveryVerb } from './discovery-request';
+export {
+  DISCOVERY_HELP,
+  DiscoveryReplySchema,
+  END,
+  FeatureSchema,
+  HealthSchema,
+  ListedRegistrationSchema,
+  PathHopSchema,
+  SESSION_ACK,
   createDiscoveryReplyReader,
   formatDiscoveryReply,
-  formatDiscoveryRequest,
   parseDiscoveryReply,
-  parseDiscoveryRequest,
-} from './discovery';
-export type {
-  DiscoveryReplyReader,
-  DiscoveryReply,
-  DiscoveryRequest,
-  DiscoveryVerb,
-  Health,
-  ListedRegistration,
-  PathHop,
-  ReplyStep,
-} from './discovery';
+} from './discovery-reply';
+export type { DiscoveryReply, DiscoveryReplyReader, Health, ListedRegistration, PathHop, ReplyStep } from './discovery-reply';
 export {
   ConversionReplySchema,
   ConversionRequestSchema,

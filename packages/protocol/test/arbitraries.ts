@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type DiscoveryReply, type DiscoveryRequest, FAILURE_CODES, type Failure, formatAmount } from '../src/index';
+import { type DiscoveryReply, type DiscoveryRequest, FAILURE_CODES, type Failure, formatAmount, parseHost, parsePort } from '../src/index';
 
 /** Generators for valid protocol values; every value they make satisfies the zod schemas. */
 export const unit = fc.stringMatching(/^[A-Za-z$µ¥€][A-Za-z0-9$_.-]{0,7}$/).filter((u) => u !== 'END');
@@ -25,12 +25,18 @@ export const discoveryRequest: fc.Arbitrary<DiscoveryRequest> = fc.oneof(
   fc.record({ verb: fc.constant('REMOVE' as const), endpoint, token }, { requiredKeys: ['verb', 'endpoint'] }),
   fc.record({ verb: fc.constant('LOOKUP' as const), units }),
   fc.record({ verb: fc.constant('LOOKUP_MULTI' as const), from: unit, to: unit }),
-  fc.constantFrom({ verb: 'PING' as const }, { verb: 'LIST' as const }, { verb: 'HELP' as const }),
+  // A pair whose second unit reads as a port after a first that reads as a host is the host form.
+  fc
+    .record({ verb: fc.constant('REMOVE_PAIR' as const), units, token }, { requiredKeys: ['verb', 'units'] })
+    .filter(({ units: [a, b] }) => !(parseHost(a).ok && parsePort(b).ok)),
+  fc.constantFrom({ verb: 'PING' as const }, { verb: 'LIST' as const }, { verb: 'HELP' as const }, { verb: 'SESSION' as const }, { verb: 'FEATURES' as const }),
 );
 
 export const discoveryReply: fc.Arbitrary<DiscoveryReply> = fc.oneof(
   fc.constant({ kind: 'success' as const }),
   fc.constant({ kind: 'pong' as const }),
+  fc.constant({ kind: 'session' as const }),
+  fc.record({ kind: fc.constant('features' as const), features: fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), { maxLength: 6 }) }),
   fc.record({ kind: fc.constant('endpoint' as const), endpoint }),
   fc.record({
     kind: fc.constant('path' as const),

@@ -19,6 +19,8 @@ const VERB_FOR: Record<Exclude<DiscoveryReply['kind'], 'failure'>, DiscoveryVerb
   pong: 'PING',
   list: 'LIST',
   help: 'HELP',
+  session: 'SESSION',
+  features: 'FEATURES',
 };
 
 const linesOf = (text: string) => text.split('\n').slice(0, -1);
@@ -88,23 +90,40 @@ describe('discovery replies', () => {
     });
   });
 
-  it('turns a malformed reply line into a failure that quotes it', () => {
-    expect(parseDiscoveryReply('LOOKUP', ['127.0.0.1'])).toEqual({
+  it('skips a few lines of another shape before a reply (greetings), then fails quoting the next one', () => {
+    expect(parseDiscoveryReply('LOOKUP', ['Welcome to the discovery server!', '127.0.0.1 4000'])).toEqual({
+      ok: true,
+      value: { kind: 'endpoint', endpoint: { host: '127.0.0.1', port: 4000 } },
+    });
+    expect(parseDiscoveryReply('LOOKUP', ['1', '2', '3', '4', '127.0.0.1'])).toEqual({
       ok: true,
       value: {
         kind: 'failure',
         failure: { code: 'UNSPECIFIED', message: 'failure. the reply line "127.0.0.1" is not of the form <host> <port>.' },
       },
     });
-    for (const [verb, line] of [
-      ['PING', 'PANG'],
-      ['REMOVE', 'OK'],
-      ['LIST', 'ft in 127.0.0.1 4000 sleepy'],
-      ['LOOKUP_MULTI', 'ft in 127.0.0.1 4000 2'],
+    // Once a multi-line reply has started, a line of another shape is a failure at once.
+    for (const [verb, lines] of [
+      ['LIST', ['ft in 127.0.0.1 4000 up', 'ft in 127.0.0.1 4001 sleepy']],
+      ['LOOKUP_MULTI', ['ft in 127.0.0.1 4000 0', 'in cm 127.0.0.1 4001 2']],
     ] as const) {
-      const result = parseDiscoveryReply(verb, [line]);
+      const result = parseDiscoveryReply(verb, lines);
       expect(result.ok && result.value.kind === 'failure' && result.value.failure.code).toBe('UNSPECIFIED');
     }
+  });
+
+  it('reads success as the course servers said it', () => {
+    for (const line of ['SUCCESS', 'Success', 'success', 'SUC', 'OK', 'ok.', 'Success: added', 'DONE']) {
+      expect(parseDiscoveryReply('ADD', [line]), line).toEqual({ ok: true, value: { kind: 'success' } });
+    }
+    for (const line of ['FAILURE EXISTS', 'failure exist', 'Failure entry exists.']) {
+      const result = parseDiscoveryReply('ADD', [line]);
+      expect(result.ok && result.value.kind, line).toBe('failure');
+    }
+    expect(parseDiscoveryReply('FEATURES', ['features session WATCH remove-pair'])).toEqual({
+      ok: true,
+      value: { kind: 'features', features: ['session', 'watch', 'remove-pair'] },
+    });
   });
 
   it('fails when the lines end before the reply does', () => {

@@ -63,7 +63,7 @@ describe('discovery requests', () => {
       ok: false,
       failure: {
         code: 'UNKNOWN_VERB',
-        message: 'unknown command. "FETCH" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST or HELP.',
+        message: 'unknown command. "FETCH" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES.',
       },
     });
   });
@@ -108,10 +108,20 @@ describe('discovery requests', () => {
       'ADD',
       'LOOKUP',
       'LOOKUP_MULTI',
-      'BAD_PORT', // REMOVE takes <host> <port>; "b" is not a port
+      'REMOVE_PAIR', // seed 2's form: "b" is no port, so lbs and b are two units
       'LOOKUP',
     ]);
     expect(parsed[3]).toEqual({ ok: true, value: { verb: 'LOOKUP_MULTI', from: 'ban', to: 'lbs' } });
+    expect(parsed[4]).toEqual({ ok: true, value: { verb: 'REMOVE_PAIR', units: ['lbs', 'b'] } });
+  });
+
+  it('tells REMOVE <host> <port> from REMOVE <unit1> <unit2> by the second argument', () => {
+    expect(parseDiscoveryRequest('REMOVE 127.0.0.1 4000')).toEqual({ ok: true, value: { verb: 'REMOVE', endpoint: { host: '127.0.0.1', port: 4000 } } });
+    // A unit symbol may look like a host name: a port after it still makes it host and port.
+    expect(parseDiscoveryRequest('REMOVE lbs 4000')).toEqual({ ok: true, value: { verb: 'REMOVE', endpoint: { host: 'lbs', port: 4000 } } });
+    expect(parseDiscoveryRequest('remove $ y token=s3cr3t')).toEqual({ ok: true, value: { verb: 'REMOVE_PAIR', units: ['$', 'y'], token: 's3cr3t' } });
+    expect(parseDiscoveryRequest('REMOVE ft 08')).toEqual({ ok: true, value: { verb: 'REMOVE_PAIR', units: ['ft', '08'] } });
+    expect(formatDiscoveryRequest({ verb: 'REMOVE_PAIR', units: ['lbs', 'b'] })).toBe('REMOVE lbs b\n');
   });
 
   it('reads a trailing token=<secret> on ADD and REMOVE, and writes it back', () => {

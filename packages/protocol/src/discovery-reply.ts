@@ -1,132 +1,9 @@
 import { z } from 'zod';
+import type { DiscoveryVerb } from './discovery-request';
+import { UnitsSchema } from './discovery-request';
 import { formatFailure, parseFailure } from './failure-line';
 import { type Failure, FailureSchema, type Result, fail, failure, ok, quote } from './failures';
-import { EndpointSchema, TokenSchema, UnitSchema, parseHost, parsePort, parseToken, parseUnit, tokenize } from './tokens';
-
-// ---------------------------------------------------------------------------------------------
-// Requests
-
-export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
-
-/** ADD and REMOVE change the registry; a server with a shared secret requires `token=<secret>`. */
-export const AddRequestSchema = z.object({
-  verb: z.literal('ADD'),
-  units: UnitsSchema,
-  endpoint: EndpointSchema,
-  token: TokenSchema.optional(),
-});
-export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema, token: TokenSchema.optional() });
-export const LookupRequestSchema = z.object({ verb: z.literal('LOOKUP'), units: UnitsSchema });
-export const LookupMultiRequestSchema = z.object({ verb: z.literal('LOOKUP_MULTI'), from: UnitSchema, to: UnitSchema });
-export const PingRequestSchema = z.object({ verb: z.literal('PING') });
-export const ListRequestSchema = z.object({ verb: z.literal('LIST') });
-export const HelpRequestSchema = z.object({ verb: z.literal('HELP') });
-
-export const DiscoveryRequestSchema = z.discriminatedUnion('verb', [
-  AddRequestSchema,
-  RemoveRequestSchema,
-  LookupRequestSchema,
-  LookupMultiRequestSchema,
-  PingRequestSchema,
-  ListRequestSchema,
-  HelpRequestSchema,
-]);
-export type DiscoveryRequest = z.infer<typeof DiscoveryRequestSchema>;
-export type DiscoveryVerb = DiscoveryRequest['verb'];
-
-type Grammar = { args: readonly string[]; build: (args: string[]) => Result<DiscoveryRequest> };
-
-const GRAMMAR: Record<DiscoveryVerb, Grammar> = {
-  ADD: {
-    args: ['<unit1>', '<unit2>', '<host>', '<port>'],
-    build: ([u1 = '', u2 = '', host = '', port = '']) =>
-      all([parseUnit(u1), parseUnit(u2), parseHost(host), parsePort(port)], ([a, b, h, p]) => ({
-        verb: 'ADD',
-        units: [a, b],
-        endpoint: { host: h, port: p },
-      })),
-  },
-  REMOVE: {
-    args: ['<host>', '<port>'],
-    build: ([host = '', port = '']) =>
-      all([parseHost(host), parsePort(port)], ([h, p]) => ({ verb: 'REMOVE', endpoint: { host: h, port: p } })),
-  },
-  LOOKUP: {
-    args: ['<unit1>', '<unit2>'],
-    build: ([u1 = '', u2 = '']) => all([parseUnit(u1), parseUnit(u2)], ([a, b]) => ({ verb: 'LOOKUP', units: [a, b] })),
-  },
-  LOOKUP_MULTI: {
-    args: ['<from>', '<to>'],
-    build: ([from = '', to = '']) =>
-      all([parseUnit(from), parseUnit(to)], ([f, t]) => ({ verb: 'LOOKUP_MULTI', from: f, to: t })),
-  },
-  PING: { args: [], build: () => ok({ verb: 'PING' }) },
-  LIST: { args: [], build: () => ok({ verb: 'LIST' }) },
-  HELP: { args: [], build: () => ok({ verb: 'HELP' }) },
-};
-
-/** Verbs as typed on the wire (case-insensitive), aliases included. */
-const VERBS: ReadonlyMap<string, DiscoveryVerb> = new Map([
-  ...Object.keys(GRAMMAR).map((verb) => [verb, verb as DiscoveryVerb] as const),
-  ['PATH', 'LOOKUP_MULTI'],
-]);
-
-const VERB_LIST = 'ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST or HELP';
-
-/** Parses one request line (without its terminator). */
-export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
-  const [word = '', ...args] = tokenize(line);
-  const verb = VERBS.get(word.toUpperCase());
-  if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
-  const grammar = GRAMMAR[verb];
-  // Registry changes may end with `token=<secret>`: a seed-style client adds it to its line.
-  let token: string | undefined;
-  if ((verb === 'ADD' || verb === 'REMOVE') && args.at(-1)?.startsWith(TOKEN_PREFIX)) {
-    const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
-    if (!parsed.ok) return parsed;
-    token = parsed.value;
-  }
-  if (args.length !== grammar.args.length) {
-    const usage = [verb, ...grammar.args].join(' ');
-    const count = grammar.args.length;
-    return fail(
-      'BAD_ARITY',
-      `${verb} takes ${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`,
-    );
-  }
-  const request = grammar.build(args);
-  if (token !== undefined && request.ok && (request.value.verb === 'ADD' || request.value.verb === 'REMOVE')) {
-    request.value.token = token;
-  }
-  return request;
-}
-
-const TOKEN_PREFIX = 'token=';
-
-/** The request line a client sends, with its terminator. */
-export function formatDiscoveryRequest(request: DiscoveryRequest): string {
-  switch (request.verb) {
-    case 'ADD':
-      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
-    case 'REMOVE':
-      return `REMOVE ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
-    case 'LOOKUP':
-      return `LOOKUP ${request.units[0]} ${request.units[1]}\n`;
-    case 'LOOKUP_MULTI':
-      return `LOOKUP_MULTI ${request.from} ${request.to}\n`;
-    case 'PING':
-    case 'LIST':
-    case 'HELP':
-      return `${request.verb}\n`;
-  }
-}
-
-function tokenArg(token: string | undefined): string {
-  return token === undefined ? '' : ` ${TOKEN_PREFIX}${token}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Replies
+import { EndpointSchema, UnitSchema, parseHost, parsePort, parseUnit, tokenize } from './tokens';
 
 export const HealthSchema = z.enum(['pending', 'up', 'down']);
 export type Health = z.infer<typeof HealthSchema>;
@@ -141,6 +18,9 @@ export const ListedRegistrationSchema = z.object({
 });
 export type ListedRegistration = z.infer<typeof ListedRegistrationSchema>;
 
+/** A word of the FEATURES reply: lower case letters and dashes (`session`, `remove-pair`). */
+export const FeatureSchema = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
 export const DiscoveryReplySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('success') }),
   z.object({ kind: z.literal('endpoint'), endpoint: EndpointSchema }),
@@ -148,6 +28,8 @@ export const DiscoveryReplySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pong') }),
   z.object({ kind: z.literal('list'), registrations: z.array(ListedRegistrationSchema) }),
   z.object({ kind: z.literal('help'), lines: z.array(z.string().regex(/^[^\r\n]*$/).refine((l) => l.trim() !== END)) }),
+  z.object({ kind: z.literal('session') }),
+  z.object({ kind: z.literal('features'), features: z.array(FeatureSchema) }),
   z.object({ kind: z.literal('failure'), failure: FailureSchema }),
 ]);
 export type DiscoveryReply = z.infer<typeof DiscoveryReplySchema>;
@@ -155,16 +37,23 @@ export type DiscoveryReply = z.infer<typeof DiscoveryReplySchema>;
 /** The line that closes a multi-line LIST or HELP reply. */
 export const END = 'END';
 
+/** What `SESSION` is answered with. */
+export const SESSION_ACK = 'OK session';
+
 export const DISCOVERY_HELP: readonly string[] = [
   'conv discovery: commands are case-insensitive, one per line; unit pairs are unordered.',
+  'Each connection is closed shortly after its last reply: type SESSION first to keep it open.',
   'ADD <unit1> <unit2> <host> <port>   register a conversion server -> SUCCESS',
   'REMOVE <host> <port>                unregister a conversion server -> SUCCESS',
+  'REMOVE <unit1> <unit2>              unregister every server of the pair -> SUCCESS',
   '  (a server started with a token needs token=<secret> after ADD and REMOVE)',
   'LOOKUP <unit1> <unit2>              one server of the pair, round robin -> <host> <port>',
   'LOOKUP_MULTI <from> <to>            fewest-hops path (alias PATH) -> one line per hop:',
   '                                    <from> <to> <host> <port> <isEnd>',
   'PING                                -> PONG',
   'LIST                                every registration: <unit1> <unit2> <host> <port> <health>, then END',
+  'SESSION                             keep this connection open -> OK session',
+  'FEATURES                            what this server adds to the course protocol -> FEATURES <words>',
   'HELP                                this text, then END',
   'Failures are one line: FAILURE <sentence> (<CODE>).',
 ];
@@ -183,17 +72,26 @@ export function formatDiscoveryReply(reply: DiscoveryReply): string {
     case 'pong':
       return 'PONG\n';
     case 'list':
-      return (
-        reply.registrations
-          .map((r) => `${r.units[0]} ${r.units[1]} ${r.endpoint.host} ${r.endpoint.port} ${r.health}\n`)
-          .join('') + `${END}\n`
-      );
+      return reply.registrations.map((r) => `${r.units[0]} ${r.units[1]} ${r.endpoint.host} ${r.endpoint.port} ${r.health}\n`).join('') + `${END}\n`;
     case 'help':
       return reply.lines.map((line) => `${line}\n`).join('') + `${END}\n`;
+    case 'session':
+      return `${SESSION_ACK}\n`;
+    case 'features':
+      return `FEATURES${reply.features.map((word) => ` ${word}`).join('')}\n`;
     case 'failure':
       return formatFailure(reply.failure);
   }
 }
+
+/**
+ * Words the course's discovery servers used for "done": `SUCCESS`, `Success`, `SUC`, `OK`...
+ * read case-insensitively, a trailing `.` or `!` and words after the first allowed.
+ */
+const SUCCESS_WORDS = new Set(['SUCCESS', 'SUCCEEDED', 'SUCCESSFUL', 'SUC', 'OK', 'OKAY', 'DONE', 'ADDED', 'REMOVED', 'REGISTERED', 'UNREGISTERED']);
+
+/** How many lines before a reply may be something else (a greeting of any wording). */
+const MAX_NOISE_LINES = 4;
 
 /** What a reply reader says after each line: wait for more, or here is the whole reply. */
 export type ReplyStep = { done: false } | { done: true; reply: DiscoveryReply };
@@ -206,16 +104,23 @@ export interface DiscoveryReplyReader {
 const MORE: ReplyStep = { done: false };
 
 /**
- * Reassembles the reply to a request of `verb` from lines, for clients. Replies to LIST, HELP
- * and LOOKUP_MULTI span several lines; every other reply is one line. A FAILURE line ends any reply.
+ * Reassembles the reply to a request of `verb` from lines, for clients, as liberally as the
+ * course's servers need: a line before the reply that cannot start it (a greeting, a banner) is
+ * skipped, a few at most; `Success`, `SUC` or `OK` read as SUCCESS. Replies to LIST, HELP and
+ * LOOKUP_MULTI span several lines; every other reply is one line. A FAILURE line ends any reply.
  */
 export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyReader {
   const hops: PathHop[] = [];
   const registrations: ListedRegistration[] = [];
   const helpLines: string[] = [];
+  let started = false;
+  let noise = 0;
   const done = (reply: DiscoveryReply): ReplyStep => ({ done: true, reply });
-  const malformed = (line: string, expected: string): ReplyStep =>
-    done({ kind: 'failure', failure: unexpected(line, expected) });
+  const malformed = (line: string, expected: string): ReplyStep => {
+    // Before the reply has started, a line of another shape is someone's greeting: skip it.
+    if (!started && ++noise <= MAX_NOISE_LINES) return MORE;
+    return done({ kind: 'failure', failure: unexpected(line, expected) });
+  };
 
   return {
     push(line: string): ReplyStep {
@@ -226,11 +131,16 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
       switch (verb) {
         case 'ADD':
         case 'REMOVE':
-          return tokens.length === 1 && tokens[0]?.toUpperCase() === 'SUCCESS'
-            ? done({ kind: 'success' })
-            : malformed(line, 'SUCCESS');
+        case 'REMOVE_PAIR':
+          return SUCCESS_WORDS.has((tokens[0] ?? '').toUpperCase().replace(/[.!:,]+$/, '')) ? done({ kind: 'success' }) : malformed(line, 'SUCCESS');
         case 'PING':
           return tokens.length === 1 && tokens[0]?.toUpperCase() === 'PONG' ? done({ kind: 'pong' }) : malformed(line, 'PONG');
+        case 'SESSION':
+          return line.trim().toUpperCase() === SESSION_ACK.toUpperCase() ? done({ kind: 'session' }) : malformed(line, SESSION_ACK);
+        case 'FEATURES':
+          return tokens[0]?.toUpperCase() === 'FEATURES'
+            ? done({ kind: 'features', features: tokens.slice(1).map((word) => word.toLowerCase()).filter((word) => FeatureSchema.safeParse(word).success) })
+            : malformed(line, 'FEATURES <words>');
         case 'LOOKUP': {
           const endpoint = readEndpoint(tokens[0], tokens[1]);
           return tokens.length === 2 && endpoint ? done({ kind: 'endpoint', endpoint }) : malformed(line, '<host> <port>');
@@ -242,6 +152,7 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
           if (tokens.length !== 5 || !endpoint || !units || (isEnd !== '0' && isEnd !== '1')) {
             return malformed(line, '<from> <to> <host> <port> <isEnd>');
           }
+          started = true;
           hops.push({ from: units[0], to: units[1], endpoint });
           return isEnd === '1' ? done({ kind: 'path', hops: [...hops] }) : MORE;
         }
@@ -254,6 +165,7 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
           if (tokens.length !== 5 || !endpoint || !units || !state.success) {
             return malformed(line, '<unit1> <unit2> <host> <port> <health> or END');
           }
+          started = true;
           registrations.push({ units, endpoint, health: state.data });
           return MORE;
         }
@@ -290,17 +202,4 @@ function readUnits(a: string | undefined, b: string | undefined): [string, strin
 
 function unexpected(line: string, expected: string): Failure {
   return failure('UNSPECIFIED', `the reply line ${quote(line)} is not of the form ${expected}.`);
-}
-
-/** Combines field results: the first failure wins, in argument order. */
-function all<T extends unknown[], R>(
-  results: { [K in keyof T]: Result<T[K]> },
-  build: (values: T) => R,
-): Result<R> {
-  const values: unknown[] = [];
-  for (const result of results) {
-    if (!result.ok) return result;
-    values.push(result.value);
-  }
-  return ok(build(values as T));
 }

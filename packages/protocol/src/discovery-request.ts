@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { type Result, fail, ok, quote } from './failures';
+import { EndpointSchema, TokenSchema, UnitSchema, parseHost, parsePort, parseToken, parseUnit, tokenize } from './tokens';
+
+export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
+
+/** ADD and REMOVE change the registry; a server with a shared secret requires `token=<secret>`. */
+export const AddRequestSchema = z.object({
+  verb: z.literal('ADD'),
+  units: UnitsSchema,
+  endpoint: EndpointSchema,
+  token: TokenSchema.optional(),
+});
+export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema, token: TokenSchema.optional() });
+/** `REMOVE <unit1> <unit2>` (seed 2's form): the same rules, for every endpoint of the pair. */
+export const RemovePairRequestSchema = z.object({ verb: z.literal('REMOVE_PAIR'), units: UnitsSchema, token: TokenSchema.optional() });
+export const LookupRequestSchema = z.object({ verb: z.literal('LOOKUP'), units: UnitsSchema });
+export const LookupMultiRequestSchema = z.object({ verb: z.literal('LOOKUP_MULTI'), from: UnitSchema, to: UnitSchema });
+export const PingRequestSchema = z.object({ verb: z.literal('PING') });
+export const ListRequestSchema = z.object({ verb: z.literal('LIST') });
+export const HelpRequestSchema = z.object({ verb: z.literal('HELP') });
+/** Keep this connection open for more requests (without it, discovery closes after the close grace). */
+export const SessionRequestSchema = z.object({ verb: z.literal('SESSION') });
+/** What this server can do beyond the course protocol. */
+export const FeaturesRequestSchema = z.object({ verb: z.literal('FEATURES') });
+
+export const DiscoveryRequestSchema = z.discriminatedUnion('verb', [
+  AddRequestSchema,
+  RemoveRequestSchema,
+  RemovePairRequestSchema,
+  LookupRequestSchema,
+  LookupMultiRequestSchema,
+  PingRequestSchema,
+  ListRequestSchema,
+  HelpRequestSchema,
+  SessionRequestSchema,
+  FeaturesRequestSchema,
+]);
+export type DiscoveryRequest = z.infer<typeof DiscoveryRequestSchema>;
+/** The request kinds; `REMOVE_PAIR` is `REMOVE <unit1> <unit2>` on the wire. */
+export type DiscoveryVerb = DiscoveryRequest['verb'];
+
+type Grammar = { args: readonly string[]; build: (args: string[]) => Result<DiscoveryRequest> };
+
+/** Verbs as typed on the wire (case-insensitive), aliases included. */
+const WIRE_VERBS = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'] as const;
+type WireVerb = (typeof WIRE_VERBS)[number];
+
+const GRAMMAR: Record<WireVerb, Grammar> = {
+  ADD: {
+    args: ['<unit1>', '<unit2>', '<host>', '<port>'],
+    build: ([u1 = '', u2 = '', host = '', port = '']) =>
+      all([parseUnit(u1), parseUnit(u2), parseHost(host), parsePort(port)], ([a, b, h, p]) => ({
+        verb: 'ADD',
+        units: [a, b],
+        endpoint: { host: h, port: p },
+      })),
+  },
+  REMOVE: {
+    args: ['<host>', '<port>'],
+    build: ([first = '', second = '']) => {
+      // Told apart by the second argument: a port after a valid host means host and port;
+      // anything else means two units (`REMOVE lbs b`).
+      const host = parseHost(first);
+      const port = parsePort(second);
+      if (host.ok && port.ok) return ok({ verb: 'REMOVE', endpoint: { host: host.value, port: port.value } });
+      const pair = all([parseUnit(first), parseUnit(second)], ([a, b]): DiscoveryRequest => ({ verb: 'REMOVE_PAIR', units: [a, b] }));
+      // Neither form: a port after something that is no host was most likely meant as host and port.
+      return !pair.ok && port.ok && !host.ok ? host : pair;
+    },
+  },
+  LOOKUP: {
+    args: ['<unit1>', '<unit2>'],
+    build: ([u1 = '', u2 = '']) => all([parseUnit(u1), parseUnit(u2)], ([a, b]) => ({ verb: 'LOOKUP', units: [a, b] })),
+  },
+  LOOKUP_MULTI: {
+    args: ['<from>', '<to>'],
+    build: ([from = '', to = '']) =>
+      all([parseUnit(from), parseUnit(to)], ([f, t]) => ({ verb: 'LOOKUP_MULTI', from: f, to: t })),
+  },
+  PING: { args: [], build: () => ok({ verb: 'PING' }) },
+  LIST: { args: [], build: () => ok({ verb: 'LIST' }) },
+  HELP: { args: [], build: () => ok({ verb: 'HELP' }) },
+  SESSION: { args: [], build: () => ok({ verb: 'SESSION' }) },
+  FEATURES: { args: [], build: () => ok({ verb: 'FEATURES' }) },
+};
+
+const VERBS: ReadonlyMap<string, WireVerb> = new Map([...WIRE_VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
+
+const VERB_LIST = 'ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES';
+
+const TOKEN_PREFIX = 'token=';
+
+/** Parses one request line (without its terminator). */
+export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
+  const [word = '', ...args] = tokenize(line);
+  const verb = VERBS.get(word.toUpperCase());
+  if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
+  const grammar = GRAMMAR[verb];
+  // Registry changes may end with `token=<secret>`: a seed-style client adds it to its line.
+  let token: string | undefined;
+  if ((verb === 'ADD' || verb === 'REMOVE') && args.at(-1)?.startsWith(TOKEN_PREFIX)) {
+    const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
+    if (!parsed.ok) return parsed;
+    token = parsed.value;
+  }
+  if (args.length !== grammar.args.length) {
+    const usage = verb === 'REMOVE' ? 'REMOVE <host> <port> or REMOVE <unit1> <unit2>' : [verb, ...grammar.args].join(' ');
+    const count = grammar.args.length;
+    return fail('BAD_ARITY', `${verb} takes ${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`);
+  }
+  const request = grammar.build(args);
+  if (token !== undefined && request.ok && (request.value.verb === 'ADD' || request.value.verb === 'REMOVE' || request.value.verb === 'REMOVE_PAIR')) {
+    request.value.token = token;
+  }
+  return request;
+}
+
+/** The request line a client sends, with its terminator. */
+export function formatDiscoveryRequest(request: DiscoveryRequest): string {
+  switch (request.verb) {
+    case 'ADD':
+      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
+    case 'REMOVE':
+      return `REMOVE ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
+    case 'REMOVE_PAIR':
+      return `REMOVE ${request.units[0]} ${request.units[1]}${tokenArg(request.token)}\n`;
+    case 'LOOKUP':
+      return `LOOKUP ${request.units[0]} ${request.units[1]}\n`;
+    case 'LOOKUP_MULTI':
+      return `LOOKUP_MULTI ${request.from} ${request.to}\n`;
+    case 'PING':
+    case 'LIST':
+    case 'HELP':
+    case 'SESSION':
+    case 'FEATURES':
+      return `${request.verb}\n`;
+  }
+}
+
+function tokenArg(token: string | undefined): string {
+  return token === undefined ? '' : ` ${TOKEN_PREFIX}${token}`;
+}
+
+/** Combines field results: the first failure wins, in argument order. */
+function all<T extends unknown[], R>(results: { [K in keyof T]: Result<T[K]> }, build: (values: T) => R): Result<R> {
+  const values: unknown[] = [];
+  for (const result of results) {
+    if (!result.ok) return result;
+    values.push(result.value);
+  }
+  return ok(build(values as T));
+}
