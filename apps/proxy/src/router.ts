@@ -278,6 +278,8 @@ export class Router {
       case 'pong':
       case 'list':
       case 'help':
+      case 'session':
+      case 'features':
         return { ok: false, failure: unexpectedReply(reply.kind) };
     }
   }

@@ -31,6 +31,7 @@ describe('the command line', () => {
       failedTtlMs: 3000,
       maxConnections: 1024,
       idleTimeoutMs: 30_000,
+      shutdownTimeoutMs: 3000,
       logLevel: 'info',
     });
   });

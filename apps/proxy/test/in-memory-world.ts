@@ -94,6 +94,9 @@ export class World {
         case 'PING':
         case 'LIST':
         case 'HELP':
+        case 'REMOVE_PAIR':
+        case 'SESSION':
+        case 'FEATURES':
           return Promise.resolve({ kind: 'failure', failure: failure('INTERNAL', 'not scripted') });
       }
     },

@@ -7,47 +7,59 @@ import {
   LineSplitter,
   createDiscoveryReplyReader,
   formatDiscoveryRequest,
-  tokenize,
 } from '@conv/protocol';
 import { formatAddress } from './address';
 import { ServerError } from './errors';
-import { exchangeLines } from './exchange';
 import type { Logger } from './log';
 
 /**
  * One request on its own connection, as the course's clients made them: connect, send one
- * line, read the whole reply, close. A greeting line (`HELLO ...`, discovery's --greeting)
- * before the reply is skipped. Rejects with ServerError DISCOVERY_UNREACHABLE on refusal,
- * reset, timeout or a close before the reply is complete.
+ * line, read the whole reply, close. Lines before the reply that cannot start it (greetings of
+ * any wording) are skipped. Rejects with ServerError DISCOVERY_UNREACHABLE when no connection
+ * is made (refused, reset, no answer to the connect in time), and DISCOVERY_SILENT when the
+ * server took the request but closed, or let the deadline pass, before a whole reply: some
+ * course servers never answer an ADD.
  */
-export async function askDiscovery(discovery: Endpoint, request: DiscoveryRequest, options: { timeoutMs: number }): Promise<DiscoveryReply> {
-  const reader = createDiscoveryReplyReader(request.verb);
-  let reply: DiscoveryReply | undefined;
-  let read = 0;
-  const lines = await exchangeLines(
-    discovery,
-    formatDiscoveryRequest(request),
-    (got) => {
-      while (reply === undefined && read < got.length) {
-        const line = got[read++] ?? '';
-        if (read === 1 && /^HELLO\b/i.test(line.trim())) continue;
-        const step = reader.push(line);
-        if (step.done) reply = step.reply;
+export function askDiscovery(discovery: Endpoint, request: DiscoveryRequest, options: { timeoutMs: number }): Promise<DiscoveryReply> {
+  return new Promise((resolve, reject) => {
+    const where = `discovery ${formatAddress(discovery)}`;
+    const socket = connect({ host: discovery.host, port: discovery.port, noDelay: true });
+    const splitter = new LineSplitter({ maxLineBytes: 64 * 1024 });
+    const reader = createDiscoveryReplyReader(request.verb);
+    let connected = false;
+    let settled = false;
+    const settle = (outcome: { reply: DiscoveryReply } | { error: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if ('reply' in outcome) resolve(outcome.reply);
+      else reject(new ServerError(connected ? 'DISCOVERY_SILENT' : 'DISCOVERY_UNREACHABLE', `${where}: ${outcome.error}`));
+    };
+    const timer = setTimeout(() => settle({ error: connected ? `no reply within ${options.timeoutMs} ms` : `no connection within ${options.timeoutMs} ms` }), options.timeoutMs);
+    const read = (frames: ReturnType<LineSplitter['push']>): void => {
+      for (const framed of frames) {
+        if (!framed.ok) continue;
+        const step = reader.push(framed.line);
+        if (step.done) return settle({ reply: step.reply });
       }
-      return reply !== undefined;
-    },
-    options.timeoutMs,
-  );
-  if (!lines.ok) throw new ServerError('DISCOVERY_UNREACHABLE', `discovery ${formatAddress(discovery)}: ${lines.failure.message}`);
-  if (reply === undefined) throw new ServerError('DISCOVERY_UNREACHABLE', `discovery ${formatAddress(discovery)}: closed the connection before replying`);
-  return reply;
+    };
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(formatDiscoveryRequest(request));
+    });
+    socket.on('data', (chunk: Buffer) => read(splitter.push(chunk)));
+    socket.on('end', () => read(splitter.end()));
+    socket.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code === 'ECONNREFUSED' ? 'nothing is listening there (ECONNREFUSED)' : (error.code ?? error.message) }));
+    socket.on('close', () => settle({ error: 'closed the connection without a reply' }));
+  });
 }
 
 /**
  * A list of discovery replicas (`--discovery a,b`) asked one request per connection: each goes
- * to the replica that answered last; when it is unreachable the next ones are tried in turn,
- * within the same request, and the first that answers becomes the current one. Every replica
- * unreachable: the request fails as with one address.
+ * to the replica that answered last; when it is unreachable or silent the next ones are tried in
+ * turn, within the same request, and the first that answers becomes the current one. Every
+ * replica failing: the request fails with the last one's error, as with one address.
  */
 export class DiscoveryReplicas {
   readonly #addresses: readonly Endpoint[];
@@ -86,6 +98,7 @@ export class DiscoveryReplicas {
 }
 
 type Pending = {
+  readonly request: DiscoveryRequest;
   readonly line: string;
   readonly verb: DiscoveryRequest['verb'];
   /** Replaced when the request is sent again to another replica. */
@@ -115,10 +128,12 @@ export type DiscoverySessionOptions = {
 /**
  * One persistent, pipelined connection to discovery: requests are written as they come and
  * replies matched to them in order. Reconnects by itself with backoff, moving to the next
- * replica when one is unreachable. A connection counts as up once discovery answers PING
- * (which also skips a greeting, if it sends one). Requests made while a connection attempt is
- * under way wait for it; requests made while discovery is known to be down fail at once
- * (ServerError DISCOVERY_UNREACHABLE), so the caller can answer from what it knows.
+ * replica when one is unreachable. On connect it asks FEATURES and, from a server that lists
+ * `session`, asks for one (`SESSION`); the connection counts as up once that is granted. A
+ * server that lists no session (another team's) is asked one request per connection instead.
+ * Requests made while a connection attempt is under way wait for it; requests made while
+ * discovery is known to be down fail at once (ServerError DISCOVERY_UNREACHABLE), so the
+ * caller can answer from what it knows.
  */
 export class DiscoverySession {
   readonly addresses: readonly Endpoint[];
@@ -136,6 +151,10 @@ export class DiscoverySession {
   #reportedDown = false;
   #lastWriteAt = 0;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The handshake's reply in progress: FEATURES first, then SESSION. */
+  #handshake: { verb: 'FEATURES' | 'SESSION'; reader: DiscoveryReplyReader } | undefined;
+  /** The server lists no session: every request goes on a connection of its own. */
+  #oneShot = false;
   readonly #options: DiscoverySessionOptions;
   readonly #log: Logger;
 
@@ -166,12 +185,14 @@ export class DiscoverySession {
   }
 
   request(request: DiscoveryRequest): Promise<DiscoveryReply> {
+    if (this.#oneShot && this.#state === 'ready') return askDiscovery(this.address, request, { timeoutMs: this.#options.timeoutMs });
     // Requests wait for a connection attempt under way, but not for a backoff to pass.
     if (this.#state === 'closed' || this.#state === 'idle' || this.#state === 'down') {
       return Promise.reject(unreachable(`discovery at ${formatAddress(this.address)} is unreachable`));
     }
     return new Promise((resolve, reject) => {
       const pending: Pending = {
+        request,
         line: formatDiscoveryRequest(request),
         verb: request.verb,
         reader: createDiscoveryReplyReader(request.verb),
@@ -200,12 +221,13 @@ export class DiscoverySession {
     this.#splitter = new LineSplitter();
     const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true });
     this.#socket = socket;
-    // Covers connect and the PING handshake: a stopped discovery accepts TCP but never answers.
-    const connectTimer = setTimeout(() => socket.destroy(new Error('no PONG in time')), this.#options.timeoutMs);
+    // Covers connect and the handshake: a stopped discovery accepts TCP but never answers.
+    const connectTimer = setTimeout(() => socket.destroy(new Error('no handshake in time')), this.#options.timeoutMs);
     socket.on('connect', () => {
       this.#state = 'handshake';
       this.#lastWriteAt = Date.now();
-      socket.write('PING\n');
+      this.#handshake = { verb: 'FEATURES', reader: createDiscoveryReplyReader('FEATURES') };
+      socket.write('FEATURES\n');
     });
     socket.on('data', (chunk: Buffer) => {
       for (const framed of this.#splitter.push(chunk)) {
@@ -222,10 +244,21 @@ export class DiscoverySession {
   }
 
   #onLine(line: string, connectTimer: NodeJS.Timeout): void {
-    if (this.#state === 'handshake') {
-      // Anything before PONG is a greeting some discovery servers send; skip it.
-      if (tokenize(line)[0]?.toUpperCase() !== 'PONG') return;
+    const handshake = this.#handshake;
+    if (this.#state === 'handshake' && handshake) {
+      // The reader skips a greeting some discovery servers send before the reply.
+      const step = handshake.reader.push(line);
+      if (!step.done) return;
+      if (handshake.verb === 'FEATURES' && step.reply.kind === 'features' && step.reply.features.includes('session')) {
+        this.#handshake = { verb: 'SESSION', reader: createDiscoveryReplyReader('SESSION') };
+        this.#socket?.write('SESSION\n');
+        return;
+      }
       clearTimeout(connectTimer);
+      this.#handshake = undefined;
+      // Without a session the server closes after its reply: ask it one request per connection.
+      this.#oneShot = step.reply.kind !== 'session';
+      if (this.#oneShot) this.#log.info('discovery-without-session', { address: formatAddress(this.address), note: 'one request per connection' });
       this.#onReady();
       return;
     }
@@ -253,6 +286,13 @@ export class DiscoverySession {
     else if (!this.#everUp) this.#log.info('discovery-connected', { address: formatAddress(this.address) });
     this.#everUp = true;
     this.#reportedDown = false;
+    if (this.#oneShot) {
+      for (const pending of this.#pending.splice(0)) {
+        clearTimeout(pending.timer);
+        askDiscovery(this.address, pending.request, { timeoutMs: this.#options.timeoutMs }).then(pending.resolve, pending.reject);
+      }
+      return;
+    }
     const lines = this.#pending.map((pending) => pending.line).join('');
     if (lines) this.#write(lines);
   }
@@ -264,6 +304,8 @@ export class DiscoverySession {
 
   #onDisconnect(): void {
     if (this.#state === 'closed') return;
+    // A server without sessions closes after the handshake's reply: that is its way, not a failure.
+    if (this.#oneShot && this.#state === 'ready') return;
     if (this.addresses.length > 1 && ++this.#failedInRow < this.addresses.length) {
       // Another replica may answer: try it at once. Requests in flight wait for it (each keeps
       // its own deadline) instead of failing; every discovery request is safe to send again.

@@ -37,7 +37,8 @@ export function isCodedError(error: unknown): error is CodedError {
 export const SERVER_ERRORS = {
   USAGE: { meaning: 'A flag or argument on the command line is wrong.', exit: 2 },
   LISTEN_FAILED: { meaning: 'A port could not be listened on (in use, not an address of this machine, no permission).', exit: 1 },
-  DISCOVERY_UNREACHABLE: { meaning: 'No discovery server answered: refused, reset, timed out or closed before replying.', exit: 1 },
+  DISCOVERY_UNREACHABLE: { meaning: 'No discovery server could be reached: refused, reset, or no connection in time.', exit: 1 },
+  DISCOVERY_SILENT: { meaning: 'A discovery server took the request but gave no reply before it closed or the deadline passed.', exit: 1 },
 } as const;
 
 export class ServerError extends defineErrors('ServerError', SERVER_ERRORS) {}

@@ -18,8 +18,11 @@ export async function startFakeConverter(options: {
   factor?: number;
   port?: number;
   host?: string;
+  /** When it greets: on connect (conv's and most course servers), never, or only after reading the request. */
+  greeting?: 'first' | 'none' | 'after-request';
 }): Promise<FakeConverter> {
-  const { units, factor = 1, port = 0, host = '127.0.0.1' } = options;
+  const { units, factor = 1, port = 0, host = '127.0.0.1', greeting = 'first' } = options;
+  const hello = `HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`;
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -27,7 +30,7 @@ export async function startFakeConverter(options: {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.setEncoding('utf8');
-    socket.write(`HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`);
+    if (greeting === 'first') socket.write(hello);
     let buffer = '';
     socket.on('data', (chunk: string) => {
       buffer += chunk;
@@ -41,7 +44,7 @@ export async function startFakeConverter(options: {
       if (from === units[0] && to === units[1]) answer = String(x * factor);
       else if (from === units[1] && to === units[0]) answer = String(x / factor);
       else answer = `FAILURE wrong pair. This server converts ${units[0]} <-> ${units[1]} only. (WRONG_PAIR)`;
-      socket.end(`${answer}\n`);
+      socket.end(`${greeting === 'after-request' ? hello : ''}${answer}\n`);
     });
   });
   await new Promise<void>((resolve, reject) => {
