@@ -63,14 +63,12 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       port: config.port,
       maxConnections: config.maxConnections,
       idleTimeoutMs: config.idleTimeoutMs,
-      idleNotice: true,
+      // Course clients read until the server closes: nothing unsolicited is ever written.
+      idleNotice: false,
+      closeGraceMs: config.closeGraceMs,
       maxLineBytes: config.maxLineBytes,
       log,
-      session: (connection) => ({
-        greeting: config.greeting ? GREETING : '',
-        mode: 'persistent',
-        handle: (line) => handle(line, connection.peer),
-      }),
+      session: (connection) => service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', handle }),
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });

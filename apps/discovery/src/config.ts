@@ -48,6 +48,8 @@ export const ConfigSchema = z.strictObject({
   greeting: switchFlag().default(false),
   maxConnections: countFlag(1, 1_000_000).default(1024),
   idleTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
+  /** Without SESSION, how long after its last reply a connection waits for another request before it is closed. */
+  closeGraceMs: durationFlag().default(250),
   shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(2_000),
   maxLineBytes: countFlag(64, 1 << 20).default(4096),
   /** The operator's HTTP port (metrics, health, status page); off unless given. */
@@ -90,6 +92,7 @@ export const COMMAND: CommandSpec = {
     greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
     'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },
     'idle-timeout': { type: 'duration', describe: 'close a connection silent this long; 0 = never', default: show(DEFAULTS.idleTimeoutMs) },
+    'close-grace': { type: 'duration', describe: 'without SESSION, close a connection this long after its last reply (course clients read until the server closes)', default: show(DEFAULTS.closeGraceMs) },
     'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for connections to take their last replies', default: show(DEFAULTS.shutdownTimeoutMs) },
     'max-line-bytes': { describe: 'longest request line', default: String(DEFAULTS.maxLineBytes) },
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },

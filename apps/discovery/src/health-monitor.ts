@@ -147,6 +147,14 @@ export class HealthMonitor {
     this.#pump();
   }
 
+  /** Probes `endpoint` for `pair` at once, outside the schedule (a registration that would replace another). */
+  async admits(endpoint: Endpoint, pair: UnitPair): Promise<boolean> {
+    if (this.#stopped) return false;
+    const result = await this.#probe(endpoint, pair).catch((error: unknown) => ({ ok: false as const, reason: error instanceof Error ? error.message : String(error) }));
+    this.#log.debug('admission-probe', { endpoint: endpointKey(endpoint), pair: `${pair[0]}/${pair[1]}`, ok: result.ok, reason: result.ok ? undefined : result.reason });
+    return result.ok;
+  }
+
   /** Removes whatever has been down or pending past its grace; logs each removal. */
   sweep(): Transition[] {
     if (this.#stopped) return [];

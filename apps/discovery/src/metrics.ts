@@ -12,7 +12,7 @@ export const MAX_POOLS_WITH_OWN_SERIES = 200;
 /** Seconds; discovery answers from memory, so most requests land in the first buckets. */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 
-const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP'];
+const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'];
 /** Verbs as typed (any case, the PATH alias) -> label; everything else is `unknown`. */
 const VERB_LABEL = new Map<string, string>([...VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 

@@ -9,18 +9,22 @@ export type ProbeResult = { ok: true } | { ok: false; reason: string };
 /** Checks one endpoint; resolves (never rejects) with the verdict. */
 export type Prober = (endpoint: Endpoint, pair: UnitPair) => Promise<ProbeResult>;
 
+/** Lines a server may send before its answer (a greeting of any wording, before or after reading). */
+const MAX_LINES_BEFORE_ANSWER = 3;
+
 /**
- * A real conversion exchange with the endpoint: connect, read the greeting line, send
- * `<u1> <u2> 1` for the endpoint's own pair, require a number back. A port now used by some
- * other program, or by a converter of another pair, fails it, which a bare TCP connect would
- * not notice. Waits for the server to close first, so TIME_WAIT stays on the server's side.
+ * A real conversion exchange with the endpoint: connect, send `<u1> <u2> 1` for the endpoint's
+ * own pair at once (no greeting awaited: some course servers send none), skip any line that is
+ * not an answer (a greeting, sent before or after reading), and require a number. A port now
+ * used by some other program, or by a converter of another pair, fails it, which a bare TCP
+ * connect would not notice. Waits for the server to close first, so TIME_WAIT stays on its side.
  */
 export function createConversionProber(options: { timeoutMs: number }): Prober {
   const { timeoutMs } = options;
   return (endpoint, pair) =>
     new Promise<ProbeResult>((resolve) => {
       let verdict: ProbeResult | undefined;
-      let greeted = false;
+      let skipped = 0;
       let socket: Socket;
       const splitter = new LineSplitter({ maxLineBytes: 1024 });
       const finish = (result: ProbeResult) => {
@@ -38,23 +42,17 @@ export function createConversionProber(options: { timeoutMs: number }): Prober {
       }
       socket.setNoDelay(true);
       socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: error.code ?? error.message }));
-      socket.on('close', () => finish({ ok: false, reason: greeted ? 'closed before answering' : 'closed before greeting' }));
+      socket.on('close', () => finish({ ok: false, reason: 'closed before answering' }));
+      socket.once('connect', () => socket.write(formatConversionRequest({ from: pair[0], to: pair[1], amount: 1 })));
       socket.on('data', (chunk: Buffer) => {
         if (verdict !== undefined) return;
         for (const framed of splitter.push(chunk)) {
           if (!framed.ok) {
             verdict = { ok: false, reason: framed.failure.message };
-          } else if (!greeted) {
-            // Any text is a valid greeting: the course's servers each wrote their own.
-            greeted = true;
-            socket.write(formatConversionRequest({ from: pair[0], to: pair[1], amount: 1 }));
-            continue;
           } else {
             const reply = parseConversionReply(framed.line);
-            verdict =
-              reply.ok && reply.value.kind === 'amount'
-                ? { ok: true }
-                : { ok: false, reason: `answered ${JSON.stringify(framed.line.slice(0, 60))}` };
+            if (!reply.ok && ++skipped <= MAX_LINES_BEFORE_ANSWER) continue;
+            verdict = reply.ok && reply.value.kind === 'amount' ? { ok: true } : { ok: false, reason: `answered ${JSON.stringify(framed.line.slice(0, 60))}` };
           }
           if (!verdict.ok) {
             finish(verdict);

@@ -11,14 +11,19 @@ import {
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import { type AddOutcome, type Endpoint, type Registry, RegistryError, type UnitPair, endpointKey, unitPair } from '@conv/registry';
-import { type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
   track(endpoint: Endpoint, pair: UnitPair): void;
   untrack(endpoint: Endpoint): void;
   probeNow(endpoint: Endpoint, options?: { confirm?: boolean }): void;
+  /** Probes `endpoint` for `pair` now, whatever it is tracked for: does it serve that pair? */
+  admits(endpoint: Endpoint, pair: UnitPair): Promise<boolean>;
 }
+
+/** What this server adds to the course protocol, as FEATURES lists it (see docs/protocol.md). */
+export const FEATURES: readonly string[] = ['session', 'remove-pair'];
 
 export type DiscoveryServiceOptions = {
   registry: Registry;
@@ -32,6 +37,8 @@ export type DiscoveryServiceOptions = {
 
 
 const PONG = formatDiscoveryReply({ kind: 'pong' });
+const SESSION = formatDiscoveryReply({ kind: 'session' });
+const FEATURES_REPLY = formatDiscoveryReply({ kind: 'features', features: [...FEATURES] });
 const SUCCESS = formatDiscoveryReply({ kind: 'success' });
 const HELP = formatDiscoveryReply({ kind: 'help', lines: [...DISCOVERY_HELP] });
 
@@ -65,8 +72,28 @@ export class DiscoveryService {
   }
 
   /**
-   * A string at once, or, for ADD and REMOVE on a shared registry (etcd), a promise that
-   * settles once the store has committed the change (or refused: UNAVAILABLE). Never rejects.
+   * One connection's conversation: the course's exchange (every request answered, then the
+   * line server closes after the close grace) until the client asks for `SESSION`.
+   */
+  connect(peer: Peer, options: { greeting?: string; handle?: (line: string, peer: Peer) => string | Promise<string> } = {}): LineSession {
+    const handle = options.handle ?? ((line: string, from: Peer) => this.handle(line, from));
+    let mode: ConnectionMode = 'grace';
+    return {
+      greeting: options.greeting ?? '',
+      get mode() {
+        return mode;
+      },
+      handle: (line) => {
+        const reply = handle(line, peer);
+        if (reply === SESSION) mode = 'persistent';
+        return reply;
+      },
+    };
+  }
+
+  /**
+   * A string at once, or a promise (an ADD or REMOVE waiting for a shared registry to commit,
+   * an ADD waiting for the probe that lets it replace a dead registration). Never rejects.
    */
   handle(line: string, peer: Peer): string | Promise<string> {
     const parsed = parseDiscoveryRequest(line);
@@ -103,8 +130,15 @@ export class DiscoveryService {
       case 'REMOVE':
         if (!this.#authorized(request.token)) return this.#unauthorized('REMOVE', peer);
         return this.#remove(request.endpoint, peer, request.token !== undefined && this.#tokenDigest !== undefined);
+      case 'REMOVE_PAIR':
+        if (!this.#authorized(request.token)) return this.#unauthorized('REMOVE', peer);
+        return this.#removePair(request.units, peer, request.token !== undefined && this.#tokenDigest !== undefined);
       case 'PING':
         return PONG;
+      case 'SESSION':
+        return SESSION;
+      case 'FEATURES':
+        return FEATURES_REPLY;
       case 'LIST':
         return reply({
           kind: 'list',
@@ -152,13 +186,18 @@ export class DiscoveryService {
     return this.#added(this.#registry.add(pair, endpoint, { health }), pair, endpoint, peer);
   }
 
-  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): string {
+  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): string | Promise<string> {
     if (!outcome.ok) {
       const [a, b] = outcome.existing;
-      return reply({
+      const exists = reply({
         kind: 'failure',
         failure: failure('ENTRY_EXISTS', `${endpoint.host} ${endpoint.port} is registered for ${a} ${b}; REMOVE it first.`),
       });
+      // A server that died without deregistering, replaced on its port by one for another pair:
+      // the dead registration gives way once the new one proves it serves its pair.
+      const old = this.#registry.find(endpoint);
+      if (old === undefined || old.health === 'up') return exists;
+      return this.#checks.admits(endpoint, pair).then((admitted) => (admitted ? this.#replace(endpoint, old.pair, pair, peer) : exists));
     }
     this.#checks.track(endpoint, pair);
     const health = this.#registry.find(endpoint)?.health;
@@ -169,6 +208,23 @@ export class DiscoveryService {
     // re-ADD of an endpoint that is not up (a converter restarting) is checked at once too.
     if (health !== 'up') this.#checks.probeNow(endpoint, { confirm: true });
     return SUCCESS;
+  }
+
+  async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<string> {
+    const health = this.#trust ? 'up' : 'pending';
+    if (this.#registry.shared) {
+      await this.#registry.removeShared(endpoint);
+      const added = await this.#registry.addShared(pair, endpoint, { health });
+      return this.#replaced(added, endpoint, old, pair, peer);
+    }
+    this.#registry.remove(endpoint);
+    return this.#replaced(this.#registry.add(pair, endpoint, { health }), endpoint, old, pair, peer);
+  }
+
+  #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): string | Promise<string> {
+    this.#checks.untrack(endpoint);
+    this.#log.info('replaced', { endpoint: endpointKey(endpoint), was: `${old[0]}/${old[1]}`, pair: `${pair[0]}/${pair[1]}`, from: peer.address });
+    return this.#added(outcome, pair, endpoint, peer);
   }
 
   /** Without a configured token every change is allowed; with one, only a matching token. */
@@ -210,6 +266,16 @@ export class DiscoveryService {
     this.#checks.probeNow(endpoint, { confirm: true });
     this.#log.warn('reported', { endpoint: key, pair, from: peer.address, was: known.health });
     return SUCCESS;
+  }
+
+  /** `REMOVE <unit1> <unit2>`: the rules of REMOVE for every endpoint of the pair. */
+  #removePair(units: readonly [string, string], peer: Peer, withToken: boolean): string | Promise<string> {
+    const members = this.#registry.pool(unitPair(units[0], units[1])).endpoints();
+    if (members.length === 0) {
+      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered for ${units[0]} ${units[1]}.`) });
+    }
+    const pending = members.map((endpoint) => this.#remove(endpoint, peer, withToken)).filter((reply) => typeof reply !== 'string');
+    return pending.length === 0 ? SUCCESS : Promise.all(pending).then(() => SUCCESS);
   }
 
   #unknownPair(units: readonly [string, string]): Failure {

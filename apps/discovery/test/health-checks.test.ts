@@ -1,6 +1,6 @@
-import { type FakeConverter, LineClient, findLog, findLogs, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type FakeConverter, findLog, findLogs, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, ask, askOnce, list, startDiscovery } from './helpers';
+import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery } from './helpers';
 
 const converters: FakeConverter[] = [];
 afterEach(async () => {
@@ -29,7 +29,7 @@ describe('active health checks', () => {
     const port = flaky.port;
     await flaky.close();
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.2 ${port}`)) === 'down', { what: 'flaky down' });
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     for (let i = 0; i < 4; i++) expect(await ask(client, 'LOOKUP ft in')).toEqual([`127.0.0.1 ${steady.port}`]);
 
     flaky = await converter(['ft', 'in'], { host: '127.0.0.2', port });

@@ -35,6 +35,14 @@ export async function readReply(client: LineClient, line: string, timeoutMs = 50
   }
 }
 
+/** A connection kept open for several requests: without SESSION, discovery closes it shortly after each reply. */
+export async function openSession(port: number, options: { localAddress?: string } = {}): Promise<LineClient> {
+  const client = await LineClient.connect(port, options);
+  const granted = await client.request('SESSION');
+  if (granted[0] !== 'OK session') throw new Error(`SESSION answered ${JSON.stringify(granted)}`);
+  return client;
+}
+
 /** Sends one request and reads its whole reply. */
 export async function ask(client: LineClient, line: string): Promise<string[]> {
   client.send(line);

@@ -74,7 +74,7 @@ beforeAll(async () => {
   await waitFor(async () => (await askOnce('LOOKUP ft in')) === expected, { what: 'the fake converter admitted', timeoutMs: 15_000 });
 
   // The well-behaved clients: one connection used again and again, and one connection per request.
-  const kept = await RawClient.connect(discovery.port);
+  const kept = await keptConnection();
   steady = steadyClient(async () => {
     kept.write('LOOKUP ft in\nPING\nLOOKUP_MULTI in ft\n');
     const reply = await kept.readUntil((line) => line.endsWith(' 1') || line.startsWith('FAILURE'));
@@ -104,6 +104,14 @@ function pid(): number {
   const { pid } = discovery.child;
   if (pid === undefined) throw new Error('discovery has no pid');
   return pid;
+}
+
+/** A connection kept for many requests: without SESSION, discovery closes it shortly after each reply. */
+async function keptConnection(): Promise<RawClient> {
+  const client = await RawClient.connect(discovery.port);
+  client.write('SESSION\n');
+  expect(await client.readUntil(() => true)).toEqual(['OK session']);
+  return client;
 }
 
 /** One request on a fresh connection, its first reply line. */
@@ -145,19 +153,19 @@ function expectAlive(): void {
   expect(exitedEarly, `seed ${SEED}: discovery exited; output:\n${discovery.output()}`).toBeUndefined();
 }
 
-const VERBS = { ADD: 4, REMOVE: 2, LOOKUP: 2, LOOKUP_MULTI: 2, PATH: 2, PING: 0, LIST: 0, HELP: 0 } as const;
+const VERBS = { ADD: 4, REMOVE: 2, LOOKUP: 2, LOOKUP_MULTI: 2, PATH: 2, PING: 0, LIST: 0, HELP: 0, SESSION: 0, FEATURES: 0 } as const;
 
 describe('discovery under hostile input', () => {
   it('answers each random malformed line with exactly one documented FAILURE and keeps the connection', async () => {
     const random = seededRandom(SEED);
-    const client = await RawClient.connect(discovery.port);
+    const client = await keptConnection();
     for (let i = 0; i < 200; i++) await expectOneFailure(client, hostileLine(random));
     client.destroy();
     expectAlive();
   }, 30_000);
 
   it('refuses every verb with the wrong number of arguments with BAD_ARITY', async () => {
-    const client = await RawClient.connect(discovery.port);
+    const client = await keptConnection();
     for (const [verb, arity] of Object.entries(VERBS)) {
       for (let count = 0; count <= 6; count++) {
         if (count === arity) continue;
@@ -171,14 +179,16 @@ describe('discovery under hostile input', () => {
   }, 30_000);
 
   it('refuses hostile ports, hosts and numbers with the code that names them', async () => {
-    const client = await RawClient.connect(discovery.port);
+    const client = await keptConnection();
     for (const port of [...HOSTILE_PORTS, ...HOSTILE_NUMBERS.filter((n) => !/^[1-9][0-9]*$/.test(n))]) {
       await expectOneFailure(client, textLine('bad port', `ADD ft in 127.0.0.1 ${port}`), 'BAD_PORT');
-      await expectOneFailure(client, textLine('bad port', `REMOVE 127.0.0.1 ${port}`), 'BAD_PORT');
+      // REMOVE <host> <not a port> is REMOVE <unit1> <unit2> (seed 2's form): a documented failure too.
+      await expectOneFailure(client, textLine('bad port', `REMOVE 127.0.0.1 ${port}`));
     }
     for (const host of HOSTILE_HOSTS) {
       await expectOneFailure(client, textLine('bad host', `ADD ft in ${host} 6001`), 'BAD_HOST');
-      await expectOneFailure(client, textLine('bad host', `REMOVE ${host} 6001`), 'BAD_HOST');
+      // Not a host before a port: two units to REMOVE <unit1> <unit2>, or a bad unit; a documented failure either way.
+      await expectOneFailure(client, textLine('bad host', `REMOVE ${host} 6001`));
     }
     // A host with a space in it is two tokens: one too many.
     await expectOneFailure(client, textLine('host with a space', 'ADD ft in 127.0.0 .1 6001'), 'BAD_ARITY');
@@ -221,11 +231,10 @@ describe('discovery under hostile input', () => {
     expectAlive();
   }, 30_000);
 
-  it('closes a client that never sends with one IDLE_TIMEOUT line', async () => {
+  it('closes a client that never sends, without a word (course clients read until the close)', async () => {
     const silent = await RawClient.connect(discovery.port);
     const lines = await silent.waitForEnd(IDLE_TIMEOUT_MS + 10_000);
-    expect(lines).toHaveLength(1);
-    expect(failureCodeOf(lines[0] ?? '')).toBe('IDLE_TIMEOUT');
+    expect(lines).toEqual([]);
     silent.destroy();
     expectAlive();
   }, 30_000);
@@ -295,7 +304,7 @@ describe('discovery under hostile input', () => {
       if (lines.length === 1 && lines[0] === 'PONG') served++;
       else if (lines.length === 1 && failureCodeOf(lines[0] ?? '') === 'TOO_MANY_CONNECTIONS') refused++;
       // A storm client that waited too long for the others to connect is cut cleanly.
-      else expect(lines.length === 1 && failureCodeOf(lines[0] ?? '') === 'IDLE_TIMEOUT', JSON.stringify(lines)).toBe(true);
+      else expect(lines, 'a storm client that waited too long for the others is closed without a word').toEqual([]);
     }
     console.log(`discovery storm: 1000 connections, ${served} served, ${refused} refused (limit ${MAX_CONNECTIONS})`);
     expect(served).toBeGreaterThan(0);

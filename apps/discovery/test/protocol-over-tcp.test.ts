@@ -1,6 +1,6 @@
 import { LineClient, startFakeConverter, stopAll, waitFor, type FakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, ask, askOnce, list, oneShot, readReply, startDiscovery } from './helpers';
+import { ask, askOnce, FAST_CHECKS, list, oneShot, openSession, readReply, startDiscovery } from './helpers';
 
 const converters: FakeConverter[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ describe('the seed\'s suggested session over TCP', () => {
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS]);
     const lbs = await converter(['lbs', 'b'], '127.0.0.1');
     const ban = await converter(['ban', 'b'], '127.0.0.2');
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     expect(await ask(client, `ADD lbs b 127.0.0.1 ${lbs.port}`)).toEqual(['SUCCESS']);
     expect(await ask(client, `ADD ban b 127.0.0.2 ${ban.port}`)).toEqual(['SUCCESS']);
     // Both are handed out once their admission probe has passed.
@@ -30,13 +30,14 @@ describe('the seed\'s suggested session over TCP', () => {
     expect(await ask(client, `ADD ft in 127.0.0.1 ${lbs.port}`)).toEqual([
       `FAILURE entry exists. 127.0.0.1 ${lbs.port} is registered for b lbs; REMOVE it first. (ENTRY_EXISTS)`,
     ]);
-    expect(await ask(client, 'REMOVE lbs b')).toEqual(['FAILURE bad port. "b" is not a whole number from 1 to 65535. (BAD_PORT)']);
-    expect(await ask(client, `REMOVE 127.0.0.1 ${lbs.port}`)).toEqual(['SUCCESS']);
+    expect(await ask(client, 'REMOVE lbs b')).toEqual(['SUCCESS']);
+    expect(await ask(client, `REMOVE 127.0.0.1 ${lbs.port}`)).toEqual([`FAILURE not registered. Nothing is registered at 127.0.0.1 ${lbs.port}. (NOT_REGISTERED)`]);
     expect(await ask(client, 'LOOKUP lbs b')).toEqual(['FAILURE unknown pair. No healthy server converts b <-> lbs. (UNKNOWN_PAIR)']);
     expect(await ask(client, 'LIST')).toEqual([`b ban 127.0.0.2 ${ban.port} up`, 'END']);
+    expect(await ask(client, 'FEATURES')).toEqual(['FEATURES session remove-pair']);
     expect(await ask(client, 'PING')).toEqual(['PONG']);
     expect(await ask(client, 'FETCH ft in')).toEqual([
-      'FAILURE unknown command. "FETCH" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST or HELP. (UNKNOWN_VERB)',
+      'FAILURE unknown command. "FETCH" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES. (UNKNOWN_VERB)',
     ]);
     const help = await ask(client, 'HELP');
     expect(help.at(-1)).toBe('END');
@@ -57,7 +58,7 @@ describe('connections', () => {
 
   it('answers pipelined commands on one connection in order', async () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--trust-registrations', '--check-interval', '0']);
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     const requests = ['ADD ft in 127.0.0.1 4001', 'ADD in ft 127.0.0.1 4002', 'LOOKUP ft in', 'LIST', 'LOOKUP in ft', 'PING', 'BOGUS', 'LOOKUP_MULTI ft in'];
     client.send(requests.join('\n') + '\n');
     const replies: string[][] = [];
@@ -74,7 +75,7 @@ describe('connections', () => {
     ]);
     // Byte by byte is the same stream.
     for (const byte of Buffer.from('PI\r\nNG\nPING\r\n')) client.send(Buffer.from([byte]));
-    expect(await client.nextLines(2)).toEqual(['FAILURE unknown command. "PI" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST or HELP. (UNKNOWN_VERB)', 'FAILURE unknown command. "NG" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST or HELP. (UNKNOWN_VERB)']);
+    expect(await client.nextLines(2)).toEqual(['FAILURE unknown command. "PI" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES. (UNKNOWN_VERB)', 'FAILURE unknown command. "NG" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES. (UNKNOWN_VERB)']);
     expect(await client.nextLine()).toBe('PONG');
     client.close();
   });
@@ -86,7 +87,7 @@ describe('connections', () => {
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${a.port}`);
     await askOnce(discovery.port, `ADD in ft 127.0.0.2 ${b.port}`);
     await waitFor(async () => (await list(discovery.port)).filter((l) => l.endsWith(' up')).length === 2, { what: 'both up' });
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     const answers: string[] = [];
     for (let i = 0; i < 4; i++) answers.push(...(await ask(client, i % 2 ? 'LOOKUP in ft' : 'LOOKUP ft in')));
     expect(answers).toEqual([`127.0.0.1 ${a.port}`, `127.0.0.2 ${b.port}`, `127.0.0.1 ${a.port}`, `127.0.0.2 ${b.port}`]);

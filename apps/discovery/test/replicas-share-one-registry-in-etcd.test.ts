@@ -1,6 +1,6 @@
-import { APP, EtcdServer, type FakeConverter, LineClient, type ServerProcess, etcdPresence, exchange, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
+import { APP, EtcdServer, type FakeConverter, type ServerProcess, etcdPresence, exchange, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, askOnce, list, startDiscovery } from './helpers';
+import { askOnce, FAST_CHECKS, list, openSession, startDiscovery } from './helpers';
 
 // Two discovery replicas on one real etcd (own data dir, own loopback ports), as users run them
 // with `--store etcd://...`: writes on one are seen on the other, dead converters vanish by lease
@@ -95,7 +95,7 @@ if (presence === 'required-but-missing') {
         const [a] = await replicas(['--trust-registrations']);
         await clear(a);
         const ftIn = await fakeConverter(['ft', 'in'], 12);
-        const client = await LineClient.connect(a.port);
+        const client = await openSession(a.port);
         try {
           client.send(`PING\nADD ft in 127.0.0.1 ${ftIn.port}\nLOOKUP ft in\nREMOVE 127.0.0.1 ${ftIn.port}\nPING`);
           const replies = [];

@@ -165,7 +165,7 @@ describe('other verbs', () => {
 
   it('answers malformed requests with one FAILURE line', () => {
     const { send } = setup();
-    expect(send('REMOVE lbs b')).toBe('FAILURE bad port. "b" is not a whole number from 1 to 65535. (BAD_PORT)\n');
+    expect(send('REMOVE 127.0.0.1')).toBe('FAILURE wrong number of arguments. REMOVE takes 2 arguments (REMOVE <host> <port> or REMOVE <unit1> <unit2>), got 1. (BAD_ARITY)\n');
     expect(send('LOOKUP ft')).toMatch(/\(BAD_ARITY\)\n$/);
     expect(send('ADD ft in 300.1.1.1 4')).toMatch(/\(BAD_HOST\)\n$/);
   });

@@ -1,9 +1,9 @@
-import { LineClient, type ServerProcess, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type ServerProcess, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import type { FakeConverter } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig as parseCli } from '../src/config';
 import { ServerError } from '@conv/server';
-import { FAST_CHECKS, ask, startDiscovery } from './helpers';
+import { ask, FAST_CHECKS, openSession, startDiscovery } from './helpers';
 
 const SECRET = 'correct-horse-battery-staple';
 const converters: FakeConverter[] = [];
@@ -19,7 +19,7 @@ async function converter(units: readonly [string, string]): Promise<FakeConverte
 }
 
 const list = async (discovery: ServerProcess) => {
-  const client = await LineClient.connect(discovery.port);
+  const client = await openSession(discovery.port);
   const lines = await ask(client, 'LIST');
   client.close();
   return lines;
@@ -29,7 +29,7 @@ describe('with a token set', () => {
   it('refuses ADD and REMOVE without it or with a wrong one, and changes nothing', async () => {
     const ft = await converter(['ft', 'in']);
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS, '--token', SECRET]);
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     expect(await ask(client, `ADD ft in 127.0.0.1 ${ft.port} token=${SECRET}`)).toEqual(['SUCCESS']);
 
     for (const line of [
@@ -53,7 +53,7 @@ describe('with a token set', () => {
     expect(parseCli(['--token', 'flag-wins'], { CONV_TOKEN: SECRET })).toMatchObject({ config: { token: 'flag-wins' } });
 
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS, '--token', SECRET, '--log-level', 'debug']);
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     await ask(client, 'ADD ft in 127.0.0.1 9 token=wrong');
     await ask(client, `ADD ft in 127.0.0.1 9 token=${SECRET}`);
     await ask(client, `REMOVE 127.0.0.1 9 token=${SECRET}`);
@@ -66,10 +66,10 @@ describe('with a token set', () => {
   it('lets a holder of the token remove an endpoint from any address', async () => {
     const ft = await converter(['ft', 'in']);
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS, '--token', SECRET]);
-    const owner = await LineClient.connect(discovery.port);
+    const owner = await openSession(discovery.port);
     expect(await ask(owner, `ADD ft in 127.0.0.1 ${ft.port} token=${SECRET}`)).toEqual(['SUCCESS']);
     owner.close();
-    const admin = await LineClient.connect(discovery.port, { localAddress: '127.0.0.2' });
+    const admin = await openSession(discovery.port, { localAddress: '127.0.0.2' });
     expect(await ask(admin, `REMOVE 127.0.0.1 ${ft.port} token=${SECRET}`)).toEqual(['SUCCESS']);
     admin.close();
     expect(await list(discovery)).toEqual(['END']);
@@ -91,7 +91,7 @@ describe('without a token', () => {
   it('never hands out an ADD that points at an address not serving the pair', async () => {
     const kg = await converter(['kg', 'g']);
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS, '--pending-grace', '1s']);
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     // An attacker registers a server of another pair, and an address where nothing listens.
     expect(await ask(client, `ADD ft in 127.0.0.1 ${kg.port}`)).toEqual(['SUCCESS']);
     expect(await ask(client, 'ADD ft in 127.0.0.1 9')).toEqual(['SUCCESS']);
@@ -105,10 +105,10 @@ describe('without a token', () => {
   it('treats a stranger\'s REMOVE of a healthy server as a report: the server stays', async () => {
     const ft = await converter(['ft', 'in']);
     const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS]);
-    const owner = await LineClient.connect(discovery.port);
+    const owner = await openSession(discovery.port);
     expect(await ask(owner, `ADD ft in 127.0.0.1 ${ft.port}`)).toEqual(['SUCCESS']);
     await waitFor(async () => (await ask(owner, 'LOOKUP ft in'))[0] === `127.0.0.1 ${ft.port}`, { what: 'ft/in up' });
-    const stranger = await LineClient.connect(discovery.port, { localAddress: '127.0.0.2' });
+    const stranger = await openSession(discovery.port, { localAddress: '127.0.0.2' });
     expect(await ask(stranger, `REMOVE 127.0.0.1 ${ft.port}`)).toEqual(['SUCCESS']);
     stranger.close();
     await waitFor(async () => (await ask(owner, 'LOOKUP ft in'))[0] === `127.0.0.1 ${ft.port}`, {
@@ -120,7 +120,7 @@ describe('without a token', () => {
 
   it('accepts and ignores a token, so a converter configured with one still registers', async () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--trust-registrations', '--check-interval', '0']);
-    const client = await LineClient.connect(discovery.port);
+    const client = await openSession(discovery.port);
     expect(await ask(client, 'ADD ft in 127.0.0.1 7 token=anything')).toEqual(['SUCCESS']);
     client.close();
   });
