@@ -66,6 +66,7 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
         units: config.pair,
         endpoint: { host: config.advertise, port },
         announceIntervalMs: config.announceIntervalMs,
+        reannounce: config.reannounce,
         token: config.token,
         log,
       })

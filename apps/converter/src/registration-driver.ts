@@ -1,5 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
-import { DiscoveryReplicas, type Logger } from '@conv/server';
+import { DiscoveryReplicas, type Logger, ServerError } from '@conv/server';
 import type { UnitPair } from './pair';
 import {
   INITIAL_REGISTRATION,
@@ -18,6 +18,8 @@ export type RegistrationOptions = {
   /** The advertised host and the bound port. */
   readonly endpoint: Endpoint;
   readonly announceIntervalMs: number;
+  /** False: one ADD at start and the REMOVE at exit, nothing between. */
+  readonly reannounce: boolean;
   readonly token?: string | undefined;
   readonly log: Logger;
   /** How long one request to discovery may take. */
@@ -40,6 +42,7 @@ export function startRegistration(options: RegistrationOptions): Registration {
     units: options.units,
     endpoint: options.endpoint,
     announceIntervalMs: options.announceIntervalMs,
+    reannounce: options.reannounce,
     token: options.token,
     backoff: defaultBackoff(options.announceIntervalMs),
     random: Math.random,
@@ -60,7 +63,10 @@ export function startRegistration(options: RegistrationOptions): Registration {
     log.debug('discovery-request', { verb: request.verb });
     replicas.request(request, requestTimeoutMs).then(
       (reply: DiscoveryReply) => dispatch({ type: 'reply', reply }),
-      (error: unknown) => dispatch({ type: 'unreachable', reason: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        dispatch(error instanceof ServerError && error.code === 'DISCOVERY_SILENT' ? { type: 'silent', reason } : { type: 'unreachable', reason });
+      },
     );
   };
 

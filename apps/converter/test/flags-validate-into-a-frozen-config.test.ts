@@ -28,6 +28,7 @@ describe('the converter command line', () => {
       host: '127.0.0.1',
       advertise: '127.0.0.1',
       register: true,
+      reannounce: true,
       announceIntervalMs: 5000,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 2000,

@@ -39,7 +39,10 @@ export function runConverter(args: readonly string[]): Promise<{ code: number | 
  */
 export type FakeDiscovery = {
   readonly port: number;
+  /** Every request line received, in order, FEATURES included. */
   readonly requests: string[];
+  /** The same without the FEATURES exchange: the registration's own requests. */
+  readonly changes: () => string[];
   close(): Promise<void>;
 };
 
@@ -49,12 +52,19 @@ export async function startFakeDiscovery(
     greeting?: string;
     /** Accept connections and read requests, but never answer (a hung discovery server). */
     silent?: boolean;
-    reply?: (request: DiscoveryRequest, index: number) => DiscoveryReply;
+    /** What FEATURES answers: conv's discovery lists `session` (the default); `course`, a server of another team, answers it with a failure. */
+    features?: 'conv' | 'course';
+    /** The reply to every other request (a raw line, for another team's dialect); `index` counts them, FEATURES left out. */
+    reply?: (request: DiscoveryRequest, index: number) => DiscoveryReply | string;
   } = {},
 ): Promise<FakeDiscovery> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
-  const reply = options.reply ?? (() => ({ kind: 'success' }) as const);
+  const reply = options.reply ?? ((): DiscoveryReply | string => ({ kind: 'success' }));
+  const write = (answer: DiscoveryReply | string): string => (typeof answer === 'string' ? `${answer}\n` : formatDiscoveryReply(answer));
+  const features: DiscoveryReply =
+    options.features === 'course' ? { kind: 'failure', failure: { code: 'UNSPECIFIED', message: 'unknown command' } } : { kind: 'features', features: ['session'] };
+  const changes = (): string[] => requests.filter((line) => line !== 'FEATURES');
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -70,11 +80,9 @@ export async function startFakeDiscovery(
         requests.push(framed.line);
         if (options.silent) continue;
         const request = parseDiscoveryRequest(framed.line);
-        socket.write(
-          request.ok
-            ? formatDiscoveryReply(reply(request.value, requests.length - 1))
-            : formatFailure(request.failure),
-        );
+        if (!request.ok) socket.write(formatFailure(request.failure));
+        else if (request.value.verb === 'FEATURES') socket.write(formatDiscoveryReply(features));
+        else socket.write(write(reply(request.value, changes().length - 1)));
       }
     });
   });
@@ -87,6 +95,7 @@ export async function startFakeDiscovery(
   return {
     port: address.port,
     requests,
+    changes,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -16,24 +16,41 @@ const context: RegistrationContext = {
   units: ['ft', 'in'],
   endpoint: { host: '127.0.0.1', port: 5557 },
   announceIntervalMs: 5000,
+  reannounce: true,
   backoff: defaultBackoff(5000),
   random: () => 1,
 };
 const ADD = { type: 'send', request: { verb: 'ADD', units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 5557 } } };
 const REMOVE = { type: 'send', request: { verb: 'REMOVE', endpoint: { host: '127.0.0.1', port: 5557 } } };
+const FEATURES = { type: 'send', request: { verb: 'FEATURES' } };
+const LOOKUP = { type: 'send', request: { verb: 'LOOKUP', units: ['ft', 'in'] } };
 const success: RegistrationEvent = { type: 'reply', reply: { kind: 'success' } };
+const conv: RegistrationEvent = { type: 'reply', reply: { kind: 'features', features: ['session', 'remove-pair'] } };
+const courseFeatures: RegistrationEvent = { type: 'reply', reply: { kind: 'failure', failure: failure('UNSPECIFIED', 'unknown command') } };
+const silent: RegistrationEvent = { type: 'silent', reason: 'no reply within 2000 ms' };
+const lookedUp = (port: number): RegistrationEvent => ({ type: 'reply', reply: { kind: 'endpoint', endpoint: { host: '127.0.0.1', port } } });
 const unreachable: RegistrationEvent = { type: 'unreachable', reason: 'ECONNREFUSED' };
 const entryExists: RegistrationEvent = {
   type: 'reply',
   reply: { kind: 'failure', failure: failure('ENTRY_EXISTS', '127.0.0.1 5557 is registered for b lbs; REMOVE it first.') },
 };
 
-/** Runs events from the initial state; returns the final state and every command, logs as `level event`. */
+/**
+ * Runs events from the initial state against conv's discovery (it lists `session` in FEATURES);
+ * returns the final state and every command after the FEATURES exchange, logs as `level event`.
+ */
 function run(...events: RegistrationEvent[]): { state: RegistrationState; commands: unknown[] } {
+  const all = against([conv, ...events]);
+  expect(all.commands.slice(0, 2)).toEqual([FEATURES, 'debug discovery-features']);
+  return { state: all.state, commands: all.commands.slice(2) };
+}
+
+/** Runs events from the initial state, FEATURES exchange included, with `options` over the context. */
+function against(events: RegistrationEvent[], options: Partial<RegistrationContext> = {}): { state: RegistrationState; commands: unknown[] } {
   let state = INITIAL_REGISTRATION;
   const commands: unknown[] = [];
   for (const event of [{ type: 'start' } as const, ...events]) {
-    const step = stepRegistration(state, event, context);
+    const step = stepRegistration(state, event, { ...context, ...options });
     state = step.state;
     commands.push(...step.commands.map(show));
   }
@@ -45,7 +62,8 @@ function show(command: RegistrationCommand): unknown {
 }
 
 describe('registration, as a pure state machine', () => {
-  it('ADDs on start, logs the first success and re-announces every interval', () => {
+  it('asks FEATURES first, then ADDs, logs the first success and re-announces every interval to conv\'s discovery', () => {
+    expect(against([]).commands).toEqual([FEATURES]);
     const { state, commands } = run(success, { type: 'timer' }, success);
     expect(state).toMatchObject({ phase: 'registered', registered: true, failures: 0 });
     expect(commands).toEqual([ADD, 'info registered', { type: 'wait', ms: 5000 }, ADD, 'debug announced', { type: 'wait', ms: 5000 }]);
@@ -112,6 +130,60 @@ describe('registration, as a pure state machine', () => {
 
   it('ignores timers after stopping', () => {
     expect(run({ type: 'stop' }, { type: 'timer' }).commands).toEqual([ADD, { type: 'cancel-wait' }]);
+  });
+
+  it('backs off when conv\'s discovery takes an ADD and never answers it, and retries', () => {
+    const { state, commands } = run(silent, { type: 'timer' }, success);
+    expect(state.phase).toBe('registered');
+    expect(commands).toEqual([ADD, 'warn registration-failed', { type: 'wait', ms: 200 }, ADD, 'info registered', { type: 'wait', ms: 5000 }]);
+  });
+});
+
+describe('registration with a discovery server that is not conv\'s', () => {
+  it('takes anything but a FEATURES reply (a failure, another line, silence) as a course server, and ADDs', () => {
+    for (const answer of [courseFeatures, silent, { type: 'reply', reply: { kind: 'pong' } } as const]) {
+      expect(against([answer]).state).toMatchObject({ phase: 'adding', discovery: 'course' });
+    }
+    expect(against([{ type: 'reply', reply: { kind: 'features', features: ['watch'] } }]).state.discovery).toBe('course');
+  });
+
+  it('announces once, then only checks with a LOOKUP each interval while it is seen', () => {
+    const { state, commands } = against([courseFeatures, success, { type: 'timer' }, lookedUp(5557), { type: 'timer' }, lookedUp(5557)]);
+    expect(state).toMatchObject({ phase: 'registered', misses: 0 });
+    expect(commands.filter((c) => JSON.stringify(c) === JSON.stringify(ADD))).toHaveLength(1);
+    expect(commands.slice(-4)).toEqual([LOOKUP, { type: 'wait', ms: 5000 }, LOOKUP, { type: 'wait', ms: 5000 }]);
+  });
+
+  it('ADDs again when a LOOKUP shows the entry gone: a failure, or another server named eight times in a row', () => {
+    const gone = against([courseFeatures, success, { type: 'timer' }, { type: 'reply', reply: { kind: 'failure', failure: failure('UNSPECIFIED', 'no such pair') } }]);
+    expect(gone.commands.slice(-2)).toEqual(['info entry-gone', ADD]);
+    const others: RegistrationEvent[] = [courseFeatures, success];
+    for (let i = 0; i < 7; i++) others.push({ type: 'timer' }, lookedUp(6000 + i));
+    expect(against(others).state).toMatchObject({ phase: 'registered', misses: 7 });
+    expect(against([...others, { type: 'timer' }, lookedUp(6100)]).commands.slice(-2)).toEqual(['info entry-gone', ADD]);
+  });
+
+  it('takes "FAILURE EXISTS" or "failure exist" as registered, not as a lost registration', () => {
+    for (const message of ['EXISTS', 'exist', 'entry exists.']) {
+      const refused: RegistrationEvent = { type: 'reply', reply: { kind: 'failure', failure: { code: 'UNSPECIFIED', message } } };
+      const { state, commands } = against([courseFeatures, refused]);
+      expect(state, message).toMatchObject({ phase: 'registered', registered: true });
+      expect(commands).not.toContainEqual(REMOVE);
+    }
+  });
+
+  it('gives a server that never replies one ADD, not a storm', () => {
+    const { state, commands } = against([silent, silent, { type: 'timer' }, silent, { type: 'timer' }, silent]);
+    expect(state.phase).toBe('registered');
+    expect(commands.filter((c) => JSON.stringify(c) === JSON.stringify(ADD))).toHaveLength(1);
+  });
+
+  it('with --no-reannounce ADDs once and waits for nothing until the REMOVE at exit', () => {
+    const { state, commands } = against([conv, success, { type: 'resumed' }, { type: 'stop' }, success], { reannounce: false });
+    expect(state.phase).toBe('stopped');
+    expect(commands.filter((c) => typeof c === 'object' && c !== null && 'type' in c && (c as { type: string }).type === 'wait')).toEqual([]);
+    expect(commands.filter((c) => JSON.stringify(c) === JSON.stringify(ADD))).toHaveLength(1);
+    expect(commands).toContainEqual(REMOVE);
   });
 });
 

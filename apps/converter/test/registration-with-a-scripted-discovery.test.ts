@@ -19,9 +19,9 @@ describe('registration against a scripted discovery server', () => {
   it('skips a HELLO greeting and re-announces with ADD every interval', async () => {
     fake = await startFakeDiscovery({ greeting: 'HELLO discovery - send ADD, REMOVE, LOOKUP' });
     const server = await converter(fake.port);
-    const requests = fake.requests;
-    await waitFor(() => requests.length >= 3, { what: 'three announcements' });
-    expect(new Set(requests)).toEqual(new Set([`ADD b gK 127.0.0.1 ${server.port}`]));
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 3, { what: 'three announcements' });
+    expect(new Set(requests())).toEqual(new Set([`ADD b gK 127.0.0.1 ${server.port}`]));
     expect(findLog(server.output(), 'info', 'registered')).toBeDefined();
   });
 
@@ -31,9 +31,9 @@ describe('registration against a scripted discovery server', () => {
         index === 0 ? { kind: 'failure', failure: { code: 'UNSPECIFIED', message: 'entry exists.' } } : { kind: 'success' },
     });
     const server = await converter(fake.port);
-    const requests = fake.requests;
-    await waitFor(() => requests.length >= 3, { what: 'ADD, REMOVE, ADD' });
-    expect(requests.slice(0, 3)).toEqual([
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 3, { what: 'ADD, REMOVE, ADD' });
+    expect(requests().slice(0, 3)).toEqual([
       `ADD b gK 127.0.0.1 ${server.port}`,
       `REMOVE 127.0.0.1 ${server.port}`,
       `ADD b gK 127.0.0.1 ${server.port}`,
@@ -52,10 +52,10 @@ describe('registration against a scripted discovery server', () => {
   it('sends REMOVE on SIGTERM and exits 0', async () => {
     fake = await startFakeDiscovery();
     const server = await converter(fake.port);
-    const requests = fake.requests;
-    await waitFor(() => requests.length >= 1, { what: 'the first ADD' });
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 1, { what: 'the first ADD' });
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(requests.at(-1)).toBe(`REMOVE 127.0.0.1 ${server.port}`);
+    expect(requests().at(-1)).toBe(`REMOVE 127.0.0.1 ${server.port}`);
   });
 
   it('registers and leaves under its --advertise address, not the one it listens on', async () => {
@@ -64,11 +64,11 @@ describe('registration against a scripted discovery server', () => {
       '0', '--pair', 'b:gK', '--host', '127.0.0.1', '--advertise', '127.0.0.5', '--discovery', `127.0.0.1:${fake.port}`,
     ]);
     expect(server.banner).toContain(`advertised as 127.0.0.5:${server.port}`);
-    const requests = fake.requests;
-    await waitFor(() => requests.length >= 1, { what: 'the first ADD' });
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 1, { what: 'the first ADD' });
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(requests[0]).toBe(`ADD b gK 127.0.0.5 ${server.port}`);
-    expect(requests.at(-1)).toBe(`REMOVE 127.0.0.5 ${server.port}`);
+    expect(requests()[0]).toBe(`ADD b gK 127.0.0.5 ${server.port}`);
+    expect(requests().at(-1)).toBe(`REMOVE 127.0.0.5 ${server.port}`);
   });
 
   it('exits 0 on SIGTERM within --shutdown-timeout when discovery never answers', async () => {
@@ -76,9 +76,82 @@ describe('registration against a scripted discovery server', () => {
     const server = await startServer(APP.converter, [
       '0', '--pair', 'b:gK', '--discovery', `127.0.0.1:${fake.port}`, '--shutdown-timeout', '300ms',
     ]);
-    const requests = fake.requests;
-    await waitFor(() => requests.length >= 1, { what: 'the first ADD' });
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 1, { what: 'the first ADD' });
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(findLog(server.output(), 'warn', 'unregister-timeout')).toMatchObject({ timeoutMs: 300 });
+  });
+});
+
+describe('registration with discovery servers written by other teams', () => {
+  const converterOf = (discoveryPort: number, ...flags: string[]) =>
+    startServer(APP.converter, ['0', '--pair', 'b:gK', '--discovery', `127.0.0.1:${discoveryPort}`, '--announce-interval', '100ms', ...flags]);
+
+  it('skips a welcome line of any wording and reads Success, SUC or OK as success', async () => {
+    for (const word of ['Success', 'SUC', 'OK', 'success.']) {
+      fake = await startFakeDiscovery({ greeting: 'Welcome to the discovery server of team 7!', features: 'course', reply: () => word });
+      const server = await converterOf(fake.port);
+      await waitFor(() => findLog(server.output(), 'info', 'registered') !== undefined, { what: `registration read from ${word}` });
+      expect(findLog(server.output(), 'warn', 'registration-failed'), word).toBeUndefined();
+      await server.stop();
+      await fake.close();
+    }
+    fake = undefined;
+  });
+
+  it('announces once to a server that does not list session, and checks with LOOKUP instead of piling up copies', async () => {
+    fake = await startFakeDiscovery({ features: 'course', reply: (request) => (request.verb === 'LOOKUP' ? `127.0.0.1 ${port}` : 'Success') });
+    let port = 0;
+    const server = await converterOf(fake.port);
+    port = server.port;
+    const requests = fake.changes;
+    await waitFor(() => requests().filter((line) => line.startsWith('LOOKUP')).length >= 5, { what: 'five checks' });
+    expect(requests().filter((line) => line.startsWith('ADD'))).toEqual([`ADD b gK 127.0.0.1 ${port}`]);
+  });
+
+  it('announces again to such a server once a LOOKUP shows its entry gone', async () => {
+    let gone = false;
+    fake = await startFakeDiscovery({
+      features: 'course',
+      reply: (request) => (request.verb === 'LOOKUP' ? (gone ? 'Failure no server for that pair' : `127.0.0.1 ${port}`) : 'Success'),
+    });
+    let port = 0;
+    const server = await converterOf(fake.port);
+    port = server.port;
+    const requests = fake.changes;
+    await waitFor(() => requests().some((line) => line.startsWith('LOOKUP')), { what: 'a first check' });
+    gone = true;
+    await waitFor(() => requests().filter((line) => line.startsWith('ADD')).length === 2, { what: 'the second ADD' });
+    expect(findLog(server.output(), 'info', 'entry-gone')).toBeDefined();
+  });
+
+  it('takes a refused re-registration (FAILURE EXISTS, failure exist) from such a server as registered', async () => {
+    for (const refusal of ['FAILURE EXISTS', 'failure exist']) {
+      fake = await startFakeDiscovery({ features: 'course', reply: (request) => (request.verb === 'ADD' ? refusal : 'Success') });
+      const server = await converterOf(fake.port);
+      await waitFor(() => findLog(server.output(), 'info', 'registered') !== undefined, { what: `registered despite ${refusal}` });
+      expect(fake.changes().filter((line) => line.startsWith('REMOVE')), refusal).toEqual([]);
+      await server.stop();
+      await fake.close();
+    }
+    fake = undefined;
+  });
+
+  it('gives a server that never replies one ADD, not a storm', async () => {
+    fake = await startFakeDiscovery({ silent: true });
+    const server = await converterOf(fake.port);
+    await waitFor(() => findLog(server.output(), 'info', 'registered') !== undefined, { what: 'the one ADD taken as done', timeoutMs: 20_000 });
+    const adds = () => fake?.changes().filter((line) => line.startsWith('ADD')) ?? [];
+    // Ten announce intervals later: still the one ADD (the checks are LOOKUPs).
+    await waitFor(() => (fake?.changes().filter((line) => line.startsWith('LOOKUP')).length ?? 0) >= 3, { what: 'three checks', timeoutMs: 20_000 });
+    expect(adds()).toHaveLength(1);
+  });
+
+  it('with --no-reannounce sends one ADD to conv\'s discovery too', async () => {
+    fake = await startFakeDiscovery();
+    const server = await converterOf(fake.port, '--no-reannounce');
+    await waitFor(() => findLog(server.output(), 'info', 'registered') !== undefined, { what: 'registration' });
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(fake.changes()).toEqual([`ADD b gK 127.0.0.1 ${server.port}`, `REMOVE 127.0.0.1 ${server.port}`]);
   });
 });

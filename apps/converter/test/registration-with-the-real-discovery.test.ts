@@ -58,7 +58,9 @@ describe('registration with the real discovery server', () => {
       String(port), '--pair', 'ft:in', '--discovery', `127.0.0.1:${registry.port}`, '--announce-interval', '200ms',
     ]);
     await waitFor(async () => (await registrationOf(registry.port, port)) === 'ft in up', { what: 'ft in replacing kg g' });
-    expect(JSON.stringify(findLog(server.output(), 'warn', 'replacing-stale-entry'))).toMatch(/entry exists\./);
+    // The old registration never came up: discovery replaced it once ft in passed its probe.
+    expect(await waitFor(() => findLog(registry.output(), 'info', 'replaced'), { what: 'the replacement logged' })).toMatchObject({ was: 'g/kg', pair: 'ft/in' });
+    expect(findLog(server.output(), 'info', 'registered')).toBeDefined();
   });
 
   it('REMOVEs itself on SIGTERM and exits 0', async () => {
