@@ -1,6 +1,7 @@
 // The Node runtime's floor: a line server that answers every request line with a constant reply
 // of the same shape as discovery's (one line for LOOKUP, a three-hop path for LOOKUP_MULTI), so
-// the ratio measures what discovery adds, not how many bytes or lines a reply has.
+// the ratio measures what discovery adds, not how many bytes or lines a reply has. SESSION is
+// granted as discovery grants it, so load generators keep their connections on both.
 import { createServer } from 'node:net';
 
 const ONE_LINE = 'c1u0 c1u1 127.0.0.1 10100\n';
@@ -15,7 +16,7 @@ const server = createServer({ noDelay: true }, (socket) => {
     let out = '';
     let newline: number;
     while ((newline = pending.indexOf('\n')) >= 0) {
-      out += pending.startsWith('LOOKUP_MULTI') ? THREE_HOPS : ONE_LINE;
+      out += pending.startsWith('LOOKUP_MULTI') ? THREE_HOPS : pending.startsWith('SESSION') ? 'OK session\n' : ONE_LINE;
       pending = pending.slice(newline + 1);
     }
     if (out !== '') socket.write(out);

@@ -73,12 +73,14 @@ function sequential(port: number, lines: string[]): Promise<number[]> {
     let i = 0;
     let sentAt = 0n;
     let buffer = '';
+    let granted = false;
     const send = () => {
       sentAt = process.hrtime.bigint();
       socket.write(`${lines[i]}\n`);
     };
     socket.setEncoding('utf8');
-    socket.on('connect', send);
+    // A session first: without one, discovery closes the connection after each reply.
+    socket.on('connect', () => socket.write('SESSION\n'));
     socket.on('error', reject);
     socket.on('data', (chunk: string) => {
       buffer += chunk;
@@ -86,6 +88,12 @@ function sequential(port: number, lines: string[]): Promise<number[]> {
       while ((newline = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
+        if (!granted) {
+          if (line !== 'OK session') return reject(new Error(`SESSION -> ${line}`));
+          granted = true;
+          send();
+          continue;
+        }
         if (line !== 'SUCCESS') return reject(new Error(`${lines[i]} -> ${line}`));
         times.push(Number(process.hrtime.bigint() - sentAt) / 1000);
         if (++i === lines.length) {

@@ -54,9 +54,20 @@ function drive(socket: Socket, offset: number): Promise<void> {
   });
 }
 
+// Each connection asks for a session first: without one, discovery closes it after each reply.
 const sockets = await Promise.all(
   Array.from({ length: connections }, () => new Promise<Socket>((resolve, reject) => {
-    const socket = connect({ port: Number(port), host: '127.0.0.1', noDelay: true }, () => resolve(socket));
+    const socket = connect({ port: Number(port), host: '127.0.0.1', noDelay: true }, () => socket.write('SESSION\n'));
+    socket.setEncoding('utf8');
+    let granted = '';
+    const onData = (chunk: string) => {
+      granted += chunk;
+      if (!granted.includes('\n')) return;
+      socket.off('data', onData);
+      if (granted.startsWith('OK session\n')) resolve(socket);
+      else reject(new Error(`SESSION answered ${JSON.stringify(granted)}`));
+    };
+    socket.on('data', onData);
     socket.once('error', reject);
   })),
 );
