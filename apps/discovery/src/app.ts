@@ -35,7 +35,7 @@ export type RunningDiscovery = RunningServer & {
 export async function startDiscovery(config: Config, log: Logger, options: { probe?: Prober } = {}): Promise<RunningDiscovery> {
   // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
   // Loaded only then: the etcd client (gRPC) costs more start-up CPU than all the rest of discovery.
-  const shared = config.store === undefined ? undefined : await (await import('./shared-registry')).openSharedRegistry(config, log);
+  const shared = config.store === undefined ? undefined : await (await import('./etcd-registry')).openEtcdRegistry(config, log);
   const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtlMs / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;

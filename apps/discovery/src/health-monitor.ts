@@ -1,9 +1,9 @@
-import { type Endpoint, type Registry, type Transition, type UnitPair, endpointKey } from '@conv/registry';
+import { type Endpoint, type EndpointRegistry, type Transition, type UnitPair, endpointKey } from '@conv/registry';
 import type { Logger } from '@conv/server';
 import type { ProbeResult, Prober } from './probe';
 
 export type HealthMonitorOptions = {
-  registry: Registry;
+  registry: EndpointRegistry;
   probe: Prober;
   /** Period of the background check of each endpoint; 0 turns periodic checks off. */
   intervalMs: number;
@@ -63,7 +63,7 @@ class Queue<T> {
  * health state machine; the registry alone decides up, down and removal.
  */
 export class HealthMonitor {
-  readonly #registry: Registry;
+  readonly #registry: EndpointRegistry;
   readonly #probe: Prober;
   readonly #log: Logger;
   readonly #options: HealthMonitorOptions;

@@ -1,5 +1,5 @@
 import { type DiscoveryVerb, type FailureCode, parseFailure, tokenize } from '@conv/protocol';
-import type { Registry } from '@conv/registry';
+import type { EndpointRegistry } from '@conv/registry';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/server';
 
@@ -17,7 +17,7 @@ const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULT
 const VERB_LABEL = new Map<string, string>([...VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
 export type DiscoveryMetricsSources = {
-  registry: Registry;
+  registry: EndpointRegistry;
   /** Open protocol connections, read at scrape time. */
   connections: () => number;
   probes: () => { tracked: number; inFlight: number; queued: number };

@@ -10,7 +10,7 @@ import {
   parseDiscoveryRequest,
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
-import { type AddOutcome, type Endpoint, type Registry, RegistryError, type UnitPair, endpointKey, unitPair } from '@conv/registry';
+import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, type Settled, type UnitPair, endpointKey, unitPair } from '@conv/registry';
 import { type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
@@ -26,7 +26,7 @@ export interface HealthChecks {
 export const FEATURES: readonly string[] = ['session', 'remove-pair'];
 
 export type DiscoveryServiceOptions = {
-  registry: Registry;
+  registry: EndpointRegistry;
   checks: HealthChecks;
   log: Logger;
   /** ADD makes an endpoint `up` at once, skipping the admission probe. */
@@ -49,7 +49,7 @@ const HELP = formatDiscoveryReply({ kind: 'help', lines: [...DISCOVERY_HELP] });
  * requests for probes; LOOKUP never waits for anything.
  */
 export class DiscoveryService {
-  readonly #registry: Registry;
+  readonly #registry: EndpointRegistry;
   readonly #checks: HealthChecks;
   readonly #log: Logger;
   readonly #trust: boolean;
@@ -179,11 +179,8 @@ export class DiscoveryService {
     }
     const pair = unitPair(units[0], units[1]);
     const health = this.#trust ? 'up' : 'pending';
-    if (this.#registry.shared) {
-      // Acknowledged only once etcd has committed it (or refreshed its lease).
-      return this.#registry.addShared(pair, endpoint, { health }).then((outcome) => this.#added(outcome, pair, endpoint, peer));
-    }
-    return this.#added(this.#registry.add(pair, endpoint, { health }), pair, endpoint, peer);
+    // Acknowledged once the registry has made it durable: at once in SQLite, once etcd has committed it.
+    return after(this.#registry.add(pair, endpoint, { health }), (outcome) => this.#added(outcome, pair, endpoint, peer));
   }
 
   #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): string | Promise<string> {
@@ -211,14 +208,9 @@ export class DiscoveryService {
   }
 
   async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<string> {
-    const health = this.#trust ? 'up' : 'pending';
-    if (this.#registry.shared) {
-      await this.#registry.removeShared(endpoint);
-      const added = await this.#registry.addShared(pair, endpoint, { health });
-      return this.#replaced(added, endpoint, old, pair, peer);
-    }
-    this.#registry.remove(endpoint);
-    return this.#replaced(this.#registry.add(pair, endpoint, { health }), endpoint, old, pair, peer);
+    await this.#registry.remove(endpoint);
+    const added = await this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending' });
+    return this.#replaced(added, endpoint, old, pair, peer);
   }
 
   #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): string | Promise<string> {
@@ -257,9 +249,7 @@ export class DiscoveryService {
         this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: withToken ? 'token' : 'own-host' });
         return SUCCESS;
       };
-      if (this.#registry.shared) return this.#registry.removeShared(endpoint).then(removed);
-      this.#registry.remove(endpoint);
-      return removed();
+      return after(this.#registry.remove(endpoint), removed);
     }
     // From anyone else it is a report, not an order: stop handing it out, and let a probe decide.
     this.#registry.markDown(endpoint);
@@ -293,6 +283,11 @@ export class DiscoveryService {
     }
     return failure('UNKNOWN_PAIR', `${detail}; ${members.length} registered: ${pending} pending a check, ${down} down.`);
   }
+}
+
+/** `fn` of a registry change's outcome: at once for a value, when it settles for a promise. */
+function after<T, R>(outcome: Settled<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
+  return outcome instanceof Promise ? outcome.then(fn) : fn(outcome);
 }
 
 function reply(value: DiscoveryReply): string {

@@ -1,4 +1,4 @@
-import { type Health, type Registry, endpointKey } from '@conv/registry';
+import { type Health, type EndpointRegistry, endpointKey } from '@conv/registry';
 import { type GraphLayout, layoutUnitGraph } from './graph-layout';
 
 /** One endpoint of a pool as the status page and `conv status` show it. */
@@ -60,7 +60,7 @@ export type StatusMeta = { address: string; registry: string; shared: boolean; p
 const show = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** A snapshot of the registry as a plain object; reads only (the round-robin cursor does not move). */
-export function statusReport(registry: Registry, meta: StatusMeta): StatusReport {
+export function statusReport(registry: EndpointRegistry, meta: StatusMeta): StatusReport {
   const pools = new Map<string, { pair: readonly [string, string]; endpoints: StatusEndpoint[]; up: number; next: string | null }>();
   for (const registration of registry.registrations()) {
     const key = `${registration.pair[0]}\n${registration.pair[1]}`;

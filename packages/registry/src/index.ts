@@ -4,18 +4,12 @@ export { REGISTRY_ERROR_CODES, RegistryError } from './errors';
 export type { RegistryErrorCode } from './errors';
 export { DEFAULT_HEALTH_POLICY, validateHealthPolicy } from './health';
 export type { Health, HealthPolicy } from './health';
+export type { AddOutcome, EndpointRegistry, PoolHandle, RemoveOutcome, Settled } from './endpoint-registry';
+export type { Registration, RegistryCounts, Transition } from './pools';
 export { Registry } from './registry';
-export type {
-  AddOutcome,
-  PoolHandle,
-  Registration,
-  RegistryCounts,
-  RegistryOptions,
-  RemoteEffect,
-  RemoveOutcome,
-  SharedRegistryOptions,
-  Transition,
-} from './registry';
+export type { RegistryOptions } from './registry';
+export { SharedRegistry } from './shared-registry';
+export type { RemoteEffect, SharedRegistryOptions } from './shared-registry';
 export { MemorySharedRegistryStore } from './shared-store';
 export type {
   SharedChange,

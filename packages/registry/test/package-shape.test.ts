@@ -12,6 +12,7 @@ describe('public door', () => {
       'REGISTRY_SCHEMA_VERSION',
       'Registry',
       'RegistryError',
+      'SharedRegistry',
       'SqliteRegistryStore',
       'endpointKey',
       'endpointOf',

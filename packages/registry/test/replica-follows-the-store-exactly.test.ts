@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemorySharedRegistryStore, Registry, unitPair, type Endpoint } from '../src/index';
+import { MemorySharedRegistryStore, SharedRegistry, unitPair, type Endpoint } from '../src/index';
 import { ep } from './helpers';
 
 // A replica's own write and the watch race: the watch may bring changes to the key being
@@ -24,12 +24,12 @@ async function settled(probe: () => boolean | Promise<boolean>, timeoutMs = 2_00
 }
 
 const keys = (endpoints: readonly Endpoint[]) => endpoints.map((e) => `${e.host}:${e.port}`).sort();
-const held = (registry: Registry) => keys(registry.registrations().map((r) => r.endpoint));
+const held = (registry: SharedRegistry) => keys(registry.registrations().map((r) => r.endpoint));
 const stored = async (store: MemorySharedRegistryStore) => keys((await store.load()).records.map((r) => r.endpoint));
 const same = (x: readonly string[], y: readonly string[]) => JSON.stringify(x) === JSON.stringify(y);
 
 describe('a replica follows the shared store exactly, key by key', () => {
-  const open: Registry[] = [];
+  const open: SharedRegistry[] = [];
   afterEach(() => {
     for (const registry of open.splice(0)) registry.close();
   });
@@ -37,13 +37,13 @@ describe('a replica follows the shared store exactly, key by key', () => {
   async function replicas() {
     const slow = new MemorySharedRegistryStore();
     // Each replica its own clock, so that a registration shows which replica made it (addedAt).
-    const a = await Registry.openShared({ store: slow, now: () => 1_000 });
-    const b = await Registry.openShared({ store: slow.peer(), now: () => 2_000 });
+    const a = await SharedRegistry.open({ store: slow, now: () => 1_000 });
+    const b = await SharedRegistry.open({ store: slow.peer(), now: () => 2_000 });
     open.push(a, b);
     return { slow, a, b };
   }
 
-  async function convergedOnTheStore(store: MemorySharedRegistryStore, ...registries: Registry[]): Promise<void> {
+  async function convergedOnTheStore(store: MemorySharedRegistryStore, ...registries: SharedRegistry[]): Promise<void> {
     await settled(async () => {
       const truth = await stored(store);
       return registries.every((registry) => same(held(registry), truth));
@@ -54,15 +54,15 @@ describe('a replica follows the shared store exactly, key by key', () => {
 
   it('keeps an endpoint re-added by another replica while its own REMOVE of it was in flight', async () => {
     const { slow, a, b } = await replicas();
-    await a.addShared(FT_IN, X);
+    await a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
 
     const answers = slow.holdAnswers();
-    const removing = a.removeShared(X);
+    const removing = a.remove(X);
     await settled(() => b.find(X) === undefined);
-    await b.addShared(FT_IN, X);
+    await b.add(FT_IN, X);
     // Another key moves the feed past X's re-add before a hears its REMOVE committed.
-    await b.addShared(KG_G, Z);
+    await b.add(KG_G, Z);
     await settled(() => a.find(Z) !== undefined);
     answers.release();
     await expect(removing).resolves.toEqual({ ok: true, pair: FT_IN });
@@ -75,10 +75,10 @@ describe('a replica follows the shared store exactly, key by key', () => {
   it('drops an endpoint removed by another replica while its own ADD of it was in flight', async () => {
     const { slow, a, b } = await replicas();
     const answers = slow.holdAnswers();
-    const adding = a.addShared(FT_IN, X);
+    const adding = a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
-    await b.removeShared(X);
-    await b.addShared(KG_G, Z);
+    await b.remove(X);
+    await b.add(KG_G, Z);
     await settled(() => a.find(Z) !== undefined);
     answers.release();
     await expect(adding).resolves.toEqual({ ok: true, created: true });
@@ -91,9 +91,9 @@ describe('a replica follows the shared store exactly, key by key', () => {
   it('shows a write that committed though its answer was lost (a deadline), once the watch brings it', async () => {
     const { slow, a, b } = await replicas();
     const answers = slow.holdAnswers();
-    const adding = a.addShared(FT_IN, X);
+    const adding = a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
-    await b.addShared(KG_G, Z);
+    await b.add(KG_G, Z);
     await settled(() => a.find(Z) !== undefined);
     answers.release({ lose: true });
     await expect(adding).rejects.toMatchObject({ code: 'UNAVAILABLE' });
@@ -104,13 +104,13 @@ describe('a replica follows the shared store exactly, key by key', () => {
 
   it('applies each key in revision order: a late answer never undoes a newer change to its key', async () => {
     const { slow, a, b } = await replicas();
-    await a.addShared(FT_IN, X);
+    await a.add(FT_IN, X);
     const answers = slow.holdAnswers();
     // a refreshes X (answered with the record as it was) while b removes it and adds it again.
-    const refreshing = a.addShared(FT_IN, X);
+    const refreshing = a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
-    await b.removeShared(X);
-    await b.addShared(FT_IN, X);
+    await b.remove(X);
+    await b.add(FT_IN, X);
     answers.release();
     await expect(refreshing).resolves.toEqual({ ok: true, created: false });
     await convergedOnTheStore(slow, a, b);
@@ -122,9 +122,9 @@ describe('a replica follows the shared store exactly, key by key', () => {
   it('keeps what a reload showed when the answer to a write from before it comes late', async () => {
     const { slow, a, b } = await replicas();
     const answers = slow.holdAnswers();
-    const adding = a.addShared(FT_IN, X);
+    const adding = a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
-    await b.removeShared(X);
+    await b.remove(X);
     // a catches up (as after a broken watch) while its ADD is still unanswered.
     await a.resync();
     expect(a.find(X)).toBeUndefined();
@@ -136,14 +136,14 @@ describe('a replica follows the shared store exactly, key by key', () => {
 
   it('reloads when its watch fell behind a compaction, then follows the store again', async () => {
     const { slow, a, b } = await replicas();
-    await a.addShared(FT_IN, X);
+    await a.add(FT_IN, X);
     await settled(() => b.find(X) !== undefined);
     const broken: Error[] = [];
-    const c = await Registry.openShared({ store: slow.peer(), onBroken: (error) => broken.push(error) });
+    const c = await SharedRegistry.open({ store: slow.peer(), onBroken: (error) => broken.push(error) });
     open.push(c);
     // b's REMOVE and ADD reach c's watch later; the store compacts to the latest revision
     // before they are delivered: c's watch is behind the compaction, and c missed them.
-    const writes = Promise.all([b.removeShared(X), b.addShared(KG_G, Z)]);
+    const writes = Promise.all([b.remove(X), b.add(KG_G, Z)]);
     slow.compact(Number.MAX_SAFE_INTEGER);
     await writes;
     await settled(() => broken.length === 1);
@@ -153,7 +153,7 @@ describe('a replica follows the shared store exactly, key by key', () => {
     for (const registry of [a, b, c]) await registry.resync();
     await convergedOnTheStore(slow, a, b, c);
     // And it follows again from the reload on.
-    await b.removeShared(Z);
+    await b.remove(Z);
     await convergedOnTheStore(slow, a, b, c);
   });
 
@@ -180,17 +180,17 @@ describe('a replica follows the shared store exactly, key by key', () => {
       fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
         const stores = { a: new MemorySharedRegistryStore(), b: undefined as unknown as MemorySharedRegistryStore };
         stores.b = stores.a.peer();
-        const replicas = { a: await Registry.openShared({ store: stores.a }), b: await Registry.openShared({ store: stores.b }) };
+        const replicas = { a: await SharedRegistry.open({ store: stores.a }), b: await SharedRegistry.open({ store: stores.b }) };
         const holds: Partial<Record<Replica, { release(options?: { lose?: boolean }): void }>> = {};
         const writes: Promise<unknown>[] = [];
         try {
           for (const s of steps) {
             switch (s.kind) {
               case 'add':
-                writes.push(replicas[s.by].addShared(s.pair === 'ft-in' ? FT_IN : KG_G, ep('127.0.0.1', s.port)).catch(() => undefined));
+                writes.push(replicas[s.by].add(s.pair === 'ft-in' ? FT_IN : KG_G, ep('127.0.0.1', s.port)).catch(() => undefined));
                 break;
               case 'remove':
-                writes.push(replicas[s.by].removeShared(ep('127.0.0.1', s.port)).catch(() => undefined));
+                writes.push(replicas[s.by].remove(ep('127.0.0.1', s.port)).catch(() => undefined));
                 break;
               case 'hold':
                 holds[s.by] ??= stores[s.by].holdAnswers();

@@ -7,6 +7,7 @@ import {
   MemorySharedRegistryStore,
   REGISTRY_SCHEMA_VERSION,
   Registry,
+  SharedRegistry,
   type ServedCount,
   type StoredRegistration,
   unitPair,
@@ -130,8 +131,8 @@ describe('served counts across a restart', () => {
 
   it('keeps counts in memory only for a shared registry: one replica does not write them for all', async () => {
     const store = new MemorySharedRegistryStore();
-    const registry = await Registry.openShared({ store });
-    await registry.addShared(FT_IN, ep('127.0.0.1', 1), { health: 'up' });
+    const registry = await SharedRegistry.open({ store });
+    await registry.add(FT_IN, ep('127.0.0.1', 1), { health: 'up' });
     registry.next(FT_IN);
     expect(registry.flushServed()).toBe(0);
     expect(registry.find(ep('127.0.0.1', 1))?.served).toBe(1);

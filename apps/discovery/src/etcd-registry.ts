@@ -1,4 +1,4 @@
-import { Registry, RegistryError, type RemoteEffect, endpointKey } from '@conv/registry';
+import { RegistryError, type RemoteEffect, SharedRegistry, endpointKey } from '@conv/registry';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { EtcdRegistryStore } from './etcd-store';
@@ -8,8 +8,8 @@ import type { HealthChecks } from './session';
 const CATCH_UP_MIN_MS = 250;
 const CATCH_UP_MAX_MS = 2_000;
 
-export type SharedRegistry = {
-  readonly registry: Registry;
+export type EtcdRegistry = {
+  readonly registry: SharedRegistry;
   /** `etcd://127.0.0.1:2379`, for the banner and logs. */
   readonly description: string;
   /** From now on, endpoints that other replicas add or remove (or whose lease ends) are probed or dropped here. */
@@ -22,7 +22,7 @@ export type SharedRegistry = {
  * when etcd goes away keeps serving from memory and catches up (reload and watch again) once
  * it is back, logging both.
  */
-export async function openSharedRegistry(config: Config, log: Logger): Promise<SharedRegistry> {
+export async function openEtcdRegistry(config: Config, log: Logger): Promise<EtcdRegistry> {
   const endpoints = config.store?.endpoints ?? [];
   const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtlMs / 1000), timeoutMs: config.etcdTimeoutMs });
   let checks: HealthChecks | undefined;
@@ -81,9 +81,9 @@ export async function openSharedRegistry(config: Config, log: Logger): Promise<S
     retry.unref();
   };
 
-  let registry: Registry;
+  let registry: SharedRegistry;
   try {
-    registry = await Registry.openShared({
+    registry = await SharedRegistry.open({
       store,
       policy: {
         failuresToDown: config.failThreshold,

@@ -1,0 +1,161 @@
+import { type Endpoint, type UnitPair, endpointKey, endpointOf, unitPair } from './endpoint';
+import { RegistryError, quote } from './errors';
+import type { HealthPolicy } from './health';
+import type { Pool } from './pool';
+import { type Pools, type Registration, type RegistryCounts, type Transition, snapshot } from './pools';
+
+export type AddOutcome = { ok: true; created: boolean } | { ok: false; code: 'ENTRY_EXISTS'; existing: UnitPair };
+export type RemoveOutcome = { ok: true; pair: UnitPair } | { ok: false; code: 'NOT_REGISTERED' };
+
+/** A pair's pool, held by a caller so repeated `next()` calls skip the pair lookup. */
+export interface PoolHandle {
+  readonly pair: UnitPair;
+  /** Same as `registry.next(pair)`. */
+  next(): Endpoint | undefined;
+  /** The pool's endpoints in pool order, whatever their health. */
+  endpoints(): Endpoint[];
+}
+
+/** A change to the registry: a value at once (a local store), or a promise of one (a shared store commits first). */
+export type Settled<T> = T | Promise<T>;
+
+/**
+ * What every registry does the same way, local or shared: hand out endpoints in round robin,
+ * read, and take probe verdicts, all from memory. How a change is made durable (`add`,
+ * `remove`, `sweep`) is each kind's own; callers use the one shape, a value or a promise.
+ */
+export abstract class EndpointRegistry {
+  readonly policy: HealthPolicy;
+  protected readonly pools: Pools;
+  protected readonly now: () => number;
+  #closed = false;
+
+  protected constructor(pools: Pools, policy: HealthPolicy, now: () => number) {
+    this.pools = pools;
+    this.policy = policy;
+    this.now = now;
+  }
+
+  /** Registers `endpoint` for `pair`; durable once it settles. Re-adding the same pair refreshes it. */
+  abstract add(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): Settled<AddOutcome>;
+  /** Removes an endpoint from its pool; durable once it settles. */
+  abstract remove(endpoint: Endpoint): Settled<RemoveOutcome>;
+  /** Removes what has been down or pending past its grace. */
+  abstract sweep(): Transition[];
+  /** Hands the store the `served` counts that changed since the last flush; returns how many. */
+  abstract flushServed(): number;
+  /** Closes the store. Idempotent; every other call afterwards throws `CLOSED`. */
+  abstract close(): void;
+
+  /** Bumps exactly when the set returned by `pairs()` changes. */
+  get version(): number {
+    return this.pools.version;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The next `up` endpoint of the pair's pool in round-robin order; undefined if none is up. */
+  next(pair: UnitPair): Endpoint | undefined {
+    if (this.#closed) throw closedError();
+    return this.pools.pool(pair[0], pair[1])?.next()?.endpoint;
+  }
+
+  /**
+   * The endpoint `next(pair)` would return now, without taking the turn: read-only, for status
+   * pages that show the round-robin position. Undefined when no endpoint of the pair is up.
+   */
+  peekNext(pair: UnitPair): Endpoint | undefined {
+    this.live();
+    return this.pools.pool(pair[0], pair[1])?.peek()?.endpoint;
+  }
+
+  /** A handle on the pair's pool that stays valid while the pool empties and refills. */
+  pool(pair: UnitPair): PoolHandle {
+    this.live();
+    const canonical = unitPair(pair[0], pair[1]);
+    const lookup = (): Pool | undefined => {
+      this.live();
+      return this.pools.pool(canonical[0], canonical[1]);
+    };
+    let current = lookup();
+    return {
+      pair: canonical,
+      next(): Endpoint | undefined {
+        if (current === undefined || current.retired) current = lookup();
+        return current?.next()?.endpoint;
+      },
+      endpoints(): Endpoint[] {
+        if (current === undefined || current.retired) current = lookup();
+        return current === undefined ? [] : current.members.map((entry) => entry.endpoint);
+      },
+    };
+  }
+
+  find(endpoint: Endpoint): Registration | undefined {
+    this.live();
+    const entry = this.pools.entry(endpointKey(endpoint));
+    return entry === undefined ? undefined : snapshot(entry);
+  }
+
+  /** Feeds one probe result into the health state machine; returns the transition, if any. */
+  recordProbe(endpoint: Endpoint, ok: boolean): Transition | undefined {
+    this.live();
+    const entry = this.pools.entry(endpointKey(endpoint));
+    return entry === undefined ? undefined : this.pools.recordProbe(entry, ok, this.now(), this.policy);
+  }
+
+  /** A passive report (a proxy could not connect): `down` at once, from `up` or `pending`. */
+  markDown(endpoint: Endpoint): Transition | undefined {
+    this.live();
+    const entry = this.pools.entry(endpointKey(endpoint));
+    if (entry === undefined) return undefined;
+    entry.consecutiveFailures++;
+    entry.consecutiveSuccesses = 0;
+    return entry.health === 'down' ? undefined : this.pools.setHealth(entry, 'down', this.now());
+  }
+
+  /** Every registration: pools ordered by their oldest endpoint, endpoints in pool order. */
+  registrations(): Registration[] {
+    this.live();
+    return this.pools.registrations();
+  }
+
+  counts(): RegistryCounts {
+    this.live();
+    return this.pools.counts();
+  }
+
+  /** Pairs with at least one `up` endpoint, sorted; the edges of the conversion graph. */
+  pairs(): UnitPair[] {
+    this.live();
+    return this.pools.pairs();
+  }
+
+  protected live(): void {
+    if (this.#closed) throw closedError();
+  }
+
+  /** Marks the registry closed and retires its pools; true the first time. */
+  protected markClosed(): boolean {
+    if (this.#closed) return false;
+    this.#closed = true;
+    this.pools.retire();
+    return true;
+  }
+}
+
+/** The canonical pair and endpoint of an ADD, and the health a new entry starts with. */
+export function addArguments(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): { pair: UnitPair; endpoint: Endpoint; key: string; health: 'pending' | 'up' } {
+  const health = options?.health ?? 'pending';
+  if (health !== 'pending' && health !== 'up') {
+    throw new RegistryError('INVALID_OPTIONS', `Expected health 'pending' or 'up' for a new endpoint, received ${quote(health)}.`);
+  }
+  const canonical = endpointOf(endpoint.host, endpoint.port);
+  return { pair: unitPair(pair[0], pair[1]), endpoint: canonical, key: endpointKey(canonical), health };
+}
+
+export function closedError(): RegistryError {
+  return new RegistryError('CLOSED', 'The registry was used after close().');
+}

@@ -1,0 +1,224 @@
+import { type Endpoint, type UnitPair, endpointKey } from './endpoint';
+import type { Health, HealthPolicy } from './health';
+import { Entry, Pool } from './pool';
+
+/** A snapshot of one registration; changing it changes nothing in the registry. */
+export type Registration = {
+  pair: UnitPair;
+  endpoint: Endpoint;
+  health: Health;
+  addedAt: number;
+  /** Last ADD of this endpoint or last successful probe. Not persisted. */
+  lastSeen: number;
+  lastCheck?: number;
+  /** When `health` last changed; a restored entry's clock starts at open. */
+  healthSince: number;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /**
+   * Times `next()` returned this endpoint since it registered; kept across a reopen as of the
+   * last `flushServed()` or `close()` by a store that keeps counts (SQLite does).
+   */
+  served: number;
+};
+
+export type Transition = { endpoint: Endpoint; pair: UnitPair; from: Health; to: Health | 'removed' };
+export type RegistryCounts = { pools: number; endpoints: number; up: number; down: number; pending: number };
+
+/** One registration to put in a pool, as a store or a shared feed describes it. */
+export type NewEntry = {
+  readonly pair: UnitPair;
+  readonly endpoint: Endpoint;
+  readonly seq: number;
+  readonly addedAt: number;
+  readonly lastSeen: number;
+  readonly health: Health;
+  /** When the health was set (now, for a new or restored entry). */
+  readonly since: number;
+};
+
+/**
+ * The pure part of a registry: round-robin pools of endpoints per unit pair, with health
+ * states and the counts that go with them. No store, no clock (callers pass the time), no
+ * I/O: the local and the shared registry keep their pools in one of these.
+ */
+export class Pools {
+  readonly #byKey = new Map<string, Entry>();
+  /** unit a -> unit b -> pool; two lookups, no key string built on the hot path. */
+  readonly #pools = new Map<string, Map<string, Pool>>();
+  #poolCount = 0;
+  #up = 0;
+  #down = 0;
+  #pending = 0;
+  #version = 0;
+  #pairs: readonly UnitPair[] | undefined;
+
+  /** Bumps exactly when the set returned by `pairs()` changes. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  entry(key: string): Entry | undefined {
+    return this.#byKey.get(key);
+  }
+
+  entries(): IterableIterator<Entry> {
+    return this.#byKey.values();
+  }
+
+  /** The pool of a pair, in either order of its units. */
+  pool(a: string, b: string): Pool | undefined {
+    return this.#pools.get(a)?.get(b) ?? this.#pools.get(b)?.get(a);
+  }
+
+  attach(added: NewEntry): Entry {
+    const { pair, endpoint, health } = added;
+    let inner = this.#pools.get(pair[0]);
+    if (inner === undefined) {
+      inner = new Map();
+      this.#pools.set(pair[0], inner);
+    }
+    let pool = inner.get(pair[1]);
+    if (pool === undefined) {
+      pool = new Pool(pair);
+      inner.set(pair[1], pool);
+      this.#poolCount++;
+    }
+    const entry = new Entry(added.seq, pool, endpoint, endpointKey(endpoint), added.addedAt, added.lastSeen, health, added.since);
+    pool.append(entry);
+    this.#byKey.set(entry.key, entry);
+    this.#count(health, 1);
+    if (health === 'up') this.#upChanged(pool, 1);
+    return entry;
+  }
+
+  detach(entry: Entry): void {
+    const pool = entry.pool;
+    if (entry.health === 'up') this.#upChanged(pool, -1);
+    this.#count(entry.health, -1);
+    pool.remove(entry);
+    this.#byKey.delete(entry.key);
+    if (pool.members.length === 0) {
+      pool.retired = true;
+      const inner = this.#pools.get(pool.pair[0]);
+      inner?.delete(pool.pair[1]);
+      if (inner?.size === 0) this.#pools.delete(pool.pair[0]);
+      this.#poolCount--;
+    }
+  }
+
+  setHealth(entry: Entry, to: Health, t: number): Transition {
+    const from = entry.health;
+    this.#count(from, -1);
+    this.#count(to, 1);
+    if (from === 'up') this.#upChanged(entry.pool, -1);
+    if (to === 'up') this.#upChanged(entry.pool, 1);
+    entry.health = to;
+    entry.healthSince = t;
+    return { endpoint: entry.endpoint, pair: entry.pool.pair, from, to };
+  }
+
+  /** One probe's verdict through the health state machine (README: pending -> up <-> down). */
+  recordProbe(entry: Entry, ok: boolean, t: number, policy: HealthPolicy): Transition | undefined {
+    entry.lastCheck = t;
+    if (ok) {
+      entry.consecutiveSuccesses++;
+      entry.consecutiveFailures = 0;
+      entry.lastSeen = t;
+      if (entry.health === 'pending') return this.setHealth(entry, 'up', t);
+      if (entry.health === 'down' && entry.consecutiveSuccesses >= policy.successesToUp) return this.setHealth(entry, 'up', t);
+    } else {
+      entry.consecutiveFailures++;
+      entry.consecutiveSuccesses = 0;
+      if (entry.health === 'up' && entry.consecutiveFailures >= policy.failuresToDown) return this.setHealth(entry, 'down', t);
+    }
+    return undefined;
+  }
+
+  /** Entries `down` or `pending` for longer than their grace, from the later of their last health change and sighting. */
+  overdue(t: number, policy: HealthPolicy): Entry[] {
+    const doomed: Entry[] = [];
+    for (const entry of this.#byKey.values()) {
+      if (entry.health === 'up') continue;
+      const quiet = t - Math.max(entry.healthSince, entry.lastSeen);
+      if (quiet > (entry.health === 'down' ? policy.downGraceMs : policy.pendingGraceMs)) doomed.push(entry);
+    }
+    return doomed;
+  }
+
+  /**
+   * Every registration: pools ordered by their oldest endpoint, endpoints in pool order.
+   * Both orders derive from registration order alone, so a reopened registry lists the same.
+   */
+  registrations(): Registration[] {
+    const pools: Pool[] = [];
+    for (const inner of this.#pools.values()) for (const pool of inner.values()) pools.push(pool);
+    pools.sort((x, y) => (x.members[0]?.seq ?? 0) - (y.members[0]?.seq ?? 0));
+    return pools.flatMap((pool) => pool.members.map(snapshot));
+  }
+
+  counts(): RegistryCounts {
+    return { pools: this.#poolCount, endpoints: this.#byKey.size, up: this.#up, down: this.#down, pending: this.#pending };
+  }
+
+  /** Pairs with at least one `up` endpoint, sorted; the edges of the conversion graph. */
+  pairs(): UnitPair[] {
+    if (this.#pairs === undefined) {
+      const pairs: UnitPair[] = [];
+      for (const inner of this.#pools.values()) for (const pool of inner.values()) if (pool.upCount > 0) pairs.push(pool.pair);
+      pairs.sort(comparePairs);
+      this.#pairs = pairs;
+    }
+    return [...this.#pairs];
+  }
+
+  /** Every pool leaves: handles held by callers find nothing any more. */
+  retire(): void {
+    for (const inner of this.#pools.values()) for (const pool of inner.values()) pool.retired = true;
+  }
+
+  #upChanged(pool: Pool, delta: 1 | -1): void {
+    const before = pool.upCount;
+    pool.upCount = before + delta;
+    if (before === 0 || pool.upCount === 0) {
+      this.#version++;
+      this.#pairs = undefined;
+    }
+  }
+
+  #count(health: Health, delta: 1 | -1): void {
+    if (health === 'up') this.#up += delta;
+    else if (health === 'down') this.#down += delta;
+    else this.#pending += delta;
+  }
+}
+
+export function snapshot(entry: Entry): Registration {
+  const registration: Registration = {
+    pair: entry.pool.pair,
+    endpoint: entry.endpoint,
+    health: entry.health,
+    addedAt: entry.addedAt,
+    lastSeen: entry.lastSeen,
+    healthSince: entry.healthSince,
+    consecutiveFailures: entry.consecutiveFailures,
+    consecutiveSuccesses: entry.consecutiveSuccesses,
+    served: entry.served,
+  };
+  if (entry.lastCheck !== undefined) registration.lastCheck = entry.lastCheck;
+  return registration;
+}
+
+export function samePair(x: UnitPair, y: UnitPair): boolean {
+  return x[0] === y[0] && x[1] === y[1];
+}
+
+function comparePairs(x: UnitPair, y: UnitPair): number {
+  if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
+  if (x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
+  return 0;
+}
