@@ -1,8 +1,9 @@
 import type { Endpoint } from '@conv/protocol';
 import { z } from 'zod';
-import { durationFlag, addressFlag, formatAddress, switchFlag, validateFlags } from '@conv/server';
+import { durationFlag, addressFlag, switchFlag, validateFlags } from '@conv/server';
 import { version } from '../package.json';
 import { defineCommand } from './command';
+import { formatAddress } from '@conv/protocol';
 
 /** What discovery's `GET /status.json` returns (apps/discovery/src/status.ts); checked as it crosses the edge. */
 const HealthSchema = z.enum(['up', 'down', 'pending']);

@@ -1,5 +1,5 @@
 import type { Endpoint } from '@conv/protocol';
-import { formatAddress } from '@conv/server';
+import { formatAddress } from '@conv/protocol';
 
 /** The eleven pairs of the course (docs/protocol.md and the root README); gK is grams of potassium. */
 export const COURSE_PAIRS = [

@@ -4,14 +4,34 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from '@conv/protocol';
-import { ServerError, askDiscovery, countFlag, durationFlag, formatAddress, hostFlag, logLevelFlag, portFlag, switchFlag, textFlag, validateFlags } from '@conv/server';
+import {
+  ServerError,
+  askDiscovery,
+  countFlag,
+  durationFlag,
+  hostFlag,
+  logLevelFlag,
+  portFlag,
+  switchFlag,
+  textFlag,
+  validateFlags,
+} from '@conv/server';
 import { z } from 'zod';
 import { version } from '../package.json';
 import { defineCommand } from './command';
 import { DEFAULT_DATA_DIR } from './data-dir';
 import { startLimit } from './start-budget';
 import { type Running, Supervisor, machineLoad } from './supervisor';
-import { COURSE_PAIRS, type CoursePair, type ProcessSpec, type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from './system';
+import {
+  COURSE_PAIRS,
+  type CoursePair,
+  type ProcessSpec,
+  type SystemOptions,
+  converterSpecs,
+  discoverySpecs,
+  proxySpec,
+} from './system';
+import { formatAddress } from '@conv/protocol';
 
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

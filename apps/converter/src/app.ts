@@ -1,10 +1,18 @@
 import { type Catalog, createCatalog } from '@conv/conversion';
-import { type LineServer, type Logger, type RunningServer, formatAddress, formatBanner, startLineServer, startOperatorPort } from '@conv/server';
+import {
+  type LineServer,
+  type Logger,
+  type RunningServer,
+  formatBanner,
+  startLineServer,
+  startOperatorPort,
+} from '@conv/server';
 import type { Config } from './config';
 import { createConverterMetrics } from './metrics';
 import { resolvePair } from './pair';
 import { type Registration, startRegistration } from './registration-driver';
 import { createSession } from './session';
+import { formatAddress } from '@conv/protocol';
 
 export interface RunningConverter extends RunningServer {
   readonly server: LineServer;

@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Registry, RegistryError, endpointKey } from '@conv/registry';
-import { type Logger, type RunningServer, formatAddress, formatBanner, jsonReply, startLineServer, startOperatorPort } from '@conv/server';
+import {
+  type Logger,
+  type RunningServer,
+  formatBanner,
+  jsonReply,
+  startLineServer,
+  startOperatorPort,
+} from '@conv/server';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
@@ -10,6 +17,7 @@ import { type Prober, createConversionProber } from './probe';
 import { DiscoveryService } from './session';
 import { STATUS_PAGE_HTML } from './status-page';
 import { statusReport } from './status';
+import { formatAddress } from '@conv/protocol';
 
 /** Sent to each new connection with --greeting (seed clients read the first line as the answer, so off by default). */
 export const GREETING = 'HELLO discovery - send HELP for commands\n';

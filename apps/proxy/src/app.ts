@@ -1,9 +1,18 @@
-import { type LineServer, type Logger, type RunningServer, DiscoverySession, formatAddress, formatBanner, startLineServer, startOperatorPort } from '@conv/server';
+import {
+  type LineServer,
+  type Logger,
+  type RunningServer,
+  DiscoverySession,
+  formatBanner,
+  startLineServer,
+  startOperatorPort,
+} from '@conv/server';
 import type { Config } from './config';
 import { ConverterPool } from './converter-pool';
 import { createProxyMetrics } from './metrics';
 import { Router } from './router';
 import { type Answer, createProxySession } from './session';
+import { formatAddress } from '@conv/protocol';
 
 /** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
 export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {

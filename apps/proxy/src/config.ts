@@ -4,7 +4,6 @@ import {
   countFlag,
   durationFlag,
   endpointsFlag,
-  formatAddress,
   formatDuration,
   hostFlag,
   logLevelFlag,
@@ -15,6 +14,7 @@ import {
 } from '@conv/server';
 import { z } from 'zod';
 import { version } from '../package.json';
+import { formatAddress } from '@conv/protocol';
 
 /** The proxy's settings: the single source of truth for flag defaults and types. */
 export const ConfigSchema = z.strictObject({

@@ -1,6 +1,13 @@
 import { type Socket, connect } from 'node:net';
-import { type Endpoint, LineSplitter, PERSIST, PERSIST_ACK, parseConversionReply, parseFailure } from '@conv/protocol';
-import { formatAddress } from '@conv/server';
+import {
+  type Endpoint,
+  LineSplitter,
+  PERSIST,
+  PERSIST_ACK,
+  parseConversionReply,
+  parseFailure,
+  formatAddress,
+} from '@conv/protocol';
 import { endpointKey } from './endpoint-book';
 import type { Logger } from '@conv/server';
 import type { ConverterPort, HopAttempt } from './router';

@@ -1,5 +1,10 @@
-import { type Endpoint, type Failure, failure, parseConversionReply } from '@conv/protocol';
-import { formatAddress } from '@conv/server';
+import {
+  type Endpoint,
+  type Failure,
+  failure,
+  parseConversionReply,
+  formatAddress,
+} from '@conv/protocol';
 
 /**
  * What one converter's answer means for the path:

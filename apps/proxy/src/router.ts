@@ -13,8 +13,8 @@ import {
   formatConversionRequest,
   formatFailure,
   ok,
+  formatAddress,
 } from '@conv/protocol';
-import { formatAddress } from '@conv/server';
 import { EndpointBook, endpointKey } from './endpoint-book';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
 import type { Logger } from '@conv/server';

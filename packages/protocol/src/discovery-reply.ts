@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { DiscoveryVerb } from './discovery-request';
 import { UnitsSchema } from './discovery-request';
 import { formatFailure, parseFailure } from './failure-line';
-import { type Failure, FailureSchema, type Result, fail, failure, ok, quote } from './failures';
+import { type Failure, FailureSchema, type Result, fail, failure, ok } from './failures';
+import { quote } from './quote';
 import { EndpointSchema, UnitSchema, parseHost, parsePort, parseUnit, tokenize } from './tokens';
 
 export const HealthSchema = z.enum(['pending', 'up', 'down']);

@@ -1,6 +1,16 @@
 import { z } from 'zod';
-import { type Result, fail, ok, quote } from './failures';
-import { EndpointSchema, TokenSchema, UnitSchema, parseHost, parsePort, parseToken, parseUnit, tokenize } from './tokens';
+import { type Result, fail, ok } from './failures';
+import { quote } from './quote';
+import {
+  EndpointSchema,
+  TokenSchema,
+  UnitSchema,
+  parseHost,
+  parsePort,
+  parseToken,
+  parseUnit,
+  tokenize,
+} from './tokens';
 
 export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
 

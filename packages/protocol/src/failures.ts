@@ -62,14 +62,6 @@ export function fail<T = never>(code: FailureCode, detail?: string): Result<T> {
   return { ok: false, failure: failure(code, detail) };
 }
 
-/** Quotes user input for a failure sentence: escaped, one line, truncated to `max` characters. */
-export function quote(input: string, max = 40): string {
-  const chars = Array.from(input);
-  const shown = chars.length > max ? `${chars.slice(0, max).join('')}...` : input;
-  // JSON escaping turns control characters into visible escapes, so the reply stays one line.
-  return JSON.stringify(shown);
-}
-
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }

@@ -6,8 +6,9 @@ export {
   failure,
   fail,
   ok,
-  quote,
 } from './failures';
+export { quote } from './quote';
+export { formatAddress, parseAddress, parseAddressList } from './address';
 export type { Failure, FailureCode, Result } from './failures';
 export { formatFailure, parseFailure } from './failure-line';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter';
@@ -29,7 +30,7 @@ export {
   parseUnit,
   tokenize,
 } from './tokens';
-export type { Endpoint, Unit } from './tokens';
+export type { Endpoint, Unit, UnitPair } from './tokens';
 export {
   AddRequestSchema,
   DiscoveryRequestSchema,

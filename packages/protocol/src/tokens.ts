@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type Result, fail, ok, quote } from './failures';
+import { type Result, fail, ok } from './failures';
+import { quote } from './quote';
 
 /** Tokens are separated by runs of spaces or tabs; leading and trailing ones are ignored. */
 export function tokenize(line: string): string[] {
@@ -16,6 +17,9 @@ export const UnitSchema = z
   .max(MAX_UNIT_LENGTH)
   .regex(/^[^\p{C}\p{Z}]+$/u);
 export type Unit = z.infer<typeof UnitSchema>;
+
+/** An unordered pair of units, as a converter serves it and a registry pools it; canonical form sorts it (`a < b`). */
+export type UnitPair = readonly [Unit, Unit];
 
 /** A host in canonical form: IPv4 dotted quad, compressed lower-case IPv6, or lower-case DNS name. */
 export const HostSchema = z.string().refine((host) => canonicalHost(host) === host, {

@@ -1,5 +1,4 @@
-import { canonicalHost } from '@conv/protocol';
-import { formatAddress } from './address';
+import { canonicalHost, formatAddress } from '@conv/protocol';
 
 /**
  * The one line every conv server prints on stdout once it is ready, signals included:

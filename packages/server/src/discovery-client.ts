@@ -6,9 +6,9 @@ import {
   type Endpoint,
   LineSplitter,
   createDiscoveryReplyReader,
+  formatAddress,
   formatDiscoveryRequest,
 } from '@conv/protocol';
-import { formatAddress } from './address';
 import { ServerError } from './errors';
 import type { Logger } from './log';
 

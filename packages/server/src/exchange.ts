@@ -1,6 +1,5 @@
 import { connect } from 'node:net';
-import { type Endpoint, LineSplitter, type Result, fail, ok } from '@conv/protocol';
-import { formatAddress } from './address';
+import { type Endpoint, LineSplitter, type Result, fail, formatAddress, ok } from '@conv/protocol';
 
 /**
  * One exchange on a fresh connection, as the course's clients make them: connect, send `text`,

@@ -1,6 +1,11 @@
-import { type Endpoint, TokenSchema, canonicalHost } from '@conv/protocol';
+import {
+  type Endpoint,
+  TokenSchema,
+  canonicalHost,
+  parseAddress,
+  parseAddressList,
+} from '@conv/protocol';
 import { z } from 'zod';
-import { parseAddress, parseAddressList } from './address';
 import { formatDuration, parseDuration } from './duration';
 import { ServerError } from './errors';
 import { LOG_LEVELS } from './log';

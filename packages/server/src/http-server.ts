@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { formatAddress } from './address';
+import { formatAddress } from '@conv/protocol';
 import { ServerError, listenFailure } from './errors';
 import type { Logger } from './log';
 

@@ -2,7 +2,7 @@
 // entry, flags and command lines, addresses, banners, the discovery client, and the operational
 // shell (logs, the operator HTTP port, fast metrics). The one package besides the apps that
 // opens sockets; the domain packages never import it.
-export { formatAddress, isLoopbackAddress, normalizePeerAddress, parseAddress, parseAddressList } from './address';
+export { isLoopbackAddress, normalizePeerAddress } from './address';
 export { exposureNote, formatBanner, isLoopbackHost, parseBanner } from './banner';
 export { configKey, readCommandLine } from './command-line';
 export type { CommandLine, CommandSpec, FlagSpec, ReadCommandLine } from './command-line';

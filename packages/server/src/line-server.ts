@@ -1,6 +1,6 @@
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { LineSplitter, failure, formatFailure } from '@conv/protocol';
-import { formatAddress, normalizePeerAddress } from './address';
+import { LineSplitter, failure, formatAddress, formatFailure } from '@conv/protocol';
+import { normalizePeerAddress } from './address';
 import { ServerError, listenFailure } from './errors';
 import type { Logger } from './log';
 

@@ -1,6 +1,7 @@
 import { APP, freePort, startServer, stopAll } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiscoveryReplicas, createLogger, parseAddressList } from '../src/index';
+import { parseAddressList } from '@conv/protocol';
+import { DiscoveryReplicas, createLogger } from '../src/index';
 
 afterEach(stopAll);
 
