@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import path from 'node:path';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [
@@ -23,6 +24,27 @@ const noDeepImports = [{ group: ['@conv/*/*'], message: 'Import a package throug
 // The servers' shared edge (sockets, processes, logs, operator port, metrics) is for apps only: the domain stays pure.
 const noShell = banned(['@conv/server'], 'Domain packages never open sockets, log or count metrics; apps wire @conv/server in.');
 
+// A package is used through its name, never by a relative path into its folder: a relative
+// import may not leave the package (packages/<name> or apps/<name>) it is written in.
+const packageRoot = (file) => {
+  // Only code in a package's folders (src, test, bench); its tool configs share the root's bases.
+  const parts = path.relative(import.meta.dirname, file).split(path.sep);
+  return (parts[0] === 'packages' || parts[0] === 'apps') && parts.length > 3 ? path.join(import.meta.dirname, parts[0], parts[1]) : undefined;
+};
+const stayInPackage = {
+  meta: { type: 'problem', messages: { leaves: 'Relative import {{source}} leaves its package; import the other package by name (@conv/...).' } },
+  create(context) {
+    const root = packageRoot(context.filename);
+    const check = (node) => {
+      const source = node.source?.value;
+      if (root === undefined || typeof source !== 'string' || !source.startsWith('.')) return;
+      const target = path.resolve(path.dirname(context.filename), source);
+      if (target !== root && !target.startsWith(root + path.sep)) context.report({ node: node.source, messageId: 'leaves', data: { source } });
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'data/**'] },
   js.configs.recommended,
@@ -34,7 +56,9 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
+    plugins: { conv: { rules: { 'stay-in-package': stayInPackage } } },
     rules: {
+      'conv/stay-in-package': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
@@ -47,7 +71,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/protocol/src/**', 'packages/conversion/src/**'],
+    files: ['packages/protocol/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...bareBuiltins, ...noNetwork, ...noFiles, ...appNames, ...noShell],
@@ -56,11 +80,23 @@ export default tseslint.config(
     },
   },
   {
+    // The catalog quotes input the way every failure does, with the protocol's `quote`.
+    files: ['packages/conversion/src/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...bareBuiltins, ...noNetwork, ...noFiles, ...appNames, ...noShell],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*', '!@conv/protocol'], message: 'The conversion package depends on @conv/protocol alone.' }],
+      }],
+    },
+  },
+  {
+    // The registry speaks the protocol's words (Endpoint, UnitPair, Health, host spelling), so
+    // it may import @conv/protocol (bundled into its published dist) and nothing else of ours.
     files: ['packages/registry/src/**'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...bareBuiltins, ...noNetwork, ...appNames, ...noShell],
-        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*'], message: 'This package depends on nothing of ours.' }],
+        patterns: [...noDeepImports, ...noApps, { group: ['@conv/*', '!@conv/protocol'], message: 'The registry depends on @conv/protocol alone.' }],
       }],
     },
   },

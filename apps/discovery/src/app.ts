@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Registry, RegistryError, endpointKey } from '@conv/registry';
+import { Registry, RegistryError } from '@conv/registry';
 import {
   type Logger,
   type RunningServer,
@@ -88,7 +88,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const banner = formatBanner({ what: 'discovery', address, listenHost: config.host, notes: [`registry ${db}, ${count}`] });
     log.info('start', { address: shown, db, restored: restored.length, checkIntervalMs: config.checkIntervalMs });
     for (const registration of restored) {
-      log.debug('restored', { endpoint: endpointKey(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });
+      log.debug('restored', { endpoint: formatAddress(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });
     }
 
     const startedAt = Date.now();

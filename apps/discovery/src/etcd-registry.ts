@@ -1,4 +1,5 @@
-import { RegistryError, type RemoteEffect, SharedRegistry, endpointKey } from '@conv/registry';
+import { formatAddress } from '@conv/protocol';
+import { RegistryError, type RemoteEffect, SharedRegistry } from '@conv/registry';
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { EtcdRegistryStore } from './etcd-store';
@@ -33,7 +34,7 @@ export async function openEtcdRegistry(config: Config, log: Logger): Promise<Etc
   let retry: NodeJS.Timeout | undefined;
 
   const apply = (effect: RemoteEffect, how: 'watch' | 'catch-up'): void => {
-    const endpoint = endpointKey(effect.endpoint);
+    const endpoint = formatAddress(effect.endpoint);
     const pair = `${effect.pair[0]}/${effect.pair[1]}`;
     if (effect.kind === 'added') {
       log.info('remote-added', { endpoint, pair, via: how });

@@ -1,3 +1,4 @@
+import { formatAddress } from '@conv/protocol';
 import {
   type SharedChange,
   type SharedDeleteResult,
@@ -9,7 +10,6 @@ import {
   type SharedSubscription,
   type SharedWatcher,
   type Endpoint,
-  endpointKey,
   endpointOf,
   unitPair,
 } from '@conv/registry';
@@ -263,7 +263,7 @@ export class EtcdRegistryStore implements SharedRegistryStore {
   }
 
   #key(endpoint: Endpoint): Buffer {
-    return Buffer.from(`${this.#prefix}${endpointKey(endpoint)}`);
+    return Buffer.from(`${this.#prefix}${formatAddress(endpoint)}`);
   }
 
   /**

@@ -1,4 +1,10 @@
-import { type Endpoint, type EndpointRegistry, type Transition, type UnitPair, endpointKey } from '@conv/registry';
+import { formatAddress } from '@conv/protocol';
+import {
+  type Endpoint,
+  type EndpointRegistry,
+  type Transition,
+  type UnitPair,
+} from '@conv/registry';
 import type { Logger } from '@conv/server';
 import type { ProbeResult, Prober } from './probe';
 
@@ -110,7 +116,7 @@ export class HealthMonitor {
 
   /** Starts checking an endpoint (again, if it was tracked for another pair). */
   track(endpoint: Endpoint, pair: UnitPair): void {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const known = this.#tracked.get(key);
     if (known && known.pair[0] === pair[0] && known.pair[1] === pair[1]) return;
     if (known) this.untrack(endpoint);
@@ -121,7 +127,7 @@ export class HealthMonitor {
   }
 
   untrack(endpoint: Endpoint): void {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const tracked = this.#tracked.get(key);
     if (!tracked) return;
     this.#tracked.delete(key);
@@ -133,7 +139,7 @@ export class HealthMonitor {
    * until the registry has it up again, so a false report costs seconds of absence, not intervals.
    */
   probeNow(endpoint: Endpoint, options: { confirm?: boolean } = {}): void {
-    const tracked = this.#tracked.get(endpointKey(endpoint));
+    const tracked = this.#tracked.get(formatAddress(endpoint));
     if (!tracked || this.#stopped) return;
     if (options.confirm) tracked.confirm = true;
     if (tracked.inFlight) {
@@ -151,7 +157,7 @@ export class HealthMonitor {
   async admits(endpoint: Endpoint, pair: UnitPair): Promise<boolean> {
     if (this.#stopped) return false;
     const result = await this.#probe(endpoint, pair).catch((error: unknown) => ({ ok: false as const, reason: error instanceof Error ? error.message : String(error) }));
-    this.#log.debug('admission-probe', { endpoint: endpointKey(endpoint), pair: `${pair[0]}/${pair[1]}`, ok: result.ok, reason: result.ok ? undefined : result.reason });
+    this.#log.debug('admission-probe', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, ok: result.ok, reason: result.ok ? undefined : result.reason });
     return result.ok;
   }
 
@@ -275,7 +281,7 @@ export class TokenBucket {
 
 export function logTransition(log: Logger, transition: Transition, reason?: string): void {
   const fields = {
-    endpoint: endpointKey(transition.endpoint),
+    endpoint: formatAddress(transition.endpoint),
     pair: `${transition.pair[0]}/${transition.pair[1]}`,
     from: transition.from,
     to: transition.to,

@@ -8,9 +8,18 @@ import {
   formatDiscoveryReply,
   formatFailure,
   parseDiscoveryRequest,
+  formatAddress,
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
-import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, type Settled, type UnitPair, endpointKey, unitPair } from '@conv/registry';
+import {
+  type AddOutcome,
+  type Endpoint,
+  type EndpointRegistry,
+  RegistryError,
+  type Settled,
+  type UnitPair,
+  unitPair,
+} from '@conv/registry';
 import { type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
@@ -199,7 +208,7 @@ export class DiscoveryService {
     this.#checks.track(endpoint, pair);
     const health = this.#registry.find(endpoint)?.health;
     if (outcome.created) {
-      this.#log.info('registered', { endpoint: endpointKey(endpoint), pair: `${pair[0]}/${pair[1]}`, health, from: peer.address });
+      this.#log.info('registered', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, health, from: peer.address });
     }
     // The admission check: nothing is handed out before a probe proves it serves the pair. A
     // re-ADD of an endpoint that is not up (a converter restarting) is checked at once too.
@@ -215,7 +224,7 @@ export class DiscoveryService {
 
   #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): string | Promise<string> {
     this.#checks.untrack(endpoint);
-    this.#log.info('replaced', { endpoint: endpointKey(endpoint), was: `${old[0]}/${old[1]}`, pair: `${pair[0]}/${pair[1]}`, from: peer.address });
+    this.#log.info('replaced', { endpoint: formatAddress(endpoint), was: `${old[0]}/${old[1]}`, pair: `${pair[0]}/${pair[1]}`, from: peer.address });
     return this.#added(outcome, pair, endpoint, peer);
   }
 
@@ -239,7 +248,7 @@ export class DiscoveryService {
     if (known === undefined) {
       return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
     }
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const pair = `${known.pair[0]}/${known.pair[1]}`;
     if (withToken || isOwnAddress(peer.address, endpoint)) {
       // The server itself is leaving (or a proxy on the same host reporting it), or someone holding

@@ -1,4 +1,5 @@
-import { type Health, type EndpointRegistry, endpointKey } from '@conv/registry';
+import { formatAddress } from '@conv/protocol';
+import { type Health, type EndpointRegistry } from '@conv/registry';
 import { type GraphLayout, layoutUnitGraph } from './graph-layout';
 
 /** One endpoint of a pool as the status page and `conv status` show it. */
@@ -67,7 +68,7 @@ export function statusReport(registry: EndpointRegistry, meta: StatusMeta): Stat
     let pool = pools.get(key);
     if (pool === undefined) {
       const next = registry.peekNext(registration.pair);
-      pool = { pair: [registration.pair[0], registration.pair[1]], endpoints: [], up: 0, next: next === undefined ? null : endpointKey(next) };
+      pool = { pair: [registration.pair[0], registration.pair[1]], endpoints: [], up: 0, next: next === undefined ? null : formatAddress(next) };
       pools.set(key, pool);
     }
     const { host, port } = registration.endpoint;
@@ -80,7 +81,7 @@ export function statusReport(registry: EndpointRegistry, meta: StatusMeta): Stat
       lastCheck: registration.lastCheck ?? null,
       healthSince: registration.healthSince,
       served: registration.served,
-      next: pool.next === endpointKey(registration.endpoint),
+      next: pool.next === formatAddress(registration.endpoint),
     });
   }
   const listed = [...pools.values()].map((pool) => ({ ...pool, next: pool.endpoints.find((e) => e.next)?.address ?? null }));

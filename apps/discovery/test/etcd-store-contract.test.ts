@@ -1,11 +1,10 @@
-import { EtcdServer, etcdPresence } from '@conv/testkit';
+import { EtcdServer, describeSharedStoreContract, etcdPresence } from '@conv/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { describeSharedStoreContract } from '../../../packages/registry/test/shared-store-contract';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 
-// The registry package's shared-store contract, run on a real etcd (the same suite runs on
-// the in-memory store in packages/registry).
+// The shared-store contract (from the testkit), run on a real etcd (the testkit runs the same
+// suite on the registry's in-memory store).
 const presence = etcdPresence();
 
 if (presence === 'required-but-missing') {

@@ -1,5 +1,6 @@
 import { type BananaFacts, type ExactFacts, resolveFacts } from './banana-facts';
-import { ConversionError, quote } from './errors';
+import { MAX_UNIT_LENGTH, quote } from '@conv/protocol';
+import { ConversionError } from './errors';
 import { compileExact } from './exact-converter';
 import { div, formatRational, isZero, mul, ONE, type Rational, sub } from './rational';
 import { BASE_UNIT, bridges, type UnitDefinition, type UnitKind, unitDefinitions } from './units';
@@ -138,7 +139,7 @@ class UnitCatalog implements Catalog {
     if (!unit) {
       throw new ConversionError(
         'UNKNOWN_UNIT',
-        `Unknown unit ${quote(symbolOrAlias)}: expected a unit symbol or alias from the catalog, such as ft, kg or b.`,
+        `Unknown unit ${quote(symbolOrAlias, MAX_UNIT_LENGTH)}: expected a unit symbol or alias from the catalog, such as ft, kg or b.`,
       );
     }
     return unit;
@@ -152,7 +153,7 @@ class UnitCatalog implements Catalog {
     if (!route) {
       throw new ConversionError(
         'INCOMPATIBLE_UNITS',
-        `Cannot convert ${quote(fromText)} (${from.kind}) to ${quote(toText)} (${to.kind}): ` +
+        `Cannot convert ${quote(fromText, MAX_UNIT_LENGTH)} (${from.kind}) to ${quote(toText, MAX_UNIT_LENGTH)} (${to.kind}): ` +
           `no banana fact bridges ${from.kind} and ${to.kind}.`,
       );
     }

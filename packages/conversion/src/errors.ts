@@ -22,9 +22,3 @@ export class ConversionError extends Error {
     this.code = code;
   }
 }
-
-/** Quotes user input for an error message, cut short so a hostile input cannot flood a log. */
-export function quote(input: string, max = 32): string {
-  const shown = input.length > max ? `${input.slice(0, max)}...` : input;
-  return JSON.stringify(shown);
-}

@@ -1,5 +1,6 @@
-import { type Endpoint, type UnitPair, endpointKey, endpointOf, unitPair } from './endpoint';
-import { RegistryError, quote } from './errors';
+import { type Endpoint, type UnitPair, keyOf, endpointOf, unitPair } from './endpoint';
+import { quote } from '@conv/protocol';
+import { RegistryError } from './errors';
 import type { HealthPolicy } from './health';
 import type { Pool } from './pool';
 import { type Pools, type Registration, type RegistryCounts, type Transition, snapshot } from './pools';
@@ -95,21 +96,21 @@ export abstract class EndpointRegistry {
 
   find(endpoint: Endpoint): Registration | undefined {
     this.live();
-    const entry = this.pools.entry(endpointKey(endpoint));
+    const entry = this.pools.entry(keyOf(endpoint));
     return entry === undefined ? undefined : snapshot(entry);
   }
 
   /** Feeds one probe result into the health state machine; returns the transition, if any. */
   recordProbe(endpoint: Endpoint, ok: boolean): Transition | undefined {
     this.live();
-    const entry = this.pools.entry(endpointKey(endpoint));
+    const entry = this.pools.entry(keyOf(endpoint));
     return entry === undefined ? undefined : this.pools.recordProbe(entry, ok, this.now(), this.policy);
   }
 
   /** A passive report (a proxy could not connect): `down` at once, from `up` or `pending`. */
   markDown(endpoint: Endpoint): Transition | undefined {
     this.live();
-    const entry = this.pools.entry(endpointKey(endpoint));
+    const entry = this.pools.entry(keyOf(endpoint));
     if (entry === undefined) return undefined;
     entry.consecutiveFailures++;
     entry.consecutiveSuccesses = 0;
@@ -153,7 +154,7 @@ export function addArguments(pair: UnitPair, endpoint: Endpoint, options?: { hea
     throw new RegistryError('INVALID_OPTIONS', `Expected health 'pending' or 'up' for a new endpoint, received ${quote(health)}.`);
   }
   const canonical = endpointOf(endpoint.host, endpoint.port);
-  return { pair: unitPair(pair[0], pair[1]), endpoint: canonical, key: endpointKey(canonical), health };
+  return { pair: unitPair(pair[0], pair[1]), endpoint: canonical, key: keyOf(canonical), health };
 }
 
 export function closedError(): RegistryError {

@@ -1,18 +1,11 @@
-import { RegistryError, quote } from './errors';
+import { type Endpoint, type UnitPair, MAX_UNIT_LENGTH, UnitSchema, canonicalHost, formatAddress, quote } from '@conv/protocol';
+import { RegistryError } from './errors';
 
-export type Endpoint = { readonly host: string; readonly port: number };
-
-/** An unordered pair of units in canonical form: sorted, so `a <= b`. */
-export type UnitPair = readonly [string, string];
-
-// Units and hosts travel as whitespace-separated words on the wire, so whitespace or control
-// characters inside one can only be a parsing mistake upstream.
-const BAD_WORD = /[\s\p{Cc}]/u;
-const MAX_UNIT_LENGTH = 64;
-const MAX_HOST_LENGTH = 253;
+// The words are the protocol's: a registry pools exactly what the wire can name.
+export type { Endpoint, UnitPair };
 
 function checkUnit(unit: unknown, a: unknown, b: unknown): asserts unit is string {
-  if (typeof unit !== 'string' || unit.length === 0 || unit.length > MAX_UNIT_LENGTH || BAD_WORD.test(unit)) {
+  if (!UnitSchema.safeParse(unit).success) {
     throw new RegistryError(
       'INVALID_PAIR',
       `Expected two units of 1..${MAX_UNIT_LENGTH} characters without whitespace, received ${quote(a)} and ${quote(b)}.`,
@@ -44,52 +37,30 @@ export function isUnitPair(pair: unknown): pair is UnitPair {
 }
 
 /**
- * The host as the registry stores it: lowercase (DNS names and IPv6 hex are case-insensitive)
- * and, for IPv6, in the compressed form, so `0:0:0:0:0:0:0:1` and `[::1]` name one endpoint.
- * Never throws: lookups with odd input simply find nothing.
+ * Validates and canonicalizes an endpoint (the protocol's host spelling: lower case, compressed
+ * IPv6, brackets accepted), so every spelling of one address is one endpoint. The result is frozen.
  */
-export function canonicalHost(host: string): string {
-  let h = host.toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.includes(':')) {
-    try {
-      h = new URL(`http://[${h}]/`).hostname.slice(1, -1);
-    } catch {
-      // Not a valid IPv6 literal: keep it as typed; `endpointOf` refuses it anyway.
-    }
-  }
-  return h;
-}
-
-/** The endpoint's identity as text: `127.0.0.1:4000`, `[::1]:4000`. */
-export function endpointKey(endpoint: Endpoint): string {
-  const host = canonicalHost(endpoint.host);
-  return host.includes(':') ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
-}
-
-/** Validates and canonicalizes an endpoint; the result is frozen. */
 export function endpointOf(host: string, port: number): Endpoint {
   const given = { host, port };
-  if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_LENGTH + 2 || BAD_WORD.test(host)) {
-    throw new RegistryError(
-      'INVALID_ENDPOINT',
-      `Expected a host of 1..${MAX_HOST_LENGTH} characters without whitespace, received ${quote(given)}.`,
-    );
+  const canonical = typeof host === 'string' ? canonicalHost(unbracket(host)) : undefined;
+  if (canonical === undefined) {
+    throw new RegistryError('INVALID_ENDPOINT', `Expected an IPv4 address, an IPv6 address or a DNS name, received ${quote(given)}.`);
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
     throw new RegistryError('INVALID_ENDPOINT', `Expected an integer port 1..65535, received ${quote(given)}.`);
   }
-  const canonical = canonicalHost(host);
-  if (canonical.includes(':') && !isIpv6Literal(canonical)) {
-    throw new RegistryError('INVALID_ENDPOINT', `Expected a valid IPv6 address, received ${quote(given)}.`);
-  }
   return Object.freeze({ host: canonical, port });
 }
 
-function isIpv6Literal(host: string): boolean {
-  try {
-    return new URL(`http://[${host}]/`).hostname === `[${host}]`;
-  } catch {
-    return false;
-  }
+/**
+ * The key an endpoint is kept under: its address as the protocol writes it (`[::1]:4000`), from
+ * any spelling of the host, so a lookup with odd input simply finds nothing instead of throwing.
+ */
+export function keyOf(endpoint: Endpoint): string {
+  const bare = unbracket(endpoint.host);
+  return formatAddress({ host: canonicalHost(bare) ?? bare.toLowerCase(), port: endpoint.port });
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -27,14 +27,3 @@ export class RegistryError extends Error {
     this.code = code;
   }
 }
-
-/** Quotes a value for an error message, cut short so a hostile input cannot flood a log. */
-export function quote(value: unknown, max = 40): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > max ? `${text.slice(0, max)}...` : text;
-}

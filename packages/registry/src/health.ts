@@ -1,6 +1,7 @@
-import { RegistryError, quote } from './errors';
+import { type Health, quote } from '@conv/protocol';
+import { RegistryError } from './errors';
 
-export type Health = 'pending' | 'up' | 'down';
+export type { Health };
 
 export type HealthPolicy = {
   /** Consecutive failed probes that take an `up` endpoint `down`. */

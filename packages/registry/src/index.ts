@@ -1,4 +1,4 @@
-export { endpointKey, endpointOf, isUnitPair, unitPair } from './endpoint';
+export { endpointOf, isUnitPair, unitPair } from './endpoint';
 export type { Endpoint, UnitPair } from './endpoint';
 export { REGISTRY_ERROR_CODES, RegistryError } from './errors';
 export type { RegistryErrorCode } from './errors';

@@ -1,4 +1,4 @@
-import { type Endpoint, type UnitPair, endpointKey } from './endpoint';
+import { type Endpoint, type UnitPair, keyOf } from './endpoint';
 import type { Health, HealthPolicy } from './health';
 import { Entry, Pool } from './pool';
 
@@ -88,7 +88,7 @@ export class Pools {
       inner.set(pair[1], pool);
       this.#poolCount++;
     }
-    const entry = new Entry(added.seq, pool, endpoint, endpointKey(endpoint), added.addedAt, added.lastSeen, health, added.since);
+    const entry = new Entry(added.seq, pool, endpoint, keyOf(endpoint), added.addedAt, added.lastSeen, health, added.since);
     pool.append(entry);
     this.#byKey.set(entry.key, entry);
     this.#count(health, 1);

@@ -1,6 +1,7 @@
-import { endpointKey, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
+import { keyOf, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
 import { EndpointRegistry, addArguments, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
-import { RegistryError, quote } from './errors';
+import { quote } from '@conv/protocol';
+import { RegistryError } from './errors';
 import { validateHealthPolicy, type HealthPolicy } from './health';
 import type { Entry } from './pool';
 import { Pools, samePair, type Transition } from './pools';
@@ -86,7 +87,7 @@ export class Registry extends EndpointRegistry {
   /** Removes an endpoint from its pool, durably before returning. */
   remove(endpoint: Endpoint): RemoveOutcome {
     this.live();
-    const entry = this.pools.entry(endpointKey(endpoint));
+    const entry = this.pools.entry(keyOf(endpoint));
     if (entry === undefined) return { ok: false, code: 'NOT_REGISTERED' };
     this.#write(() => this.#store.delete([entry.endpoint]));
     this.pools.detach(entry);
@@ -146,7 +147,7 @@ export class Registry extends EndpointRegistry {
     for (const record of records) {
       const pair = unitPair(record.pair[0], record.pair[1]);
       const endpoint = endpointOf(record.endpoint.host, record.endpoint.port);
-      const key = endpointKey(endpoint);
+      const key = keyOf(endpoint);
       if (record.seq <= last || this.pools.entry(key) !== undefined) {
         throw new RegistryError('CORRUPT', `The store returned ${key} out of order or twice (seq ${record.seq}).`);
       }

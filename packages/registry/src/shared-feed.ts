@@ -1,9 +1,9 @@
-import { endpointKey } from './endpoint';
+import { keyOf } from './endpoint';
 import { revisionOf, type SharedChange } from './shared-store';
 
 /** The endpoint key a change is about. */
 export function keyOfChange(change: SharedChange): string {
-  return endpointKey(change.kind === 'put' ? change.record.endpoint : change.endpoint);
+  return keyOf(change.kind === 'put' ? change.record.endpoint : change.endpoint);
 }
 
 /** What to do with a change the feed brought: apply it, or nothing (held for later, or stale). */

@@ -1,4 +1,4 @@
-import { endpointKey, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
+import { keyOf, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
 import { EndpointRegistry, addArguments, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
 import { RegistryError } from './errors';
 import { validateHealthPolicy, type Health, type HealthPolicy } from './health';
@@ -102,7 +102,7 @@ export class SharedRegistry extends EndpointRegistry {
   /** Resolves once the store has committed the delete. */
   async remove(endpoint: Endpoint): Promise<RemoveOutcome> {
     this.live();
-    const key = endpointKey(endpoint);
+    const key = keyOf(endpoint);
     const entry = this.pools.entry(key);
     if (entry === undefined) return { ok: false, code: 'NOT_REGISTERED' };
     const pair = entry.pool.pair;
@@ -172,7 +172,7 @@ export class SharedRegistry extends EndpointRegistry {
     const t = this.now();
     for (const record of snapshot.records) {
       const pair = unitPair(record.pair[0], record.pair[1]);
-      const key = endpointKey(endpointOf(record.endpoint.host, record.endpoint.port));
+      const key = keyOf(endpointOf(record.endpoint.host, record.endpoint.port));
       present.add(key);
       const entry = this.pools.entry(key);
       if (entry !== undefined && entry.seq === record.order && samePair(entry.pool.pair, pair)) continue;
@@ -243,13 +243,13 @@ export class SharedRegistry extends EndpointRegistry {
   }
 
   #apply(change: SharedChange): RemoteEffect | undefined {
-    return change.kind === 'put' ? this.#applyPut(change.record, 'pending') : this.#applyDelete(endpointKey(change.endpoint), change.revision);
+    return change.kind === 'put' ? this.#applyPut(change.record, 'pending') : this.#applyDelete(keyOf(change.endpoint), change.revision);
   }
 
   /** A committed put, applied unless its key already reflects it or something newer. */
   #applyPut(record: SharedRecord, health: 'pending' | 'up'): RemoteEffect | undefined {
     const pair = unitPair(record.pair[0], record.pair[1]);
-    const key = endpointKey(endpointOf(record.endpoint.host, record.endpoint.port));
+    const key = keyOf(endpointOf(record.endpoint.host, record.endpoint.port));
     if (!this.#feed.isNewer(key, record.revision)) return undefined;
     this.#feed.record(key, record.revision, true);
     const entry = this.pools.entry(key);
@@ -288,5 +288,5 @@ function unavailable(what: string, cause: unknown): RegistryError {
 }
 
 function revisionsOf(snapshot: SharedSnapshot): [string, number][] {
-  return snapshot.records.map((record) => [endpointKey(endpointOf(record.endpoint.host, record.endpoint.port)), record.revision]);
+  return snapshot.records.map((record) => [keyOf(endpointOf(record.endpoint.host, record.endpoint.port)), record.revision]);
 }

@@ -1,4 +1,4 @@
-import { endpointKey, type Endpoint, type UnitPair } from './endpoint';
+import { keyOf, type Endpoint, type UnitPair } from './endpoint';
 
 /**
  * One registration as a shared store holds it. `order` is its place in pool order and is the
@@ -155,7 +155,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
 
   put(registration: SharedRegistration): Promise<SharedPutResult> {
     return this.#write(() => {
-      const key = endpointKey(registration.endpoint);
+      const key = keyOf(registration.endpoint);
       const existing = this.#space.records.get(key);
       if (existing !== undefined) {
         const same = existing.pair[0] === registration.pair[0] && existing.pair[1] === registration.pair[1];
@@ -171,7 +171,7 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
 
   delete(endpoint: Endpoint): Promise<SharedDeleteResult> {
     return this.#write(() => {
-      const key = endpointKey(endpoint);
+      const key = keyOf(endpoint);
       const existing = this.#space.records.get(key);
       if (existing === undefined) return { deleted: false, revision: this.#space.revision };
       const revision = ++this.#space.revision;

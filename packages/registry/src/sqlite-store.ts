@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { isUnitPair, endpointOf, type Endpoint } from './endpoint';
-import { RegistryError, quote } from './errors';
+import { quote } from '@conv/protocol';
+import { RegistryError } from './errors';
 import type { RegistryStore, ServedCount, StoredRegistration } from './store';
 
 /** 'conv' in ASCII: marks a file as ours, so a foreign SQLite file is refused, not adopted. */

@@ -1,4 +1,4 @@
-import { endpointKey, type Endpoint, type UnitPair } from './endpoint';
+import { keyOf, type Endpoint, type UnitPair } from './endpoint';
 import { RegistryError } from './errors';
 
 /** What a store keeps of a registration: only the facts that must survive a restart. */
@@ -54,7 +54,7 @@ export class MemoryRegistryStore implements RegistryStore {
 
   put(registration: StoredRegistration): void {
     this.#open();
-    const key = endpointKey(registration.endpoint);
+    const key = keyOf(registration.endpoint);
     const holder = this.#keyBySeq.get(registration.seq);
     if (holder !== undefined && holder !== key) {
       throw new RegistryError('STORE_FAILED', `Sequence number ${registration.seq} is already used by ${holder}.`);
@@ -68,7 +68,7 @@ export class MemoryRegistryStore implements RegistryStore {
   delete(endpoints: readonly Endpoint[]): void {
     this.#open();
     for (const endpoint of endpoints) {
-      const key = endpointKey(endpoint);
+      const key = keyOf(endpoint);
       const previous = this.#byKey.get(key);
       if (previous === undefined) continue;
       this.#byKey.delete(key);

@@ -14,7 +14,6 @@ describe('public door', () => {
       'RegistryError',
       'SharedRegistry',
       'SqliteRegistryStore',
-      'endpointKey',
       'endpointOf',
       'isUnitPair',
       'unitPair',

@@ -1,19 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySharedRegistryStore, RegistryError, SharedRegistry, unitPair, type RemoteEffect } from '../src/index';
 import { ep } from './helpers';
-import { describeSharedStoreContract } from './shared-store-contract';
-
-describeSharedStoreContract({
-  name: 'MemorySharedRegistryStore',
-  open: () => {
-    const a = new MemorySharedRegistryStore();
-    return Promise.resolve({ a, b: a.peer() });
-  },
-  compact: (store, revision) => {
-    (store as MemorySharedRegistryStore).compact(revision);
-    return Promise.resolve();
-  },
-});
 
 const FT_IN = unitPair('ft', 'in');
 const KG_G = unitPair('kg', 'g');

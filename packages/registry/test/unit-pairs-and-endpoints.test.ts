@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { endpointKey, endpointOf, isUnitPair, RegistryError, unitPair } from '../src/index';
+import { formatAddress } from '@conv/protocol';
+import { endpointOf, isUnitPair, RegistryError, unitPair } from '../src/index';
+
+const endpointKey = (endpoint: { host: string; port: number }) => formatAddress(endpointOf(endpoint.host, endpoint.port));
 
 describe('unitPair', () => {
   it('is order-insensitive and canonical (sorted)', () => {
@@ -11,7 +14,7 @@ describe('unitPair', () => {
   });
 
   it('refuses empty units, whitespace and a unit paired with itself', () => {
-    for (const [a, b] of [['', 'ft'], ['ft', 'i n'], ['kg', 'kg'], ['a\nb', 'c'], ['x'.repeat(65), 'y']] as const) {
+    for (const [a, b] of [['', 'ft'], ['ft', 'i n'], ['kg', 'kg'], ['a\nb', 'c'], ['x'.repeat(33), 'y']] as const) {
       expect(() => unitPair(a, b)).toThrow(RegistryError);
       try {
         unitPair(a, b);
@@ -23,7 +26,7 @@ describe('unitPair', () => {
 
   it('says what it expected and what it got', () => {
     expect(() => unitPair('kg', 'kg')).toThrowErrorMatchingInlineSnapshot(`[RegistryError: Expected two different units, received "kg" twice.]`);
-    expect(() => unitPair('ft', 'i n')).toThrowErrorMatchingInlineSnapshot(`[RegistryError: Expected two units of 1..64 characters without whitespace, received "ft" and "i n".]`);
+    expect(() => unitPair('ft', 'i n')).toThrowErrorMatchingInlineSnapshot(`[RegistryError: Expected two units of 1..32 characters without whitespace, received "ft" and "i n".]`);
   });
 });
 

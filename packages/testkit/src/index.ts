@@ -14,3 +14,5 @@ export { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-te
 export type { Exposition, Sample } from './prometheus-text';
 export { describeServerProcessEdge } from './server-process-edge';
 export type { ServerProcessUnderTest } from './server-process-edge';
+export { describeSharedStoreContract } from './shared-store-contract';
+export type { SharedStoreSubject } from './shared-store-contract';

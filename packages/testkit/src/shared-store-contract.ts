@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { endpointOf, unitPair } from '../src/endpoint';
-import type { SharedChange, SharedRegistryStore, SharedSubscription } from '../src/shared-store';
+import { type SharedChange, type SharedRegistryStore, type SharedSubscription, endpointOf, unitPair } from '@conv/registry';
 
 /**
- * What `Registry.openShared` relies on from any SharedRegistryStore, written once and run on
- * every implementation (here on the memory store; apps/discovery runs it on etcd).
+ * What `SharedRegistry` relies on from any SharedRegistryStore, written once and run on every
+ * implementation (testkit's own tests run it on the memory store; apps/discovery runs it on etcd).
  * `open(namespace)` returns two handles on the same fresh storage, as two replicas have.
  */
 export type SharedStoreSubject = {
