@@ -1,43 +1,9 @@
-import type { Endpoint } from '@conv/protocol';
+import { type Endpoint, type StatusReport, StatusReportSchema, formatAddress } from '@conv/protocol';
 import { z } from 'zod';
 import { durationFlag, addressFlag, switchFlag, validateFlags } from '@conv/server';
 import { version } from '../package.json';
 import { defineCommand } from './command';
-import { formatAddress } from '@conv/protocol';
 
-/** What discovery's `GET /status.json` returns (apps/discovery/src/status.ts); checked as it crosses the edge. */
-const HealthSchema = z.enum(['up', 'down', 'pending']);
-export const StatusReportSchema = z.object({
-  service: z.literal('discovery'),
-  address: z.string(),
-  startedAt: z.number(),
-  now: z.number(),
-  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number() }),
-  pools: z.array(
-    z.object({
-      pair: z.tuple([z.string(), z.string()]),
-      up: z.number(),
-      next: z.string().nullable(),
-      endpoints: z.array(
-        z.object({
-          address: z.string(),
-          host: z.string(),
-          port: z.number(),
-          health: HealthSchema,
-          lastCheck: z.number().nullable(),
-          healthSince: z.number(),
-          served: z.number(),
-          next: z.boolean(),
-        }),
-      ),
-    }),
-  ),
-  graph: z.object({
-    units: z.array(z.string()),
-    edges: z.array(z.object({ pair: z.tuple([z.string(), z.string()]), alive: z.boolean() })),
-  }),
-});
-export type StatusReport = z.infer<typeof StatusReportSchema>;
 
 export type StatusOutcome = { ok: true; report: StatusReport; json: unknown } | { ok: false; reason: string };
 

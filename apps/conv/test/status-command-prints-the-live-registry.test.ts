@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { APP, type FakeConverter, LineClient, repoPath, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StatusReportSchema } from '../src/status-command';
+import { StatusReportSchema } from '@conv/protocol';
 
 const CONV = repoPath('apps/conv/dist/main.js');
 const run = promisify(execFile);

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { restartDelayMs } from '../src/supervisor';
 import { COURSE_PAIRS, type SystemOptions, converterSpecs, discoverySpec, proxySpec } from '../src/system';
+import { DEFAULT_DISCOVERY, DEFAULT_SYSTEM } from './system-options';
 
-const options: SystemOptions = {
-  host: '127.0.0.1',
-  discoveryPort: 5555,
-  proxyPort: 5556,
-  converterPort: 6001,
-  replicas: 2,
-  dbPath: '/tmp/d.db',
-  checkInterval: '1s',
-  logLevel: 'info',
-};
-const discovery = { host: '127.0.0.1', port: 5555 };
+const options: SystemOptions = DEFAULT_SYSTEM;
+const discovery = DEFAULT_DISCOVERY;
 
 describe('the system plan', () => {
   it('runs two replicas of each of the eleven course pairs, on distinct ports', () => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from '../src/system';
+import { DEFAULT_DISCOVERY, DEFAULT_SYSTEM } from './system-options';
 
-const base: SystemOptions = {
-  host: '127.0.0.1',
-  discoveryPort: 5555,
-  proxyPort: 5556,
-  converterPort: 6001,
-  replicas: 2,
-  dbPath: '/tmp/d.db',
-  checkInterval: '1s',
-  logLevel: 'info',
-};
-const discovery = { host: '127.0.0.1', port: 5555 };
+const base: SystemOptions = DEFAULT_SYSTEM;
+const discovery = DEFAULT_DISCOVERY;
 const httpPortOf = (args: string[]) => {
   const i = args.indexOf('--http-port');
   return i < 0 ? undefined : args[i + 1];

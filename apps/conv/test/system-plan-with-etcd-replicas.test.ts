@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ServerError, readCommandLine } from '@conv/server';
 import { type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from '../src/system';
 import { upCommand } from '../src/up-command';
+import { DEFAULT_SYSTEM } from './system-options';
 
 /** `conv up <argv>` read as the bin reads it: the config, or the usage error's message. */
 function readUp(argv: string[]): unknown {
@@ -16,14 +17,7 @@ function readUp(argv: string[]): unknown {
 }
 
 const options: SystemOptions = {
-  host: '127.0.0.1',
-  discoveryPort: 5555,
-  proxyPort: 5556,
-  converterPort: 6001,
-  replicas: 2,
-  dbPath: '/tmp/d.db',
-  checkInterval: '1s',
-  logLevel: 'info',
+  ...DEFAULT_SYSTEM,
   store: 'etcd://127.0.0.1:2379',
   discoveryReplicas: 2,
 };

@@ -3,7 +3,7 @@ import { type Result, fail, formatAmount, ok } from '@conv/protocol';
 import { ConverterError } from './errors';
 
 /** The one pair a converter serves, both directions, as the symbols --pair gave them. */
-export type UnitPair = readonly [string, string];
+export type { UnitPair } from '@conv/protocol';
 
 /** How a converter turns amounts of one unit of its pair into the other. */
 export type PairConversion = {

@@ -1,3 +1,5 @@
+import type { GraphLayout, LayoutNode } from '@conv/protocol';
+
 /**
  * Where the status page draws each unit of the graph, so that paths read left to right.
  *
@@ -9,8 +11,7 @@
  * graph, come out without a single crossing) and placed level with them where there is room.
  * Pure and deterministic: the same pairs, in any order, give the same picture.
  */
-export type LayoutNode = { readonly unit: string; readonly layer: number; readonly x: number; readonly y: number };
-export type GraphLayout = { readonly width: number; readonly height: number; readonly nodes: readonly LayoutNode[] };
+export type { GraphLayout, LayoutNode };
 export type LayoutOptions = {
   /** Horizontal distance between columns. */
   readonly layerGap: number;

@@ -81,3 +81,11 @@ export {
   parseGreeting,
 } from './conversion';
 export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting, TracedHop } from './conversion';
+export {
+  GraphLayoutSchema,
+  LayoutNodeSchema,
+  StatusEndpointSchema,
+  StatusPoolSchema,
+  StatusReportSchema,
+} from './status-report';
+export type { GraphLayout, LayoutNode, StatusEndpoint, StatusPool, StatusReport } from './status-report';

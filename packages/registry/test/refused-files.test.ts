@@ -104,4 +104,24 @@ describe('files the registry refuses, and never overwrites', () => {
     expect(again.counts().endpoints).toBe(11);
     again.close();
   });
+  // Rows another program (or a hand edit) wrote: each breaks a rule `add` keeps, so reading it
+  // as an endpoint would hand out something no one registered.
+  it.each([
+    ['a pair written unsorted', { unit_a: 'in', unit_b: 'ft' }],
+    ['a unit with a space', { unit_a: 'f t', unit_b: 'in' }],
+    ['a unit longer than the protocol allows', { unit_a: 'x'.repeat(33), unit_b: 'y' }],
+    ['a host not in canonical spelling', { host: 'LocalHost' }],
+    ['a host that is no host', { host: 'not a host' }],
+    ['a negative served count', { served: -1 }],
+  ])('refuses a registry file holding %s with CORRUPT, naming the row', (_what, row) => {
+    const file = registryFile(3);
+    const db = new Database(file);
+    db.prepare('INSERT INTO registration (seq, unit_a, unit_b, host, port, added_at, served) VALUES (@seq, @unit_a, @unit_b, @host, @port, @added_at, @served)').run({
+      seq: 99, unit_a: 'ft', unit_b: 'in', host: '127.0.9.9', port: 4999, added_at: 1_700_000_000_000, served: 0, ...row,
+    });
+    db.close();
+    const error = expectRefused(file, 'CORRUPT');
+    expect(error.message).toContain('holds a row the registry never writes');
+    expect(error.message).toContain('4999');
+  });
 });

@@ -1,22 +1,26 @@
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { Options } from 'tsup';
 import { describe, expect, it } from 'vitest';
-import tsupConfig from '../tsup.config';
+import { repoPath } from '../src/index';
 
 type Manifest = {
+  name: string;
   scripts: Record<string, string>;
   engines: { node: string };
   exports: Record<string, unknown>;
   publishConfig: { exports: Record<string, unknown> };
   dependencies?: Record<string, string>;
 };
-const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Manifest;
-const build = tsupConfig as Options;
+
 const dist = { types: './dist/index.d.ts', import: './dist/index.js', require: './dist/index.js' };
 
 // The full round trip (pack with no build, npm install outside the repo, import and require)
-// runs for @conv/registry; the publishable packages share its shape, pinned here.
-describe('the manifest @conv/protocol is packed with', () => {
+// runs for @conv/registry; every publishable package shares its shape, pinned here once.
+describe.each(['protocol', 'conversion', 'registry', 'server'])('the manifest packages/%s is packed with', (folder) => {
+  const manifest = JSON.parse(readFileSync(repoPath('packages', folder, 'package.json'), 'utf8')) as Manifest;
+  const build = async () => ((await import(pathToFileURL(repoPath('packages', folder, 'tsup.config.ts')).href)) as { default: Options }).default;
+
   it('builds before packing, and serves import and require from one ES module build on Node 20.19+', () => {
     expect(manifest.scripts.prepack).toBe(manifest.scripts.build);
     expect(manifest.engines.node).toBe('>=20.19');
@@ -25,10 +29,11 @@ describe('the manifest @conv/protocol is packed with', () => {
     expect(manifest.publishConfig.exports).toEqual({ '.': dist, './package.json': './package.json' });
   });
 
-  it('depends on nothing of ours at run time: any @conv package is bundled into dist', () => {
+  it('depends on nothing of ours at run time: any @conv package is bundled into dist', async () => {
+    const options = await build();
     expect(Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@conv/'))).toEqual([]);
-    expect(build.noExternal).toEqual([/^@conv\//]);
-    expect(build.dts).toEqual({ resolve: [/^@conv\//] });
-    expect(build.format).toBe('esm');
+    expect(options.noExternal).toEqual([/^@conv\//]);
+    expect(options.dts).toEqual({ resolve: [/^@conv\//] });
+    expect(options.format).toBe('esm');
   });
 });
