@@ -128,7 +128,7 @@ export class DiscoveryService {
     switch (request.verb) {
       case 'LOOKUP': {
         const endpoint = this.#registry.next(request.units);
-        if (endpoint !== undefined) return `${endpoint.host} ${endpoint.port}\n`;
+        if (endpoint !== undefined) return reply({ kind: 'endpoint', endpoint });
         return reply({ kind: 'failure', failure: this.#unknownPair(request.units) });
       }
       case 'LOOKUP_MULTI':
@@ -169,17 +169,13 @@ export class DiscoveryService {
           return reply({ kind: 'failure', failure: failure('NO_PATH', `No chain of healthy servers converts ${from} -> ${to}.`) });
       }
     }
-    let out = '';
-    const last = path.hops.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const hop = path.hops[i];
-      if (hop === undefined) break;
+    const hops = path.hops.map((hop) => {
       const endpoint = this.#registry.next([hop.from, hop.to]);
       // The graph is built from pairs with an up endpoint, and both change together.
       if (endpoint === undefined) throw new Error(`path hop ${hop.from}/${hop.to} has no up endpoint`);
-      out += `${hop.from} ${hop.to} ${endpoint.host} ${endpoint.port} ${i === last ? 1 : 0}\n`;
-    }
-    return out;
+      return { from: hop.from, to: hop.to, endpoint };
+    });
+    return reply({ kind: 'path', hops });
   }
 
   #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): string | Promise<string> {
