@@ -64,7 +64,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     const probes = monitor;
     // Read at scrape time only, after `server` below exists.
     const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, connections: () => server.connections });
-    const handle = withMetrics(metrics, (line: string, peer: { address: string }) => service.handle(line, peer));
+    const answer = withMetrics(metrics, (line, peer) => service.answer(line, peer));
 
     const server = await startLineServer({
       host: config.host,
@@ -76,7 +76,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       closeGraceMs: config.closeGraceMs,
       maxLineBytes: config.maxLineBytes,
       log,
-      session: (connection) => service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', handle }),
+      session: (connection) => service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', answer }),
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });

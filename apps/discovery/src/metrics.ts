@@ -1,7 +1,8 @@
-import { type DiscoveryVerb, type FailureCode, parseFailure, tokenize } from '@conv/protocol';
+import { type DiscoveryVerb, type FailureCode, tokenize } from '@conv/protocol';
 import type { EndpointRegistry } from '@conv/registry';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/server';
+import type { AnswerLine, Answered } from './session';
 
 /**
  * Per-pair series are exported while the registry has at most this many pools; past it only the
@@ -26,7 +27,7 @@ export type DiscoveryMetricsSources = {
 export type DiscoveryMetrics = {
   readonly registry: MetricsRegistry;
   /** Counts one answered request line and its time; called once per line, so kept cheap. */
-  observe(line: string, reply: string, seconds: number): void;
+  observe(line: string, answered: Answered, seconds: number): void;
 };
 
 type VerbSeries = {
@@ -119,14 +120,16 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
 
   return {
     registry,
-    observe(line, reply, seconds) {
-      const verb = series.get(VERB_LABEL.get(verbWord(line).toUpperCase()) ?? '') ?? unknownVerb;
+    observe(line, answered, seconds) {
+      // A line that did not parse is still counted under the verb it tried to be.
+      const label = answered.verb ?? VERB_LABEL.get(verbWord(line).toUpperCase()) ?? '';
+      const verb = series.get(label) ?? unknownVerb;
       verb.latency.observe(seconds);
-      if (!reply.startsWith('FAILURE')) {
+      const code = answered.outcome;
+      if (code === 'ok') {
         verb.ok.inc();
         return;
       }
-      const code = parseFailure(reply)?.code ?? 'UNSPECIFIED';
       let failed = verb.failures.get(code);
       // Made on a code's first appearance (22 codes at most), then reused.
       if (failed === undefined) verb.failures.set(code, (failed = requests.series({ verb: verb.verb, outcome: code })));
@@ -147,23 +150,20 @@ function verbWord(line: string): string {
   return line;
 }
 
-/** `handle` with each line counted and timed, or `handle` itself when metrics are off. */
-export function withMetrics<P>(
-  metrics: DiscoveryMetrics | undefined,
-  handle: (line: string, peer: P) => string | Promise<string>,
-): (line: string, peer: P) => string | Promise<string> {
-  if (metrics === undefined) return handle;
+/** `answer` with each line counted and timed, or `answer` itself when metrics are off. */
+export function withMetrics(metrics: DiscoveryMetrics | undefined, answer: AnswerLine): AnswerLine {
+  if (metrics === undefined) return answer;
   return (line, peer) => {
     const started = performance.now();
-    const reply = handle(line, peer);
-    if (typeof reply === 'string') {
-      metrics.observe(line, reply, (performance.now() - started) / 1000);
-      return reply;
+    const answered = answer(line, peer);
+    if (!(answered instanceof Promise)) {
+      metrics.observe(line, answered, (performance.now() - started) / 1000);
+      return answered;
     }
     // A write to a shared store (etcd): observed once committed or refused.
-    return reply.then((text) => {
-      metrics.observe(line, text, (performance.now() - started) / 1000);
-      return text;
+    return answered.then((value) => {
+      metrics.observe(line, value, (performance.now() - started) / 1000);
+      return value;
     });
   };
 }

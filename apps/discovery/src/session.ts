@@ -3,10 +3,11 @@ import {
   DISCOVERY_HELP,
   type DiscoveryReply,
   type DiscoveryRequest,
+  type DiscoveryVerb,
+  type FailureCode,
   type Failure,
   failure,
   formatDiscoveryReply,
-  formatFailure,
   parseDiscoveryRequest,
   formatAddress,
 } from '@conv/protocol';
@@ -45,11 +46,20 @@ export type DiscoveryServiceOptions = {
 };
 
 
-const PONG = formatDiscoveryReply({ kind: 'pong' });
-const SESSION = formatDiscoveryReply({ kind: 'session' });
-const FEATURES_REPLY = formatDiscoveryReply({ kind: 'features', features: [...FEATURES] });
-const SUCCESS = formatDiscoveryReply({ kind: 'success' });
-const HELP = formatDiscoveryReply({ kind: 'help', lines: [...DISCOVERY_HELP] });
+const PONG: DiscoveryReply = { kind: 'pong' };
+const SESSION: DiscoveryReply = { kind: 'session' };
+const FEATURES_REPLY: DiscoveryReply = { kind: 'features', features: [...FEATURES] };
+const SUCCESS: DiscoveryReply = { kind: 'success' };
+const HELP: DiscoveryReply = { kind: 'help', lines: [...DISCOVERY_HELP] };
+
+/**
+ * One request answered: the verb asked (undefined when the line did not parse), what came of it
+ * (`ok` or the FAILURE code) and the reply's bytes. Metrics count the outcome as typed here.
+ */
+export type Answered = { readonly verb: DiscoveryVerb | undefined; readonly outcome: 'ok' | FailureCode; readonly text: string };
+type Reply = DiscoveryReply | Promise<DiscoveryReply>;
+/** `DiscoveryService.answer`, or a wrapper of it (metrics). */
+export type AnswerLine = (line: string, peer: Peer) => Answered | Promise<Answered>;
 
 /**
  * The discovery protocol without sockets: one request line in, the reply's bytes out
@@ -84,47 +94,58 @@ export class DiscoveryService {
    * One connection's conversation: the course's exchange (every request answered, then the
    * line server closes after the close grace) until the client asks for `SESSION`.
    */
-  connect(peer: Peer, options: { greeting?: string; handle?: (line: string, peer: Peer) => string | Promise<string> } = {}): LineSession {
-    const handle = options.handle ?? ((line: string, from: Peer) => this.handle(line, from));
+  connect(peer: Peer, options: { greeting?: string; answer?: AnswerLine } = {}): LineSession {
+    const answer = options.answer ?? ((line: string, from: Peer) => this.answer(line, from));
     let mode: ConnectionMode = 'grace';
+    const keep = (a: Answered): string => {
+      if (a.verb === 'SESSION' && a.outcome === 'ok') mode = 'persistent';
+      return a.text;
+    };
     return {
       greeting: options.greeting ?? '',
       get mode() {
         return mode;
       },
       handle: (line) => {
-        const reply = handle(line, peer);
-        if (reply === SESSION) mode = 'persistent';
-        return reply;
+        const answered = answer(line, peer);
+        return answered instanceof Promise ? answered.then(keep) : keep(answered);
       },
     };
   }
 
-  /**
-   * A string at once, or a promise (an ADD or REMOVE waiting for a shared registry to commit,
-   * an ADD waiting for the probe that lets it replace a dead registration). Never rejects.
-   */
+  /** The reply's bytes for one request line; see `answer`. */
   handle(line: string, peer: Peer): string | Promise<string> {
+    const answered = this.answer(line, peer);
+    return answered instanceof Promise ? answered.then((a) => a.text) : answered.text;
+  }
+
+  /**
+   * At once, or a promise (an ADD or REMOVE waiting for a shared registry to commit, an ADD
+   * waiting for the probe that lets it replace a dead registration). Never rejects.
+   */
+  answer(line: string, peer: Peer): Answered | Promise<Answered> {
     const parsed = parseDiscoveryRequest(line);
-    if (!parsed.ok) return formatFailure(parsed.failure);
+    if (!parsed.ok) return answered(undefined, { kind: 'failure', failure: parsed.failure });
+    const verb = parsed.value.verb;
     try {
       const reply = this.#serve(parsed.value, peer);
-      return typeof reply === 'string' ? reply : reply.catch((error: unknown) => this.#internal(line, error));
+      if (!(reply instanceof Promise)) return answered(verb, reply);
+      return reply.then((value) => answered(verb, value)).catch((error: unknown) => answered(verb, this.#internal(line, error)));
     } catch (error) {
-      return this.#internal(line, error);
+      return answered(verb, this.#internal(line, error));
     }
   }
 
-  #internal(line: string, error: unknown): string {
+  #internal(line: string, error: unknown): DiscoveryReply {
     if (error instanceof RegistryError && error.code === 'UNAVAILABLE') {
       this.#log.warn('store-unavailable', { request: line.split(' ', 1)[0], error: error.message });
-      return formatFailure(failure('UNAVAILABLE', 'The shared registry (etcd) is unreachable; nothing was changed.'));
+      return { kind: 'failure', failure: failure('UNAVAILABLE', 'The shared registry (etcd) is unreachable; nothing was changed.') };
     }
     this.#log.error('internal', { request: line.slice(0, 80), error: error instanceof Error ? error.message : String(error) });
-    return formatFailure(failure('INTERNAL', 'The server could not answer this request; it keeps serving others.'));
+    return { kind: 'failure', failure: failure('INTERNAL', 'The server could not answer this request; it keeps serving others.') };
   }
 
-  #serve(request: DiscoveryRequest, peer: Peer): string | Promise<string> {
+  #serve(request: DiscoveryRequest, peer: Peer): Reply {
     switch (request.verb) {
       case 'LOOKUP': {
         const endpoint = this.#registry.next(request.units);
@@ -158,7 +179,7 @@ export class DiscoveryService {
     }
   }
 
-  #lookupMulti(from: string, to: string): string {
+  #lookupMulti(from: string, to: string): DiscoveryReply {
     const path = this.#finder.findPath(from, to);
     if (!path.ok) {
       switch (path.reason) {
@@ -178,7 +199,7 @@ export class DiscoveryService {
     return reply({ kind: 'path', hops });
   }
 
-  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): string | Promise<string> {
+  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): Reply {
     if (units[0] === units[1]) {
       return reply({ kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) });
     }
@@ -188,7 +209,7 @@ export class DiscoveryService {
     return after(this.#registry.add(pair, endpoint, { health }), (outcome) => this.#added(outcome, pair, endpoint, peer));
   }
 
-  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): string | Promise<string> {
+  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): Reply {
     if (!outcome.ok) {
       const [a, b] = outcome.existing;
       const exists = reply({
@@ -212,13 +233,13 @@ export class DiscoveryService {
     return SUCCESS;
   }
 
-  async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<string> {
+  async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<DiscoveryReply> {
     await this.#registry.remove(endpoint);
     const added = await this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending' });
     return this.#replaced(added, endpoint, old, pair, peer);
   }
 
-  #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): string | Promise<string> {
+  #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Reply {
     this.#checks.untrack(endpoint);
     this.#log.info('replaced', { endpoint: formatAddress(endpoint), was: `${old[0]}/${old[1]}`, pair: `${pair[0]}/${pair[1]}`, from: peer.address });
     return this.#added(outcome, pair, endpoint, peer);
@@ -231,7 +252,7 @@ export class DiscoveryService {
     return token !== undefined && timingSafeEqual(digest(token), this.#tokenDigest);
   }
 
-  #unauthorized(verb: 'ADD' | 'REMOVE', peer: Peer): string {
+  #unauthorized(verb: 'ADD' | 'REMOVE', peer: Peer): DiscoveryReply {
     this.#log.warn('unauthorized', { verb, from: peer.address });
     return reply({
       kind: 'failure',
@@ -239,7 +260,7 @@ export class DiscoveryService {
     });
   }
 
-  #remove(endpoint: Endpoint, peer: Peer, withToken = false): string | Promise<string> {
+  #remove(endpoint: Endpoint, peer: Peer, withToken = false): Reply {
     const known = this.#registry.find(endpoint);
     if (known === undefined) {
       return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
@@ -249,7 +270,7 @@ export class DiscoveryService {
     if (withToken || isOwnAddress(peer.address, endpoint)) {
       // The server itself is leaving (or a proxy on the same host reporting it), or someone holding
       // the registry's token says so: remove durably.
-      const removed = (): string => {
+      const removed = (): DiscoveryReply => {
         this.#checks.untrack(endpoint);
         this.#log.info('removed', { endpoint: key, pair, from: peer.address, by: withToken ? 'token' : 'own-host' });
         return SUCCESS;
@@ -264,12 +285,12 @@ export class DiscoveryService {
   }
 
   /** `REMOVE <unit1> <unit2>`: the rules of REMOVE for every endpoint of the pair. */
-  #removePair(units: readonly [string, string], peer: Peer, withToken: boolean): string | Promise<string> {
+  #removePair(units: readonly [string, string], peer: Peer, withToken: boolean): Reply {
     const members = this.#registry.pool(unitPair(units[0], units[1])).endpoints();
     if (members.length === 0) {
       return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered for ${units[0]} ${units[1]}.`) });
     }
-    const pending = members.map((endpoint) => this.#remove(endpoint, peer, withToken)).filter((reply) => typeof reply !== 'string');
+    const pending = members.map((endpoint) => this.#remove(endpoint, peer, withToken)).filter((reply) => reply instanceof Promise);
     return pending.length === 0 ? SUCCESS : Promise.all(pending).then(() => SUCCESS);
   }
 
@@ -295,8 +316,12 @@ function after<T, R>(outcome: Settled<T>, fn: (value: T) => R | Promise<R>): R |
   return outcome instanceof Promise ? outcome.then(fn) : fn(outcome);
 }
 
-function reply(value: DiscoveryReply): string {
-  return formatDiscoveryReply(value);
+function reply(value: DiscoveryReply): DiscoveryReply {
+  return value;
+}
+
+function answered(verb: DiscoveryVerb | undefined, reply: DiscoveryReply): Answered {
+  return { verb, outcome: reply.kind === 'failure' ? reply.failure.code : 'ok', text: formatDiscoveryReply(reply) };
 }
 
 function digest(secret: string): Buffer {
