@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Options } from 'tsup';
 import { describe, expect, it } from 'vitest';
@@ -35,5 +36,19 @@ describe.each(['protocol', 'conversion', 'registry', 'server'])('the manifest pa
     expect(options.noExternal).toEqual([/^@conv\//]);
     expect(options.dts).toEqual({ resolve: [/^@conv\//] });
     expect(options.format).toBe('esm');
+  });
+});
+
+// A package's README shows its use from outside the monorepo: `npm install ...` and then code.
+describe.each(['protocol', 'server'])('the README of packages/%s', (folder) => {
+  it('installs every package its example imports, outside this monorepo', () => {
+    const readme = readFileSync(repoPath('packages', folder, 'README.md'), 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const install = /^npm install (.+)$/m.exec(readme)?.[1]?.split(/\s+/) ?? [];
+    const imported = [...code.matchAll(/\bfrom '([^'.][^']*)'/g)].map((m) => m[1] ?? '').filter((name) => !name.startsWith('node:') && !builtinModules.includes(name));
+    // A package of ours is installed from its packed tarball (conv-<name>-<version>.tgz), any other by name.
+    const installs = (name: string) => install.some((arg) => (name.startsWith('@conv/') ? arg.includes(`/conv-${name.slice(6)}-`) : arg.replace(/@[^@/]*$/, '') === name));
+    expect(imported).toContain(`@conv/${folder}`);
+    expect(imported.filter((name) => !installs(name))).toEqual([]);
   });
 });
