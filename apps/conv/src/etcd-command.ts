@@ -139,7 +139,7 @@ function exited(member: EtcdMemberSpec, child: ChildProcess, stopping: () => boo
   });
 }
 
-async function waitHealthy(member: EtcdMemberSpec, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+export async function waitHealthy(member: EtcdMemberSpec, child: ChildProcess, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
     try {
@@ -154,7 +154,7 @@ async function waitHealthy(member: EtcdMemberSpec, child: ChildProcess, timeoutM
 }
 
 /** Port 0: any free loopback ports (for tests); otherwise `port + 2i` and `peerPort + 2i`. */
-async function resolvePorts(config: Pick<EtcdConfig, 'members' | 'port' | 'peerPort'>): Promise<{ client: number; peer: number }[]> {
+export async function resolvePorts(config: Pick<EtcdConfig, 'members' | 'port' | 'peerPort'>): Promise<{ client: number; peer: number }[]> {
   const ports: { client: number; peer: number }[] = [];
   for (let i = 0; i < config.members; i++) {
     ports.push(

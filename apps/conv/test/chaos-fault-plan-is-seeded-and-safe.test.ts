@@ -19,13 +19,31 @@ describe('the fault plan', () => {
     }
   });
 
+  it('on etcd, kills one etcd member and one discovery replica at a time, never both replicas; on SQLite, plans what it always did', () => {
+    const onEtcd = (seed: number) => planFaults({ seed, durationMs: 600_000, pairs: CHAOS_PAIRS, replicas: REPLICAS, discoveryReplicas: 2, etcdMembers: 3 });
+    for (const seed of [1, 2, 3, 42, 99]) {
+      const faults = onEtcd(seed);
+      for (const kind of ['kill-etcd-member', 'kill-discovery'] as const) {
+        const windows = faults.filter((f) => f.kind === kind).map((f) => [f.atMs, faultEndMs(f)] as const);
+        expect(windows.length, `seed ${seed} ${kind}`).toBeGreaterThan(5);
+        windows.forEach(([start, end], i) => {
+          for (const [otherStart, otherEnd] of windows.slice(i + 1)) expect(start < otherEnd && otherStart < end, `seed ${seed} ${kind} overlap`).toBe(false);
+        });
+      }
+      expect(new Set(faults.flatMap((f) => (f.kind === 'kill-etcd-member' ? [f.member] : [])))).toEqual(new Set([0, 1, 2]));
+      expect(new Set(faults.flatMap((f) => (f.kind === 'kill-discovery' ? [f.replica] : [])))).toEqual(new Set([0, 1]));
+    }
+    expect(plan(42, 600_000).some((f) => f.kind === 'kill-etcd-member')).toBe(false);
+    expect(plan(42, 600_000).every((f) => f.kind !== 'kill-discovery' || f.replica === 0)).toBe(true);
+  });
+
   it('keeps at least one replica of every pair in service at every moment, and never faults a replica twice at once', () => {
     for (const seed of [1, 2, 3, 42, 99, 1234]) {
       const faults = plan(seed, 600_000);
       for (const pair of CHAOS_PAIRS) expect(maxFaultedAtOnce(faults, pair), `seed ${seed} ${pair}`).toBeLessThanOrEqual(REPLICAS - 1);
       const byReplica = new Map<string, Fault[]>();
       for (const fault of faults) {
-        if (fault.kind === 'kill-discovery') continue;
+        if (fault.kind === 'kill-discovery' || fault.kind === 'kill-etcd-member') continue;
         const key = `${fault.target.pair}#${fault.target.replica}`;
         byReplica.set(key, [...(byReplica.get(key) ?? []), fault]);
       }

@@ -14,6 +14,10 @@ const ChaosConfigSchema = z.strictObject({
   seed: countFlag(0, 2 ** 31 - 1).default(42),
   clients: countFlag(1, 64).default(8),
   keepLogs: switchFlag().default(false),
+  /** 0: one discovery on SQLite; 3 or 5: two discovery replicas on an etcd cluster, with member kills. */
+  etcdMembers: countFlag(0, 5)
+    .refine((n): n is 0 | 3 | 5 => n === 0 || n === 3 || n === 5, { message: 'must be 0 (SQLite), 3 or 5' })
+    .default(0),
 });
 export type ChaosConfig = z.output<typeof ChaosConfigSchema>;
 
@@ -27,6 +31,7 @@ export async function chaos(config: ChaosConfig, say: (line: string) => void): P
     durationMs: config.durationMs,
     seed: config.seed,
     clients: config.clients,
+    etcdMembers: config.etcdMembers,
     apps: {
       discovery: join(APPS, 'discovery', 'dist', 'main.js'),
       converter: join(APPS, 'converter', 'dist', 'main.js'),
@@ -47,12 +52,13 @@ export const chaosCommand = defineCommand({
     name: 'conv chaos',
     version,
     usage:
-      'conv chaos [options]\n\nStarts discovery, the proxy and three replicas of each pair of lbs -> b -> in -> cm -> m, loads it and injects faults; exit 0 if no request failed.',
+      'conv chaos [options]\n\nStarts discovery (or two replicas on etcd), the proxy and three replicas of each pair of lbs -> b -> in -> cm -> m, loads it and injects faults; exit 0 if no request failed.',
     flags: {
       duration: { type: 'duration', describe: 'how long the load and the faults last (e.g. 60s, 10m)', default: '60s' },
       seed: { describe: 'seeds the fault plan and the questions', default: '42' },
       clients: { describe: 'concurrent clients', default: '8' },
       'keep-logs': { type: 'boolean', describe: "keep the processes' logs after a passing run" },
+      'etcd-members': { describe: 'run two discovery replicas on an etcd cluster of 3 (or 5) members, and kill members too (needs etcd on PATH); 0: one discovery on SQLite', default: '0' },
     },
   },
   read: (line) => validateFlags(ChaosConfigSchema, line.flags),

@@ -7,12 +7,15 @@ export type ReplicaRef = { readonly pair: string; readonly replica: number };
  * One timed fault, `atMs` after the load starts:
  * - `kill-converter`: SIGKILL a replica, restart it on the same port `downMs` later;
  * - `stop-converter`: SIGSTOP a replica (it accepts TCP and answers nothing), SIGCONT it `stoppedMs` later;
- * - `kill-discovery`: SIGKILL discovery, restart it on the same port and registry file `downMs` later.
+ * - `kill-discovery`: SIGKILL a discovery replica (the only one on SQLite), restart it on the same
+ *   port and registry `downMs` later;
+ * - `kill-etcd-member`: SIGKILL one member of the etcd cluster, restart it on its data `downMs` later.
  */
 export type Fault =
   | { readonly kind: 'kill-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly downMs: number }
   | { readonly kind: 'stop-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly stoppedMs: number }
-  | { readonly kind: 'kill-discovery'; readonly atMs: number; readonly downMs: number };
+  | { readonly kind: 'kill-discovery'; readonly atMs: number; readonly replica: number; readonly downMs: number }
+  | { readonly kind: 'kill-etcd-member'; readonly atMs: number; readonly member: number; readonly downMs: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -22,6 +25,10 @@ export type FaultPlanOptions = {
   /** The converter pairs, e.g. `['lbs:b', 'b:in', 'in:cm', 'cm:m']`. */
   readonly pairs: readonly string[];
   readonly replicas: number;
+  /** Discovery replicas (1 on SQLite; 2 on etcd): one of them is killed at a time, never both. */
+  readonly discoveryReplicas?: number;
+  /** Members of the etcd cluster under the replicas (0: SQLite, no etcd faults); one is killed at a time, so a quorum stays. */
+  readonly etcdMembers?: number;
   /**
    * Time a replica still counts as faulted after its restart or SIGCONT: a restarted process
    * needs a moment to listen and register, a resumed one was reported dead and registers again
@@ -30,16 +37,17 @@ export type FaultPlanOptions = {
   readonly recoveryMs?: Recovery;
 };
 
-export type Recovery = { readonly killed: number; readonly stopped: number; readonly discovery: number };
+export type Recovery = { readonly killed: number; readonly stopped: number; readonly discovery: number; readonly etcd?: number };
 
 /** Mean gaps between faults of each kind and the range of their lengths, in ms. */
 export const FAULT_RATES = {
   'kill-converter': { meanGapMs: 2500, lengthMs: [300, 1500] },
   'stop-converter': { meanGapMs: 6000, lengthMs: [2000, 4500] },
   'kill-discovery': { meanGapMs: 12_000, lengthMs: [300, 2500] },
+  'kill-etcd-member': { meanGapMs: 10_000, lengthMs: [500, 3000] },
 } as const satisfies Record<FaultKind, { meanGapMs: number; lengthMs: readonly [number, number] }>;
 
-export const DEFAULT_RECOVERY_MS: Recovery = Object.freeze({ killed: 1000, stopped: 500, discovery: 500 });
+export const DEFAULT_RECOVERY_MS: Recovery = Object.freeze({ killed: 1000, stopped: 500, discovery: 500, etcd: 3000 });
 
 /** The quiet time at the start (load only) and at the end (everything back before the load stops). */
 export function quietMs(durationMs: number): number {
@@ -55,6 +63,9 @@ export function faultEndMs(fault: Fault, recovery: Recovery = DEFAULT_RECOVERY_M
       return fault.atMs + fault.stoppedMs + recovery.stopped;
     case 'kill-discovery':
       return fault.atMs + fault.downMs + recovery.discovery;
+    case 'kill-etcd-member':
+      // A member back on its data rejoins, catches up and may hold an election: give it time.
+      return fault.atMs + fault.downMs + (recovery.etcd ?? DEFAULT_RECOVERY_MS.etcd ?? 0);
   }
 }
 
@@ -74,7 +85,9 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   const quiet = quietMs(durationMs);
   const first = quiet;
   const last = durationMs - quiet;
-  const kinds = Object.keys(FAULT_RATES) as FaultKind[];
+  const etcdMembers = options.etcdMembers ?? 0;
+  const discoveryReplicas = options.discoveryReplicas ?? 1;
+  const kinds = (Object.keys(FAULT_RATES) as FaultKind[]).filter((kind) => kind !== 'kill-etcd-member' || etcdMembers > 0);
 
   // Arrival times per kind, each from its own stream, merged in time order.
   const arrivals: { kind: FaultKind; atMs: number }[] = [];
@@ -89,7 +102,7 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   const random = substream(seed, 1);
   const planned: Fault[] = [];
   const place = (kind: FaultKind, atMs: number): boolean => {
-    const fault = shape(kind, atMs, random, pairs, replicas, planned, recovery);
+    const fault = shape(kind, atMs, random, { pairs, replicas, discoveryReplicas, etcdMembers }, planned, recovery);
     if (!fault || faultEndMs(fault, recovery) > last) return false;
     planned.push(fault);
     return true;
@@ -104,21 +117,22 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   return planned.sort((a, b) => a.atMs - b.atMs);
 }
 
-function shape(
-  kind: FaultKind,
-  atMs: number,
-  random: Random,
-  pairs: readonly string[],
-  replicas: number,
-  planned: readonly Fault[],
-  recovery: Recovery,
-): Fault | undefined {
+type SystemShape = { pairs: readonly string[]; replicas: number; discoveryReplicas: number; etcdMembers: number };
+
+function shape(kind: FaultKind, atMs: number, random: Random, system: SystemShape, planned: readonly Fault[], recovery: Recovery): Fault | undefined {
+  const { pairs, replicas } = system;
   const [min, max] = FAULT_RATES[kind].lengthMs;
   const lengthMs = between(random, min, max);
-  if (kind === 'kill-discovery') {
-    const fault: Fault = { kind, atMs, downMs: lengthMs };
+  if (kind === 'kill-discovery' || kind === 'kill-etcd-member') {
+    const fault: Fault =
+      kind === 'kill-discovery'
+        ? // One replica (SQLite) draws nothing, so a seed plans the same faults it always did.
+          { kind, atMs, replica: system.discoveryReplicas > 1 ? between(random, 0, system.discoveryReplicas - 1) : 0, downMs: lengthMs }
+        : { kind, atMs, member: between(random, 0, system.etcdMembers - 1), downMs: lengthMs };
     const window = { start: atMs, end: faultEndMs(fault, recovery) };
-    const busy = planned.some((f) => f.kind === 'kill-discovery' && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }));
+    // One discovery replica and one etcd member out at a time: the other replica serves, the
+    // remaining members keep a quorum.
+    const busy = planned.some((f) => f.kind === kind && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }));
     return busy ? undefined : fault;
   }
   const candidates: ReplicaRef[] = [];
@@ -139,7 +153,7 @@ function fits(fault: Fault & { target: ReplicaRef }, planned: readonly Fault[], 
   const window = { start: fault.atMs, end: faultEndMs(fault, recovery) };
   const sameTime = planned.filter(
     (f): f is Fault & { target: ReplicaRef } =>
-      f.kind !== 'kill-discovery' && f.target.pair === fault.target.pair && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }),
+      (f.kind === 'kill-converter' || f.kind === 'stop-converter') && f.target.pair === fault.target.pair && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }),
   );
   if (sameTime.some((f) => f.target.replica === fault.target.replica)) return false;
   // Counting every overlapping fault (not only simultaneous ones) keeps this simple and safe.
@@ -150,7 +164,7 @@ function fits(fault: Fault & { target: ReplicaRef }, planned: readonly Fault[], 
 export function maxFaultedAtOnce(faults: readonly Fault[], pair: string, recovery: Recovery = DEFAULT_RECOVERY_MS): number {
   const edges: [number, number][] = [];
   for (const f of faults) {
-    if (f.kind === 'kill-discovery' || f.target.pair !== pair) continue;
+    if ((f.kind !== 'kill-converter' && f.kind !== 'stop-converter') || f.target.pair !== pair) continue;
     edges.push([f.atMs, 1], [faultEndMs(f, recovery), -1]);
   }
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -171,7 +185,9 @@ export function describeFault(fault: Fault): string {
     case 'stop-converter':
       return `${at} SIGSTOP ${replicaName(fault.target)} for ${fault.stoppedMs} ms`;
     case 'kill-discovery':
-      return `${at} SIGKILL discovery, restart after ${fault.downMs} ms`;
+      return `${at} SIGKILL discovery${fault.replica > 0 ? ` #${fault.replica + 1}` : ''}, restart after ${fault.downMs} ms`;
+    case 'kill-etcd-member':
+      return `${at} SIGKILL etcd member m${fault.member + 1}, restart on its data after ${fault.downMs} ms`;
   }
 }
 

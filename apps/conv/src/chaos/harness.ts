@@ -2,6 +2,7 @@ import { type WriteStream, createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoint } from '@conv/protocol';
 import { askDiscovery } from '@conv/server';
+import { ChaosEtcdCluster } from './etcd-cluster';
 import { type Fault, describeFault, planFaults, replicaName } from './fault-plan';
 import { startLoad } from './load';
 import { type ProxyEventCounts, countProxyEvent } from './log-events';
@@ -33,6 +34,11 @@ export type ChaosOptions = {
   readonly proxyArgs?: readonly string[];
   /** The whole run, setup and teardown included, is cut off after this long. */
   readonly hardTimeoutMs?: number;
+  /**
+   * 0 (default): one discovery server on a SQLite file. 3 (or 5): an etcd cluster of that many
+   * members under two discovery replicas, with etcd member kills in the fault plan.
+   */
+  readonly etcdMembers?: 0 | 3 | 5;
 };
 
 type Replica = { readonly pair: string; readonly index: number; readonly server: ServerProcess };
@@ -40,6 +46,7 @@ type Replica = { readonly pair: string; readonly index: number; readonly server:
 type Counters = {
   converterKills: number;
   discoveryKills: number;
+  etcdKills: number;
   restarts: number;
   restartRetries: number;
   stops: number;
@@ -63,17 +70,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return log;
   };
   const proxyEvents: ProxyEventCounts = { failovers: 0, retries: 0 };
-  const counters: Counters = { converterKills: 0, discoveryKills: 0, restarts: 0, restartRetries: 0, stops: 0, skippedFaults: 0 };
+  const counters: Counters = { converterKills: 0, discoveryKills: 0, etcdKills: 0, restarts: 0, restartRetries: 0, stops: 0, skippedFaults: 0 };
   const problems: string[] = [];
   let closed = false;
 
-  const discovery = new ServerProcess({
-    name: 'discovery',
-    script: options.apps.discovery,
-    log: logFor('discovery'),
-    args: (port) => ['--port', String(port), '--host', HOST, '--db', join(workDir, 'registry.db'), '--check-interval', '250ms'],
+  const etcdMembers = options.etcdMembers ?? 0;
+  let etcd: ChaosEtcdCluster | undefined;
+  // On etcd, two replicas share the registry: every client is given both and fails over.
+  const discoveries = Array.from({ length: etcdMembers > 0 ? 2 : 1 }, (_, i) => {
+    const name = i === 0 ? 'discovery' : `discovery #${i + 1}`;
+    return new ServerProcess({
+      name,
+      script: options.apps.discovery,
+      log: logFor(name),
+      args: (port) => [
+        '--port', String(port), '--host', HOST, '--check-interval', '250ms',
+        ...(etcd ? ['--store', etcd.url] : ['--db', join(workDir, 'registry.db')]),
+      ],
+    });
   });
-  const discoveryAddress = (): Endpoint => ({ host: HOST, port: discovery.port });
+  const discoveryList = () => discoveries.map((d) => `${HOST}:${d.port}`).join(',');
   const replicas: Replica[] = CHAOS_PAIRS.flatMap((pair) =>
     Array.from({ length: REPLICAS }, (_, index): Replica => {
       const name = `converter ${replicaName({ pair, replica: index })}`;
@@ -84,7 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           name,
           script: options.apps.converter,
           log: logFor(name),
-          args: (port) => ['--port', String(port), '--pair', pair, '--host', HOST, '--discovery', `${HOST}:${discovery.port}`],
+          args: (port) => ['--port', String(port), '--pair', pair, '--host', HOST, '--discovery', discoveryList()],
         }),
       };
     }),
@@ -93,10 +109,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     name: 'proxy',
     script: options.apps.proxy,
     log: logFor('proxy'),
-    args: (port) => ['--port', String(port), '--host', HOST, '--discovery', `${HOST}:${discovery.port}`, ...(options.proxyArgs ?? [])],
+    args: (port) => ['--port', String(port), '--host', HOST, '--discovery', discoveryList(), ...(options.proxyArgs ?? [])],
     onStderrLine: (line) => countProxyEvent(proxyEvents, line),
   });
-  const everything = [discovery, ...replicas.map((r) => r.server), proxy];
+  const everything = [...discoveries, ...replicas.map((r) => r.server), proxy];
 
   let load: ReturnType<typeof startLoad> | undefined;
   let registry: ChaosReport['registry'] = { live: 0, missing: [], notUp: [], unexpected: [] };
@@ -104,14 +120,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let hardTimer: NodeJS.Timeout | undefined;
 
   const main = async (): Promise<void> => {
-    await discovery.start();
+    if (etcdMembers !== 0) etcd = await ChaosEtcdCluster.start(etcdMembers, join(workDir, 'etcd'), logFor('etcd'));
+    for (const replica of discoveries) await replica.start();
     await Promise.all(replicas.map((r) => r.server.start()));
     await proxy.start();
-    say(`chaos: discovery ${HOST}:${discovery.port}, proxy ${HOST}:${proxy.port}, ${replicas.length} converters (${CHAOS_PAIRS.join(', ')} x ${REPLICAS}); logs in ${workDir}`);
-    const ready = await settle(discoveryAddress(), replicas, options.settleTimeoutMs ?? 20_000);
+    say(`chaos: discovery ${discoveryList()}${etcd ? ` on ${etcd.url}` : ''}, proxy ${HOST}:${proxy.port}, ${replicas.length} converters (${CHAOS_PAIRS.join(', ')} x ${REPLICAS}); logs in ${workDir}`);
+    const ready = await settleAll(discoveries, replicas, options.settleTimeoutMs ?? 20_000);
     if (!ready.ok) throw new Error(`the system did not come up: ${describeRegistry(ready)}`);
 
-    const plan = planFaults({ seed: options.seed, durationMs: options.durationMs, pairs: CHAOS_PAIRS, replicas: REPLICAS });
+    const plan = planFaults({
+      seed: options.seed,
+      durationMs: options.durationMs,
+      pairs: CHAOS_PAIRS,
+      replicas: REPLICAS,
+      discoveryReplicas: discoveries.length,
+      etcdMembers,
+    });
     say(`chaos: ${options.durationMs / 1000} s, seed ${options.seed}, ${options.clients} clients, ${plan.length} faults planned`);
     const started = Date.now();
     load = startLoad({
@@ -123,10 +147,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     const stats = load.stats;
     progress = setInterval(() => {
-      const faulted = [discovery, ...replicas.map((r) => r.server)].filter((s) => s.state !== 'up').map((s) => `${s.name} ${s.state}`);
+      const faulted = [...discoveries, ...replicas.map((r) => r.server)].filter((s) => s.state !== 'up').map((s) => `${s.name} ${s.state}`);
       say(
         `chaos ${((Date.now() - started) / 1000).toFixed(0)}s: ${stats.requests} requests, ${stats.failures} failed, ${stats.wrong} wrong; ` +
-          `${counters.converterKills + counters.discoveryKills} kills, ${counters.stops} stops, ${proxyEvents.failovers} failovers; now: ${faulted.length > 0 ? faulted.join(', ') : 'no fault'}`,
+          `${counters.converterKills + counters.discoveryKills + counters.etcdKills} kills, ${counters.stops} stops, ${proxyEvents.failovers} failovers; now: ${faulted.length > 0 ? faulted.join(', ') : 'no fault'}`,
       );
     }, options.progressEveryMs ?? 5000);
 
@@ -147,7 +171,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const down = everything.filter((s) => s.state !== 'up').map((s) => s.name);
     if (down.length > 0) problems.push(`not running after the faults: ${down.join(', ')}`);
 
-    const settled = await settle(discoveryAddress(), replicas, options.settleTimeoutMs ?? 20_000);
+    if (etcd) for (let i = 0; i < etcd.size; i++) if (!etcd.isUp(i)) problems.push(`etcd member m${i + 1} not running after the faults`);
+    const settled = await settleAll(discoveries, replicas, options.settleTimeoutMs ?? 20_000);
     registry = settled;
     if (!settled.ok) problems.push(`the registry did not settle to exactly the live replicas: ${describeRegistry(settled)}`);
   };
@@ -157,16 +182,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const inject = async (fault: Fault): Promise<void> => {
     if (fault.kind === 'kill-discovery') {
-      // A restart slower than the plan allowed for is still under way: never kill it mid-start.
-      if (discovery.state !== 'up') {
+      const replica = discoveries[fault.replica];
+      // A restart slower than the plan allowed for is still under way: never kill it mid-start,
+      // and never leave the converters and the proxy without any discovery replica.
+      if (replica === undefined || replica.state !== 'up' || discoveries.some((d) => d !== replica && d.state !== 'up')) {
         counters.skippedFaults++;
         return;
       }
-      await discovery.kill();
+      await replica.kill();
       counters.discoveryKills++;
       await sleep(fault.downMs);
       if (closed) return;
-      counters.restartRetries += await discovery.start(5, retrying(discovery));
+      counters.restartRetries += await replica.start(5, retrying(replica));
+      counters.restarts++;
+      return;
+    }
+    if (fault.kind === 'kill-etcd-member') {
+      const cluster = etcd;
+      // Kill one member only while all are up: the others keep a quorum.
+      if (cluster === undefined || Array.from({ length: cluster.size }, (_, i) => cluster.isUp(i)).some((up) => !up)) {
+        counters.skippedFaults++;
+        return;
+      }
+      await cluster.killMember(fault.member);
+      counters.etcdKills++;
+      await sleep(fault.downMs);
+      if (closed) return;
+      await cluster.startMember(fault.member);
       counters.restarts++;
       return;
     }
@@ -212,7 +254,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Converters first (they deregister), then the proxy, then discovery; SIGKILL whatever lingers.
     await Promise.all(replicas.map((r) => r.server.shutdown(5000)));
     await proxy.shutdown(5000);
-    await discovery.shutdown(5000);
+    await Promise.all(discoveries.map((d) => d.shutdown(5000)));
+    await etcd?.stop();
     await Promise.all(logs.map((log) => new Promise((resolve) => log.end(resolve))));
   }
 
@@ -264,6 +307,16 @@ async function checkRegistry(discovery: Endpoint, replicas: readonly Replica[]):
   const notUp = [...listed].filter(([k, health]) => expected.has(k) && health !== 'up').map(([k, health]) => `${k} ${health}`);
   const unexpected = [...listed.keys()].filter((k) => !expected.has(k));
   return { ok: missing.length + notUp.length + unexpected.length === 0, live: live.length, missing, notUp, unexpected };
+}
+
+/** `settle` on every discovery replica: each must list exactly the live replicas, all up. */
+async function settleAll(discoveries: readonly ServerProcess[], replicas: readonly Replica[], timeoutMs: number): Promise<RegistryCheck> {
+  let last: RegistryCheck | undefined;
+  for (const d of discoveries) {
+    last = await settle({ host: HOST, port: d.port }, replicas, timeoutMs);
+    if (!last.ok) return { ...last, error: last.error === undefined ? undefined : `${d.name}: ${last.error}` };
+  }
+  return last as RegistryCheck;
 }
 
 /** Polls the registry until it holds exactly the live replicas, all up, or the deadline passes; returns the last check. */

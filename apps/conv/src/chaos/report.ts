@@ -8,6 +8,7 @@ export type ChaosReport = {
   readonly wrongAnswers: number;
   readonly converterKills: number;
   readonly discoveryKills: number;
+  readonly etcdKills: number;
   readonly restarts: number;
   /** Restarts that needed more than one attempt (the port was briefly taken). */
   readonly restartRetries: number;
@@ -53,7 +54,7 @@ export function formatReport(report: ChaosReport): string {
     `  requests        ${report.requests} (${(report.requests / seconds).toFixed(1)}/s)`,
     `  failed          ${report.failures}`,
     `  wrong answers   ${report.wrongAnswers}`,
-    `  faults          ${report.converterKills} converter kills, ${report.discoveryKills} discovery kills, ${report.stops} stops (SIGSTOP), ${report.skippedFaults} skipped`,
+    `  faults          ${report.converterKills} converter kills, ${report.discoveryKills} discovery kills, ${report.etcdKills > 0 ? `${report.etcdKills} etcd member kills, ` : ''}${report.stops} stops (SIGSTOP), ${report.skippedFaults} skipped`,
     `  restarts        ${report.restarts} (${report.restartRetries} needed a second attempt)`,
     `  proxy           ${report.proxyFailovers} failovers, ${report.proxyRetries} retries`,
     `  latency         p50 ${ms(report.p50LatencyMs)}, p99 ${ms(report.p99LatencyMs)}, max ${ms(report.maxLatencyMs)}`,
