@@ -14,3 +14,5 @@ export { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-te
 export type { Exposition, Sample } from './prometheus-text';
 export { describeServerProcessEdge } from './server-process-edge';
 export type { ServerProcessUnderTest } from './server-process-edge';
+export { UNAVAILABLE_REPLY, startScriptedServer, unavailableReplica } from './scripted-server';
+export type { ScriptedAnswer, ScriptedServer } from './scripted-server';
