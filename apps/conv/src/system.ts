@@ -58,6 +58,12 @@ export type SystemOptions = {
 const httpFlag = (port: number | undefined): string[] => (port === undefined ? [] : ['--http-port', String(port)]);
 const nthPort = (first: number, offset: number): number => (first === 0 ? 0 : first + offset);
 
+/** The operator (status page) port of discovery replica `replica`, or undefined when off. */
+export function discoveryHttpPort(o: SystemOptions, replica = 0): number | undefined {
+  if (o.httpPorts === undefined) return undefined;
+  return replica === 0 ? o.httpPorts.discovery : nthPort(o.httpPorts.discovery, 2 * replica);
+}
+
 export function discoverySpec(o: SystemOptions, replica = 0): ProcessSpec {
   const registry = o.store === undefined ? ['--db', o.dbPath] : ['--store', o.store];
   return {
@@ -66,7 +72,7 @@ export function discoverySpec(o: SystemOptions, replica = 0): ProcessSpec {
     port: o.discoveryPort === 0 ? 0 : o.discoveryPort + 2 * replica,
     args: (port) => [
       String(port), '--host', o.host, ...registry, '--check-interval', o.checkInterval, '--log-level', o.logLevel,
-      ...httpFlag(o.httpPorts === undefined ? undefined : replica === 0 ? o.httpPorts.discovery : nthPort(o.httpPorts.discovery, 2 * replica)),
+      ...httpFlag(discoveryHttpPort(o, replica)),
     ],
   };
 }

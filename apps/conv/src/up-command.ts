@@ -28,6 +28,7 @@ import {
   type ProcessSpec,
   type SystemOptions,
   converterSpecs,
+  discoveryHttpPort,
   discoverySpecs,
   proxySpec,
 } from './system';
@@ -147,7 +148,6 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
 
   const httpPorts = await operatorPorts(config);
   const options: SystemOptions = { ...config, dbPath, logLevel: config.logLevel, httpPorts };
-  const statusAddress = formatAddress({ host: config.host, port: httpPorts.discovery });
   // Who is where, for people who want to kill a process and watch the system cope.
   const processesFile = join(config.dataDir, 'processes.json');
   // Several per core: each start also waits (spawn, file reads, its first connections), and
@@ -218,7 +218,7 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
           (replica) =>
             `  discovery   ${formatAddress({ host: config.host, port: replica.port })}   registry ${config.store ?? rel(dbPath)}${config.store ? ' (shared)' : ''} (pid ${replica.child.pid})`,
         ),
-        `  status      http://${statusAddress}/   live status page; in a terminal: ${conv} status${httpPorts.discovery === 5580 ? '' : ` --http ${statusAddress}`}`,
+        ...statusLines(options, replicas.length, conv),
         `  metrics     Prometheus text at /metrics: discovery :${httpPorts.discovery}, ${
           httpPorts.proxy === 0 ? 'proxy and converters on free ports (their logs say which: http-listening)' : `proxy :${httpPorts.proxy}, converters ${httpPorts.converter === 0 ? 'on free ports' : `:${httpPorts.converter}-${httpPorts.converter + converters.length - 1}`}`
         }`,
@@ -243,6 +243,19 @@ export async function up(config: UpConfig, say: (line: string) => void): Promise
   }
   await stopped;
   return 0;
+}
+
+/**
+ * One status line per discovery replica: each serves its own page (its view of the shared
+ * registry, its probes), and a replica's page is how to see it has caught up.
+ */
+function statusLines(options: SystemOptions, replicas: number, conv: string): string[] {
+  return Array.from({ length: replicas }, (_, replica) => {
+    const address = formatAddress({ host: options.host, port: discoveryHttpPort(options, replica) ?? 0 });
+    const terminal = `in a terminal: ${conv} status${address === formatAddress({ host: '127.0.0.1', port: 5580 }) ? '' : ` --http ${address}`}`;
+    const label = replicas === 1 ? 'status     ' : `status #${replica + 1}  `;
+    return `  ${label} http://${address}/   live status page${replica === 0 ? '' : ` of discovery #${replica + 1}`}; ${terminal}`;
+  });
 }
 
 /** Questions to try, the course's own when every pair runs; with `--pairs`, one per pair run. */

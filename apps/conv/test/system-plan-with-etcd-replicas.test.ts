@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServerError, readCommandLine } from '@conv/server';
-import { type SystemOptions, converterSpecs, discoverySpecs, proxySpec } from '../src/system';
+import { type SystemOptions, converterSpecs, discoveryHttpPort, discoverySpecs, proxySpec } from '../src/system';
 import { upCommand } from '../src/up-command';
 import { DEFAULT_SYSTEM } from './system-options';
 
@@ -34,6 +34,13 @@ describe('conv up --store etcd://... --discovery-replicas 2', () => {
       expect(spec.args(spec.port)).toEqual(expect.arrayContaining(['--store', 'etcd://127.0.0.1:2379']));
       expect(spec.args(spec.port)).not.toContain('--db');
     }
+  });
+
+  it("gives each replica its own status page, two ports on like its protocol port, as the banner lists them", () => {
+    const withPages = { ...options, httpPorts: { discovery: 5580, proxy: 5581, converter: 7001 } };
+    expect([0, 1].map((replica) => discoveryHttpPort(withPages, replica))).toEqual([5580, 5582]);
+    expect(discoverySpecs(withPages).map((spec) => spec.args(spec.port).slice(-2))).toEqual([['--http-port', '5580'], ['--http-port', '5582']]);
+    expect(discoveryHttpPort(options, 1)).toBeUndefined();
   });
 
   it('gives the converters and the proxy both addresses', () => {

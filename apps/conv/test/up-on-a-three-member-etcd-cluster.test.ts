@@ -59,6 +59,13 @@ describe.skipIf(presence === 'skip')('conv etcd --members 3, then conv up --stor
     expect(system.output()).toContain(`registry ${store} (shared)`);
     const replicas = [...system.output().matchAll(/discovery\s+127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
     expect(replicas).toHaveLength(2);
+    // Each replica's own status page is in the banner, and each is that replica's.
+    const pages = [...system.output().matchAll(/status(?: #\d)?\s+(http:\/\/127\.0\.0\.1:\d+\/)/g)].map((m) => m[1] ?? '');
+    expect(pages).toHaveLength(2);
+    for (const [i, page] of pages.entries()) {
+      const status = (await (await fetch(`${page}status.json`)).json()) as { address?: string };
+      expect(status.address, page).toBe(`127.0.0.1:${replicas[i]}`);
+    }
     const { stdout } = await run(process.execPath, [CONV, '--proxy', `127.0.0.1:${system.port}`, '56.34', '$', 'cm']);
     expect(Number(stdout.trim())).toBeCloseTo(6818.83247569236, 6);
     // Both replicas list every converter, from the one registry in the cluster.

@@ -7,7 +7,7 @@ import {
   startLineServer,
   startOperatorPort,
 } from '@conv/server';
-import type { Config } from './config';
+import { type Config, DEFAULTS } from './config';
 import { createConverterMetrics } from './metrics';
 import { resolvePair } from './pair';
 import { type Registration, startRegistration } from './registration-driver';
@@ -81,7 +81,9 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
     : undefined;
 
   const where = config.register ? `discovery ${discovery}${config.advertise !== server.address.host ? `, advertised as ${advertised}` : ''}` : 'not registering';
-  const banner = formatBanner({ what: `converter ${a} <-> ${b}`, address: server.address, listenHost: config.host, notes: [where] });
+  // Started with no arguments (`pnpm --filter converter start`): say what was chosen, and how to choose.
+  const chosen = a === DEFAULTS.pair[0] && b === DEFAULTS.pair[1] ? [`${a}:${b} is the default pair; "converter <port> <unit1> <unit2>" serves another`] : [];
+  const banner = formatBanner({ what: `converter ${a} <-> ${b}`, address: server.address, listenHost: config.host, notes: [where, ...chosen] });
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,9 +1,9 @@
 import { type Catalog, ConversionError } from '@conv/conversion';
-import { type Result, fail, formatAmount, ok } from '@conv/protocol';
+import { type Result, type UnitPair, fail, formatAmount, ok } from '@conv/protocol';
 import { ConverterError } from './errors';
 
 /** The one pair a converter serves, both directions, as the symbols --pair gave them. */
-export type { UnitPair } from '@conv/protocol';
+export type { UnitPair };
 
 /** How a converter turns amounts of one unit of its pair into the other. */
 export type PairConversion = {

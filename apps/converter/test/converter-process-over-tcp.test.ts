@@ -12,8 +12,8 @@ afterEach(stopAll);
 describe('the built converter, over loopback', () => {
   it('prints one banner naming its pair, address and discovery', async () => {
     const discovery = await freePort();
-    const server = await startServer(APP.converter, ['0', '--pair', 'ft:in', '--discovery', `127.0.0.1:${discovery}`]);
-    expect(server.banner).toBe(`converter ft <-> in listening on 127.0.0.1:${server.port} (loopback only; --host to expose; discovery 127.0.0.1:${discovery})`);
+    const server = await startServer(APP.converter, ['0', '--pair', 'b:in', '--discovery', `127.0.0.1:${discovery}`]);
+    expect(server.banner).toBe(`converter b <-> in listening on 127.0.0.1:${server.port} (loopback only; --host to expose; discovery 127.0.0.1:${discovery})`);
   });
 
   it('talks to a course client: greeting, one request, one answer, close', async () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Registry, RegistryError } from '@conv/registry';
 import {
+  type LineSession,
   type Logger,
   type RunningServer,
   formatBanner,
@@ -14,7 +15,7 @@ import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { type Prober, createConversionProber } from './probe';
-import { DiscoveryService } from './session';
+import { DiscoveryService, type HealthChecks } from './session';
 import { STATUS_PAGE_HTML } from './status-page';
 import { statusReport } from './status';
 import { formatAddress } from '@conv/protocol';
@@ -57,7 +58,13 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGraceMs, config.pendingGraceMs) / 4))),
       log,
     });
-    const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations, token: config.token });
+    const service = new DiscoveryService({
+      registry,
+      checks: config.classroom ? NO_CHECKS : monitor,
+      log,
+      trustRegistrations: config.trustRegistrations,
+      token: config.token,
+    });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);
     shared?.follow(monitor);
@@ -76,16 +83,19 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       closeGraceMs: config.closeGraceMs,
       maxLineBytes: config.maxLineBytes,
       log,
-      session: (connection) => service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', answer }),
+      session: (connection) => {
+        const session = service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', answer });
+        return config.classroom ? keptOpen(session) : session;
+      },
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });
-    monitor.start();
+    if (!config.classroom) monitor.start();
 
     const address = server.address;
     const shown = formatAddress(address);
     const count = `${restored.length} registration${restored.length === 1 ? '' : 's'} restored`;
-    const banner = formatBanner({ what: 'discovery', address, listenHost: config.host, notes: [`registry ${db}, ${count}`] });
+    const banner = formatBanner({ what: 'discovery', address, listenHost: config.host, notes: [`registry ${db}, ${count}`, ...(config.classroom ? [CLASSROOM_NOTE] : [])] });
     log.info('start', { address: shown, db, restored: restored.length, checkIntervalMs: config.checkIntervalMs });
     for (const registration of restored) {
       log.debug('restored', { endpoint: formatAddress(registration.endpoint), pair: `${registration.pair[0]}/${registration.pair[1]}` });
@@ -151,6 +161,28 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     await shared?.close();
     throw error;
   }
+}
+
+/** What --classroom turns off, said in the banner so that nobody mistakes a demo for a registry. */
+export const CLASSROOM_NOTE =
+  'classroom mode: ADD is trusted and handed out at once, nothing is ever probed or health-checked, connections stay open without SESSION, nothing is kept after exit';
+
+/** Classroom mode's health checks: none. Registrations are trusted, and reports change only what they say. */
+const NO_CHECKS: HealthChecks = {
+  track: () => undefined,
+  untrack: () => undefined,
+  probeNow: () => undefined,
+  admits: () => Promise.resolve(false),
+};
+
+/**
+ * A session that stays open as if the client had sent SESSION: a person at telnet types slower
+ * than the close grace. Everything else is the session's own (its prototype), watch modes included.
+ */
+function keptOpen(session: LineSession): LineSession {
+  return Object.create(session, {
+    mode: { get: () => (session.mode === 'grace' ? 'persistent' : session.mode) },
+  }) as LineSession;
 }
 
 function openRegistry(db: string, config: Config): Registry {

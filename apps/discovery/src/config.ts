@@ -6,6 +6,7 @@ import {
   formatDuration,
   hostFlag,
   logLevelFlag,
+  parseDuration,
   portFlag,
   readCommandLine,
   switchFlag,
@@ -43,6 +44,11 @@ export const ConfigSchema = z.strictObject({
   downGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
   pendingGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
   trustRegistrations: switchFlag().default(false),
+  /**
+   * The seed's telnet demo with fake addresses: ADD trusted, no probes at all, every connection
+   * kept open as after SESSION, the registry in memory. Implies --trust-registrations --check-interval 0.
+   */
+  classroom: switchFlag().default(false),
   /** Shared secret that ADD and REMOVE must carry; none by default. Never logged or echoed. */
   token: tokenFlag().optional(),
   greeting: switchFlag().default(false),
@@ -87,7 +93,11 @@ export const COMMAND: CommandSpec = {
     'pass-threshold': { describe: 'consecutive good probes that bring it back up', default: String(DEFAULTS.passThreshold) },
     'down-grace': { type: 'duration', describe: 'remove an endpoint down this long', default: show(DEFAULTS.downGraceMs) },
     'pending-grace': { type: 'duration', describe: 'remove an endpoint never proven up this long', default: show(DEFAULTS.pendingGraceMs) },
-    'trust-registrations': { type: 'boolean', describe: 'ADD is up at once, without the admission probe (classroom demos)' },
+    'trust-registrations': { type: 'boolean', describe: 'ADD is up at once, without the admission probe' },
+    classroom: {
+      type: 'boolean',
+      describe: "the seed's telnet demo with fake addresses: ADD trusted, no health checks or probes, connections stay open without SESSION, registry in memory",
+    },
     token: { describe: 'shared secret that ADD and REMOVE must carry as token=<secret> (or set CONV_TOKEN); never logged' },
     greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
     'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },
@@ -108,7 +118,27 @@ export function validateConfig(input: Readonly<Record<string, unknown>>): Config
   if (input.store !== undefined && input.db !== undefined) {
     throw new ServerError('USAGE', '--store and --db are exclusive: the registry is either in etcd or in a SQLite file');
   }
+  if (input.classroom === true) return validateFlags(ConfigSchema, classroomInput(input));
   return validateFlags(ConfigSchema, input);
+}
+
+/** Flags that classroom mode sets: giving them too, with another value, would be a contradiction. */
+const CLASSROOM_SETS: Readonly<Record<string, unknown>> = { trustRegistrations: true, checkIntervalMs: '0' };
+
+/**
+ * --classroom: nothing probed (the seed's addresses have no servers behind them) and nothing kept
+ * (a demo's fake addresses must not be restored, and probed, by the next real run).
+ */
+function classroomInput(input: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  for (const key of ['db', 'store'] as const) {
+    if (input[key] !== undefined) throw new ServerError('USAGE', `--classroom keeps the registry in memory; --${key} cannot be given with it`);
+  }
+  if (input.trustRegistrations === false) throw new ServerError('USAGE', '--classroom trusts registrations; --no-trust-registrations contradicts it');
+  const interval = input.checkIntervalMs;
+  if (interval !== undefined && interval !== 0 && !(typeof interval === 'string' && parseDuration(interval) === 0)) {
+    throw new ServerError('USAGE', '--classroom turns health checks off; --check-interval cannot be given with it (other than 0)');
+  }
+  return { ...input, ...CLASSROOM_SETS, db: ':memory:' };
 }
 
 /** `discovery [port] [flags]` -> text to print (--help, --version) or a validated Config. */

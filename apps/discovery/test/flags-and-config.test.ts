@@ -38,8 +38,16 @@ describe('the command line', () => {
       port: 0, host: '::1', db: ':memory:', checkIntervalMs: 100, checkTimeoutMs: 1000, checkConcurrency: 8,
       maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
       greeting: true, maxConnections: 2, idleTimeoutMs: 0, closeGraceMs: 1000, shutdownTimeoutMs: 5000, maxLineBytes: 128, logLevel: 'debug', leaseTtlMs: 3000,
-      etcdTimeoutMs: 1500,
+      etcdTimeoutMs: 1500, classroom: false,
     });
+  });
+
+  it('reads --classroom as trusted registrations, no checks, a registry in memory, and refuses what contradicts it', () => {
+    expect(config(['5555', '--classroom'])).toMatchObject({ port: 5555, classroom: true, trustRegistrations: true, checkIntervalMs: 0, db: ':memory:' });
+    expect(config(['--classroom', '--check-interval', '0s', '--trust-registrations'])).toMatchObject({ checkIntervalMs: 0, trustRegistrations: true });
+    expect(usageError(['--classroom', '--db', 'x.db'])).toBe('--classroom keeps the registry in memory; --db cannot be given with it');
+    expect(usageError(['--classroom', '--no-trust-registrations'])).toMatch(/^--classroom trusts registrations/);
+    expect(usageError(['--classroom', '--check-interval', '2s'])).toMatch(/^--classroom turns health checks off/);
   });
 
   it('refuses bad flags with one line naming the flag and what it expects', () => {
@@ -63,7 +71,7 @@ describe('the command line', () => {
     expect(outcome.kind).toBe('print');
     const text = outcome.kind === 'print' ? outcome.text : '';
     for (const flag of ['--host', '--db', '--check-interval', '--check-timeout', '--fail-threshold', '--pass-threshold',
-      '--down-grace', '--pending-grace', '--trust-registrations', '--greeting', '--max-connections', '--idle-timeout',
+      '--down-grace', '--pending-grace', '--trust-registrations', '--classroom', '--greeting', '--max-connections', '--idle-timeout',
       '--max-line-bytes', '--log-level']) {
       expect(text).toContain(flag);
     }

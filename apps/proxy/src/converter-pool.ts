@@ -45,6 +45,11 @@ class LineConnection {
     return this.#closed;
   }
 
+  /** Lines received and not read yet. */
+  get buffered(): number {
+    return this.#lines.length;
+  }
+
   next(deadline: number): Promise<Read> {
     const line = this.#lines.shift();
     if (line !== undefined) return Promise.resolve({ kind: 'line', line });
@@ -97,19 +102,33 @@ type Handoff = LineConnection | 'open' | 'timeout';
 
 type EndpointState = {
   mode: 'unknown' | 'persistent' | 'one-shot';
+  /** In one-shot mode: when to offer PERSIST again (a restarted or upgraded server may speak it). */
+  persistRetryAt: number;
+  /** Handshakes cut short (closed between greeting and `OK persistent`) in a row. */
+  handshakeFailures: number;
   idle: LineConnection[];
   /** Persistent connections open or opening: bounded, so a burst of clients cannot exhaust the converter. */
   open: number;
   waiters: ((handoff: Handoff) => void)[];
 };
 
-type Opened = { kind: 'persistent'; connection: LineConnection } | { kind: 'no-persist' } | HopAttempt;
+type Opened = { kind: 'persistent'; connection: LineConnection } | { kind: 'no-persist' } | { kind: 'handshake-failed' } | HopAttempt;
+
+/** How long a converter that refused PERSIST is asked one request per connection before PERSIST is offered again. */
+export const PERSIST_RETRY_MS = 30_000;
+/** Handshakes closed halfway, in a row, that count as a refusal: a server that closes on an unknown line. */
+const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
 
 /**
  * Connections to converters. Where a converter accepts `PERSIST`, a few idle connections per
  * endpoint are kept so a hop costs no TCP handshake; servers that answer PERSIST with anything
  * else (seed-style servers) get one-shot exchanges, as the course's clients do. Every attempt,
  * connect included, has `hopTimeoutMs`: a stopped process accepts TCP but never answers.
+ *
+ * A pooled connection is trusted only while its replies line up with its requests: one that
+ * answers with something that is not a reply, or with more lines than it was asked for, is
+ * destroyed, never reused. A refused PERSIST is offered again after `persistRetryMs`; a
+ * handshake cut short by a close is tried again on the next request.
  */
 export class ConverterPool implements ConverterPort {
   readonly #endpoints = new Map<string, EndpointState>();
@@ -119,9 +138,11 @@ export class ConverterPool implements ConverterPort {
   #closed = false;
 
   readonly #maxOpen: number;
+  readonly #persistRetryMs: number;
 
-  constructor(options: { hopTimeoutMs: number; maxIdlePerEndpoint?: number; maxOpenPerEndpoint?: number; log: Logger }) {
+  constructor(options: { hopTimeoutMs: number; maxIdlePerEndpoint?: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; log: Logger }) {
     this.#hopTimeoutMs = options.hopTimeoutMs;
+    this.#persistRetryMs = options.persistRetryMs ?? PERSIST_RETRY_MS;
     this.#maxIdle = options.maxIdlePerEndpoint ?? 16;
     this.#maxOpen = options.maxOpenPerEndpoint ?? 64;
     this.#log = options.log;
@@ -130,6 +151,7 @@ export class ConverterPool implements ConverterPort {
   async convert(endpoint: Endpoint, requestLine: string): Promise<HopAttempt> {
     const deadline = Date.now() + this.#hopTimeoutMs;
     const state = this.#state(endpoint);
+    if (state.mode === 'one-shot' && Date.now() >= state.persistRetryAt) state.mode = 'unknown';
     if (state.mode !== 'one-shot') {
       for (;;) {
         let pooled = state.idle.pop();
@@ -144,7 +166,7 @@ export class ConverterPool implements ConverterPort {
         pooled.onUnsolicited = undefined;
         const reply = await this.#ask(pooled, requestLine, deadline);
         if (reply.kind === 'line') {
-          this.#release(state, pooled);
+          this.#settle(state, pooled, reply.line, endpoint);
           return reply;
         }
         pooled.destroy();
@@ -155,17 +177,26 @@ export class ConverterPool implements ConverterPort {
       switch (opened.kind) {
         case 'persistent': {
           state.mode = 'persistent';
+          state.handshakeFailures = 0;
           const reply = await this.#ask(opened.connection, requestLine, deadline);
           if (reply.kind === 'line') {
-            this.#release(state, opened.connection);
+            this.#settle(state, opened.connection, reply.line, endpoint);
             return reply;
           }
           opened.connection.destroy();
           return reply.kind === 'timeout' ? this.#late(endpoint) : { kind: 'dead', reason: closedReason(reply.error) };
         }
+        case 'handshake-failed':
+          // One close at the wrong moment says nothing about the server: this request goes
+          // one-shot, the next one offers PERSIST again (unless it keeps happening).
+          if (++state.handshakeFailures < HANDSHAKE_FAILURES_TO_REFUSAL) {
+            this.#log.info('converter-handshake-failed', { endpoint: formatAddress(endpoint), note: 'closed before OK persistent; PERSIST is offered again next time' });
+            break;
+          }
+          this.#oneShotFor(state, endpoint, `closed ${state.handshakeFailures} PERSIST handshakes in a row`);
+          break;
         case 'no-persist':
-          state.mode = 'one-shot';
-          this.#log.info('converter-one-shot', { endpoint: formatAddress(endpoint), note: 'does not speak PERSIST' });
+          this.#oneShotFor(state, endpoint, 'does not speak PERSIST');
           break;
         case 'line':
         case 'dead':
@@ -174,6 +205,29 @@ export class ConverterPool implements ConverterPort {
       }
     }
     return this.#oneShot(endpoint, requestLine, deadline);
+  }
+
+  #oneShotFor(state: EndpointState, endpoint: Endpoint, note: string): void {
+    state.mode = 'one-shot';
+    state.handshakeFailures = 0;
+    state.persistRetryAt = Date.now() + this.#persistRetryMs;
+    this.#log.info('converter-one-shot', { endpoint: formatAddress(endpoint), note, persistAgainInMs: this.#persistRetryMs });
+  }
+
+  /**
+   * After a reply on a persistent connection: back to the pool only if the reply is one and
+   * nothing more came. Otherwise later replies would answer earlier requests (no pipelining
+   * yet, so any line beyond the one asked for matches no outstanding request).
+   */
+  #settle(state: EndpointState, connection: LineConnection, line: string, endpoint: Endpoint): void {
+    const wrong = !parseConversionReply(line).ok ? 'not a reply' : connection.buffered > 0 ? 'more lines than requests' : undefined;
+    if (wrong === undefined) {
+      this.#release(state, connection);
+      return;
+    }
+    this.#log.warn('converter-connection-dropped', { endpoint: formatAddress(endpoint), reason: wrong, line: line.slice(0, 80) });
+    // Its close hands the room it held to a waiter (see #openPersistent).
+    connection.destroy();
   }
 
   /** Closes every idle connection; connections in use close when their answer comes. */
@@ -186,7 +240,7 @@ export class ConverterPool implements ConverterPort {
     const key = endpointKey(endpoint);
     let state = this.#endpoints.get(key);
     if (!state) {
-      state = { mode: 'unknown', idle: [], open: 0, waiters: [] };
+      state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, idle: [], open: 0, waiters: [] };
       this.#endpoints.set(key, state);
     }
     return state;
@@ -254,7 +308,8 @@ export class ConverterPool implements ConverterPort {
     if (second.kind === 'line' && second.line.trim() === PERSIST_ACK) return { kind: 'persistent', connection };
     connection.destroy();
     if (second.kind === 'timeout') return this.#late(endpoint);
-    // It greeted, then refused or ignored PERSIST: a course-style server; ask it one request at a time.
+    if (second.kind === 'closed') return { kind: 'handshake-failed' };
+    // It greeted, then answered PERSIST with something else: a course-style server; ask it one request at a time.
     return { kind: 'no-persist' };
   }
 

@@ -56,45 +56,18 @@ export function askDiscovery(discovery: Endpoint, request: DiscoveryRequest, opt
 }
 
 /**
- * A list of discovery replicas (`--discovery a,b`) asked one request per connection: each goes
- * to the replica that answered last; when it is unreachable or silent the next ones are tried in
- * turn, within the same request, and the first that answers becomes the current one. Every
- * replica failing: the request fails with the last one's error, as with one address.
+ * How long a client stays away from the first-listed replica after leaving it (unreachable, or
+ * answering UNAVAILABLE) before trying it again: what made it leave (a restart, a replica cut off
+ * from etcd) is usually over by then, and the operator's order of the list is kept.
  */
-export class DiscoveryReplicas {
-  readonly #addresses: readonly Endpoint[];
-  readonly #log: Logger;
-  #current = 0;
+export const RETURN_AFTER_MS = 30_000;
 
-  constructor(addresses: readonly Endpoint[], log: Logger) {
-    if (addresses.length === 0) throw new ServerError('USAGE', 'at least one discovery address is needed');
-    this.#addresses = addresses;
-    this.#log = log;
-  }
-
-  /** The replica requests go to now. */
-  get current(): Endpoint {
-    return this.#addresses[this.#current] ?? this.#addresses[0]!;
-  }
-
-  async request(request: DiscoveryRequest, timeoutMs: number): Promise<DiscoveryReply> {
-    let lastError: unknown;
-    for (let tried = 0; tried < this.#addresses.length; tried++) {
-      const index = (this.#current + tried) % this.#addresses.length;
-      const address = this.#addresses[index]!;
-      try {
-        const reply = await askDiscovery(address, request, { timeoutMs });
-        if (index !== this.#current) {
-          this.#log.info('discovery-failover', { from: formatAddress(this.current), to: formatAddress(address) });
-          this.#current = index;
-        }
-        return reply;
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError instanceof Error ? lastError : new ServerError('DISCOVERY_UNREACHABLE', String(lastError));
-  }
+/**
+ * A replica that answered UNAVAILABLE cannot reach the shared registry (etcd) now; another
+ * replica of the same registry may. Every other reply, failures included, is the registry's answer.
+ */
+export function isUnavailable(reply: DiscoveryReply): boolean {
+  return reply.kind === 'failure' && reply.failure.code === 'UNAVAILABLE';
 }
 
 type Pending = {
@@ -103,6 +76,8 @@ type Pending = {
   readonly verb: DiscoveryRequest['verb'];
   /** Replaced when the request is sent again to another replica. */
   reader: DiscoveryReplyReader;
+  /** Replicas that answered it UNAVAILABLE so far: at the last one, that answer is the reply. */
+  unavailable: number;
   readonly resolve: (reply: DiscoveryReply) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -123,6 +98,8 @@ export type DiscoverySessionOptions = {
   log: Logger;
   /** Logged when every replica is unreachable: what the client does meanwhile. */
   whileDown?: string;
+  /** After leaving the first-listed replica, go back to it this long after (default RETURN_AFTER_MS). */
+  returnAfterMs?: number;
 };
 
 /**
@@ -141,6 +118,8 @@ export class DiscoverySession {
   /** Connection attempts failed since the last one that reached PONG. */
   #failedInRow = 0;
   #lastReady: Endpoint | undefined;
+  /** When the connection last moved away from the first-listed replica. */
+  #leftFirstAt: number | undefined;
   #state: State = 'idle';
   #socket: Socket | undefined;
   #splitter = new LineSplitter();
@@ -178,7 +157,9 @@ export class DiscoverySession {
     if (this.#state !== 'idle') return;
     this.#connect();
     this.#heartbeat = setInterval(() => {
-      if (this.#state !== 'ready' || Date.now() - this.#lastWriteAt < HEARTBEAT_MS) return;
+      if (this.#state !== 'ready') return;
+      if (this.#timeToReturn()) return this.#moveTo(0, 'discovery-return');
+      if (Date.now() - this.#lastWriteAt < HEARTBEAT_MS) return;
       this.request({ verb: 'PING' }).catch(() => undefined);
     }, HEARTBEAT_MS / 5);
     this.#heartbeat.unref();
@@ -196,6 +177,7 @@ export class DiscoverySession {
         line: formatDiscoveryRequest(request),
         verb: request.verb,
         reader: createDiscoveryReplyReader(request.verb),
+        unavailable: 0,
         resolve,
         reject,
         timer: undefined,
@@ -231,6 +213,8 @@ export class DiscoverySession {
     });
     socket.on('data', (chunk: Buffer) => {
       for (const framed of this.#splitter.push(chunk)) {
+        // A line may have made us leave this connection: the rest of it is not for us.
+        if (this.#socket !== socket) return;
         if (framed.ok) this.#onLine(framed.line, connectTimer);
       }
     });
@@ -269,6 +253,11 @@ export class DiscoverySession {
     }
     const step = head.reader.push(line);
     if (!step.done) return;
+    if (isUnavailable(step.reply) && this.addresses.length > 1 && ++head.unavailable < this.addresses.length) {
+      // This replica cannot reach the shared registry; another may. Everything pending goes there.
+      this.#moveTo((this.#current + 1) % this.addresses.length, 'discovery-replica-unavailable');
+      return;
+    }
     this.#pending.shift();
     clearTimeout(head.timer);
     head.resolve(step.reply);
@@ -282,6 +271,8 @@ export class DiscoverySession {
       this.#log.info('discovery-failover', { from: formatAddress(this.#lastReady), to: formatAddress(this.address) });
     }
     this.#lastReady = this.address;
+    if (this.#current === 0) this.#leftFirstAt = undefined;
+    else this.#leftFirstAt ??= Date.now();
     if (this.#reportedDown) this.#log.info('discovery-back', { address: formatAddress(this.address) });
     else if (!this.#everUp) this.#log.info('discovery-connected', { address: formatAddress(this.address) });
     this.#everUp = true;
@@ -330,6 +321,28 @@ export class DiscoverySession {
       if (this.#state !== 'closed') this.#connect();
     }, this.#backoffMs);
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  /** Off the first-listed replica for `returnAfterMs`, with nothing in flight to send again. */
+  #timeToReturn(): boolean {
+    const since = this.#leftFirstAt;
+    return this.#current !== 0 && since !== undefined && this.#pending.length === 0 && Date.now() - since >= (this.#options.returnAfterMs ?? RETURN_AFTER_MS);
+  }
+
+  /**
+   * Leaves the connection in use for replica `index`: what is pending is sent again there
+   * (every discovery request is safe to send again). Unreachable, it fails over as usual.
+   */
+  #moveTo(index: number, event: 'discovery-return' | 'discovery-replica-unavailable'): void {
+    const from = this.address;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.destroy();
+    this.#current = index;
+    this.#failedInRow = 0;
+    this.#log[event === 'discovery-return' ? 'info' : 'warn'](event, { from: formatAddress(from), to: formatAddress(this.address) });
+    for (const pending of this.#pending) pending.reader = createDiscoveryReplyReader(pending.verb);
+    this.#connect();
   }
 
   #onTimeout(): void {

@@ -8,10 +8,21 @@ import { type Server, type Socket, createServer } from 'node:net';
 export type FakeConverter = {
   readonly port: number;
   readonly units: readonly [string, string];
-  /** Requests answered so far (health probes included). */
+  /** Requests answered so far (health probes included), `PERSIST` lines too. */
   readonly requests: string[];
+  /** Connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 };
+
+/**
+ * One request as the script sees it: which connection (1, 2, ... in order of accept), the
+ * request's number on that connection (1, 2, ...), and the reply the fake would send.
+ */
+export type FakeRequest = { readonly line: string; readonly connection: number; readonly index: number; readonly reply: string };
+
+/** What a script does instead: these lines, or close the connection without a word. */
+export type FakeReply = readonly string[] | 'close';
 
 export async function startFakeConverter(options: {
   units: readonly [string, string];
@@ -20,12 +31,27 @@ export async function startFakeConverter(options: {
   host?: string;
   /** When it greets: on connect (conv's and most course servers), never, or only after reading the request. */
   greeting?: 'first' | 'none' | 'after-request';
+  /** Speaks conv's persistent mode: `PERSIST` gets `OK persistent`, then one reply per line until the client closes. */
+  persist?: boolean;
+  /** Misbehaviour on cue: return the lines to send instead of the reply (or 'close'); undefined keeps the reply. */
+  script?: (request: FakeRequest) => FakeReply | undefined;
 }): Promise<FakeConverter> {
-  const { units, factor = 1, port = 0, host = '127.0.0.1', greeting = 'first' } = options;
+  const { units, factor = 1, port = 0, host = '127.0.0.1', greeting = 'first', persist = false, script } = options;
   const hello = `HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`;
   const requests: string[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
+  const replyTo = (line: string): string => {
+    const [from, to, amount] = line.split(/\s+/);
+    const x = Number(amount);
+    if (from === units[0] && to === units[1]) return String(x * factor);
+    if (from === units[1] && to === units[0]) return String(x / factor);
+    return `FAILURE wrong pair. This server converts ${units[0]} <-> ${units[1]} only. (WRONG_PAIR)`;
+  };
   const server: Server = createServer((socket) => {
+    const connection = ++connections;
+    let index = 0;
+    let persistent = false;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -34,17 +60,27 @@ export async function startFakeConverter(options: {
     let buffer = '';
     socket.on('data', (chunk: string) => {
       buffer += chunk;
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      const line = buffer.slice(0, newline).trim();
-      requests.push(line);
-      const [from, to, amount] = line.split(/\s+/);
-      const x = Number(amount);
-      let answer: string;
-      if (from === units[0] && to === units[1]) answer = String(x * factor);
-      else if (from === units[1] && to === units[0]) answer = String(x / factor);
-      else answer = `FAILURE wrong pair. This server converts ${units[0]} <-> ${units[1]} only. (WRONG_PAIR)`;
-      socket.end(`${greeting === 'after-request' ? hello : ''}${answer}\n`);
+      for (let newline = buffer.indexOf('\n'); newline >= 0 && !socket.destroyed; newline = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        requests.push(line);
+        const askedToPersist = persist && !persistent && line === 'PERSIST';
+        const reply = askedToPersist ? 'OK persistent' : replyTo(line);
+        const scripted = script?.({ line, connection, index: ++index, reply });
+        if (scripted === 'close') {
+          socket.destroy();
+          return;
+        }
+        if (askedToPersist && scripted === undefined) persistent = true;
+        const lines = (scripted ?? [reply]).map((l) => `${l}\n`).join('');
+        if (persistent) {
+          socket.write(lines);
+          continue;
+        }
+        // The course's exchange: one request, one reply, close.
+        socket.end(`${greeting === 'after-request' ? hello : ''}${lines}`);
+        return;
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +93,9 @@ export async function startFakeConverter(options: {
     port: address.port,
     units,
     requests,
+    get connections() {
+      return connections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

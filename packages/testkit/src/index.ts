@@ -1,6 +1,6 @@
 export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence } from './etcd';
 export { startFakeConverter } from './fake-converter';
-export type { FakeConverter } from './fake-converter';
+export type { FakeConverter, FakeReply, FakeRequest } from './fake-converter';
 export { LineClient, exchange, freePort, openSocket } from './line-client';
 export { APP, repoPath, startServer, stopAll } from './processes';
 export type { ServerProcess } from './processes';
@@ -16,3 +16,5 @@ export { describeServerProcessEdge } from './server-process-edge';
 export type { ServerProcessUnderTest } from './server-process-edge';
 export { describeSharedStoreContract } from './shared-store-contract';
 export type { SharedStoreSubject } from './shared-store-contract';
+export { UNAVAILABLE_REPLY, startScriptedServer, unavailableReplica } from './scripted-server';
+export type { ScriptedAnswer, ScriptedServer } from './scripted-server';

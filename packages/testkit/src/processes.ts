@@ -33,7 +33,7 @@ const running = new Set<ChildProcess>();
 
 
 /**
- * Starts `node <script> ...args` and resolves once it prints its banner. Rejects with the
+ * Starts `node <script> ...args` (or `<script> ...args` for a command that is not a .js file) and resolves once it prints its banner. Rejects with the
  * process output if it exits first or the banner does not come within `timeoutMs`.
  */
 export function startServer(
@@ -44,10 +44,15 @@ export function startServer(
     env?: NodeJS.ProcessEnv;
     /** In a process group of its own (its pid is the group's id), as a terminal runs a command. */
     detached?: boolean;
+    /** The working directory; a relative `script` that is a command (bin/discovery) is found from here. */
+    cwd?: string;
   } = {},
 ): Promise<ServerProcess> {
-  const { timeoutMs = 15_000, env, detached = false } = options;
-  const child = spawn(process.execPath, [script, ...args], {
+  const { timeoutMs = 15_000, env, detached = false, cwd } = options;
+  // A JavaScript file runs under this node; anything else is a command as people type it (bin/proxy).
+  const [command, argv] = /\.[cm]?js$/.test(script) ? [process.execPath, [script, ...args]] : [script, [...args]];
+  const child = spawn(command, argv, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached,
