@@ -44,6 +44,7 @@ export {
   RemoveRequestSchema,
   SessionRequestSchema,
   UnitsSchema,
+  WatchRequestSchema,
   formatDiscoveryRequest,
   parseDiscoveryRequest,
 } from './discovery-request';
@@ -81,3 +82,16 @@ export {
   parseGreeting,
 } from './conversion';
 export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting, TracedHop } from './conversion';
+export { EpochSchema, WatchPositionSchema, WatchSeqSchema, WatcherNameSchema } from './watch-position';
+export type { WatchPosition } from './watch-position';
+export {
+  ChangeKindSchema,
+  WatchChangeSchema,
+  WatchEntrySchema,
+  formatSynced,
+  formatWatchChange,
+  formatWatchEntry,
+  isChangeLine,
+  parseWatchLine,
+} from './watch';
+export type { ChangeKind, WatchChange, WatchEntry, WatchLine } from './watch';
