@@ -76,7 +76,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       closeGraceMs: config.closeGraceMs,
       maxLineBytes: config.maxLineBytes,
       log,
-      session: (connection) => service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', handle }),
+      session: (connection) => service.connect(connection, { greeting: config.greeting ? GREETING : '', handle }),
     });
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });
@@ -105,7 +105,11 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
             routes: {
               '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
               '/status.json': () =>
-                jsonReply(statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() })),
+                jsonReply({
+                  ...statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() }),
+                  // The proxies (and others) that watch this server, with their operator ports.
+                  watchers: service.watchers.list(),
+                }),
             },
           }).catch(async (error: unknown) => {
             await server.close(0);

@@ -8,10 +8,12 @@ import {
   formatDiscoveryReply,
   formatFailure,
   parseDiscoveryRequest,
+  tokenize,
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, type Settled, type UnitPair, endpointKey, unitPair } from '@conv/registry';
-import { type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type Watch, Watchers, watcherLabel } from './watchers';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
@@ -23,7 +25,7 @@ export interface HealthChecks {
 }
 
 /** What this server adds to the course protocol, as FEATURES lists it (see docs/protocol.md). */
-export const FEATURES: readonly string[] = ['session', 'remove-pair'];
+export const FEATURES: readonly string[] = ['session', 'remove-pair', 'watch'];
 
 export type DiscoveryServiceOptions = {
   registry: EndpointRegistry;
@@ -55,6 +57,8 @@ export class DiscoveryService {
   readonly #trust: boolean;
   readonly #finder: PathFinder;
   readonly #tokenDigest: Buffer | undefined;
+  /** The connections that sent WATCH. */
+  readonly watchers: Watchers;
 
   constructor(options: DiscoveryServiceOptions) {
     this.#registry = options.registry;
@@ -63,6 +67,7 @@ export class DiscoveryService {
     this.#trust = options.trustRegistrations ?? false;
     this.#tokenDigest = options.token === undefined ? undefined : digest(options.token);
     const registry = this.#registry;
+    this.watchers = new Watchers(registry);
     this.#finder = new PathFinder({
       get version() {
         return registry.version;
@@ -75,19 +80,32 @@ export class DiscoveryService {
    * One connection's conversation: the course's exchange (every request answered, then the
    * line server closes after the close grace) until the client asks for `SESSION`.
    */
-  connect(peer: Peer, options: { greeting?: string; handle?: (line: string, peer: Peer) => string | Promise<string> } = {}): LineSession {
+  connect(connection: Connection, options: { greeting?: string; handle?: (line: string, peer: Peer) => string | Promise<string> } = {}): LineSession {
+    const peer = connection.peer;
     const handle = options.handle ?? ((line: string, from: Peer) => this.handle(line, from));
     let mode: ConnectionMode = 'grace';
+    let watch: Watch | undefined;
     return {
       greeting: options.greeting ?? '',
       get mode() {
         return mode;
       },
       handle: (line) => {
+        if (tokenize(line)[0]?.toUpperCase() === 'WATCH') {
+          const parsed = parseDiscoveryRequest(line);
+          if (!parsed.ok || parsed.value.verb !== 'WATCH') return parsed.ok ? this.#internal(line, new Error('WATCH misread')) : formatFailure(parsed.failure);
+          // A second WATCH on the connection starts over from its own position.
+          watch?.stop();
+          watch = this.watchers.start(parsed.value, connection, Date.now());
+          mode = 'watching';
+          this.#log.info('watch', { watcher: watcherLabel({ peer: peer.address, since: 0, ...optional(parsed.value) }), resume: parsed.value.from !== undefined, watchers: this.watchers.count });
+          return watch.reply;
+        }
         const reply = handle(line, peer);
-        if (reply === SESSION) mode = 'persistent';
+        if (reply === SESSION && mode !== 'watching') mode = 'persistent';
         return reply;
       },
+      closed: () => watch?.stop(),
     };
   }
 
@@ -146,6 +164,9 @@ export class DiscoveryService {
         });
       case 'HELP':
         return HELP;
+      case 'WATCH':
+        // Served by `connect`, which holds the connection the changes are pushed to.
+        return reply({ kind: 'failure', failure: failure('INTERNAL', 'WATCH needs a connection to push changes to.') });
     }
   }
 
@@ -283,6 +304,10 @@ export class DiscoveryService {
     }
     return failure('UNKNOWN_PAIR', `${detail}; ${members.length} registered: ${pending} pending a check, ${down} down.`);
   }
+}
+
+function optional(request: { name?: string | undefined; httpPort?: number | undefined }): { name?: string; httpPort?: number } {
+  return { ...(request.name === undefined ? {} : { name: request.name }), ...(request.httpPort === undefined ? {} : { httpPort: request.httpPort }) };
 }
 
 /** `fn` of a registry change's outcome: at once for a value, when it settles for a promise. */
