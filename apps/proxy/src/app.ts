@@ -10,17 +10,28 @@ import {
 import type { Config } from './config';
 import { ConverterPool } from './converter-pool';
 import { createProxyMetrics } from './metrics';
+import type { PoolView } from './pool-view';
 import { Router } from './router';
 import { type Answer, createProxySession } from './session';
 import { formatAddress } from '@conv/protocol';
 
 /** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
 export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {
+  // Set right below: the discovery session feeds the router's view, the router asks discovery.
+  let view: PoolView | undefined;
   const discovery = new DiscoverySession({
     addresses: config.discovery,
     timeoutMs: config.hopTimeoutMs,
     log,
-    whileDown: `serving from cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
+    whileDown: `serving from the last watched view, or cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
+    watch: {
+      name: `proxy-${process.pid}`,
+      ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
+      snapshot: (entries) => view?.replace(entries),
+      change: (change) => view?.apply(change),
+      unsupported: () => view?.clear(),
+      unavailable: () => view?.unavailable(),
+    },
   });
   const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, log });
   const router = new Router({
@@ -31,7 +42,9 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     failedTtlMs: config.failedTtlMs,
     log,
     token: config.token,
+    watch: true,
   });
+  view = router.view;
   discovery.start();
   // Read at scrape time only, after `server` below exists.
   const metrics =

@@ -8,6 +8,8 @@ export { configKey, readCommandLine } from './command-line';
 export type { CommandLine, CommandSpec, FlagSpec, ReadCommandLine } from './command-line';
 export { DiscoveryReplicas, DiscoverySession, askDiscovery } from './discovery-client';
 export type { DiscoverySessionOptions } from './discovery-client';
+export { WatchFollower } from './watch-follower';
+export type { DiscoveryWatcher } from './watch-follower';
 export { MAX_DURATION_MS, formatDuration, parseDuration } from './duration';
 export { SERVER_ERRORS, ServerError, defineErrors, isCodedError, listenFailure } from './errors';
 export type { CodedError, ErrorTable } from './errors';
