@@ -28,7 +28,10 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
       name: `proxy-${process.pid}`,
       ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
       snapshot: (entries) => view?.replace(entries),
-      change: (change) => view?.apply(change),
+      change: (change) => {
+        view?.apply(change);
+        if (log.level === 'debug') log.debug('watch-change', { kind: change.kind, pair: `${change.units[0]}/${change.units[1]}`, endpoint: formatAddress(change.endpoint), health: change.health, seq: change.seq });
+      },
       unsupported: () => view?.clear(),
       unavailable: () => view?.unavailable(),
     },
