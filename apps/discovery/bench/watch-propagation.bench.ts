@@ -12,8 +12,10 @@ const PAIRS = 1000; // 10 endpoints per pair
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
 
+type Lines = { next(): Promise<string> };
+
 /** A connection read line by line; `next` resolves with the next line. */
-function open(port: number): Promise<{ socket: Socket; lines: AsyncIterator<string>; onLine: (fn: (line: string) => void) => void }> {
+function open(port: number): Promise<{ socket: Socket; lines: Lines; onLine: (fn: (line: string) => void) => void }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1', noDelay: true });
     let buffer = '';
@@ -34,17 +36,17 @@ function open(port: number): Promise<{ socket: Socket; lines: AsyncIterator<stri
     socket.once('connect', () =>
       resolve({
         socket,
-        lines: { next: () => new Promise((done) => (queue.length > 0 ? done({ value: queue.shift() ?? '', done: false }) : waiting.push((line) => done({ value: line, done: false })))) },
+        lines: { next: () => new Promise<string>((done) => (queue.length > 0 ? done(queue.shift() ?? '') : waiting.push(done))) },
         onLine: (fn) => (listener = fn),
       }),
     );
   });
 }
 
-async function until(lines: AsyncIterator<string>, test: (line: string) => boolean): Promise<string> {
+async function until(lines: Lines, test: (line: string) => boolean): Promise<string> {
   for (;;) {
-    const { value } = await lines.next();
-    if (test(value as string)) return value as string;
+    const line = await lines.next();
+    if (test(line)) return line;
   }
 }
 

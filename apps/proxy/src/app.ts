@@ -10,15 +10,15 @@ import {
 import type { Config } from './config';
 import { ConverterPool } from './converter-pool';
 import { createProxyMetrics } from './metrics';
-import type { PoolView } from './pool-view';
+import { PoolView } from './pool-view';
 import { Router } from './router';
 import { type Answer, createProxySession } from './session';
 import { formatAddress } from '@conv/protocol';
 
 /** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
 export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {
-  // Set right below: the discovery session feeds the router's view, the router asks discovery.
-  let view: PoolView | undefined;
+  // The discovery session feeds the router's view; the router asks discovery.
+  const view = new PoolView();
   const discovery = new DiscoverySession({
     addresses: config.discovery,
     timeoutMs: config.hopTimeoutMs,
@@ -27,13 +27,13 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     watch: {
       name: `proxy-${process.pid}`,
       ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
-      snapshot: (entries) => view?.replace(entries),
+      snapshot: (entries) => view.replace(entries),
       change: (change) => {
-        view?.apply(change);
+        view.apply(change);
         if (log.level === 'debug') log.debug('watch-change', { kind: change.kind, pair: `${change.units[0]}/${change.units[1]}`, endpoint: formatAddress(change.endpoint), health: change.health, seq: change.seq });
       },
-      unsupported: () => view?.clear(),
-      unavailable: () => view?.unavailable(),
+      unsupported: () => view.clear(),
+      unavailable: () => view.unavailable(),
     },
   });
   const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, log });
@@ -45,9 +45,8 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     failedTtlMs: config.failedTtlMs,
     log,
     token: config.token,
-    watch: true,
+    view,
   });
-  view = router.view;
   discovery.start();
   // Read at scrape time only, after `server` below exists.
   const metrics =

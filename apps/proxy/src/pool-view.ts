@@ -20,7 +20,7 @@ export class PoolView {
   readonly #byEndpoint = new Map<string, ViewPool>();
   #synced = false;
   /** Bumps when the set of pairs with an `up` endpoint (or with any usable one) changes. */
-  #version = 0;
+  readonly #graph = { version: 0 };
   readonly #finder: PathFinder;
   readonly #fallbackFinder: PathFinder;
   #settle: (() => void) | undefined;
@@ -29,16 +29,16 @@ export class PoolView {
 
   constructor() {
     this.settled = new Promise((resolve) => (this.#settle = resolve));
-    const self = this;
+    const graph = this.#graph;
     this.#finder = new PathFinder({
       get version() {
-        return self.#version;
+        return graph.version;
       },
       pairs: () => [...this.#pools.values()].filter((pool) => pool.up > 0).map((pool) => pool.pair),
     });
     this.#fallbackFinder = new PathFinder({
       get version() {
-        return self.#version;
+        return graph.version;
       },
       pairs: () => [...this.#pools.values()].filter((pool) => pool.members.some((m) => m.health !== 'wrong')).map((pool) => pool.pair),
     });
@@ -60,7 +60,7 @@ export class PoolView {
     this.#byEndpoint.clear();
     for (const entry of entries) this.#put(entry.units, entry.endpoint, entry.health);
     this.#synced = true;
-    this.#version++;
+    this.#graph.version++;
     this.#settleNow();
   }
 
@@ -70,7 +70,7 @@ export class PoolView {
     if (change.kind === 'removed') this.#remove(change.endpoint);
     else this.#put(change.units, change.endpoint, change.health);
     // Paths change only when a pair gains or loses its last up (or usable) endpoint.
-    if (this.#shape(pk) !== before) this.#version++;
+    if (this.#shape(pk) !== before) this.#graph.version++;
   }
 
   #shape(pk: string): string {
@@ -83,7 +83,7 @@ export class PoolView {
     this.#pools.clear();
     this.#byEndpoint.clear();
     this.#synced = false;
-    this.#version++;
+    this.#graph.version++;
     this.#settleNow();
   }
 

@@ -49,10 +49,10 @@ export type RouterOptions = {
   /** Sent with REMOVE reports when discovery requires a shared secret. */
   token?: string | undefined;
   /**
-   * A watch of discovery will feed `router.view`: first requests wait for its snapshot, or for
-   * news that none is coming (see PoolView.settled). Without it, requests ask discovery.
+   * A view a watch of discovery feeds: first requests wait for its snapshot, or for news that
+   * none is coming (see PoolView.settled). Without one, requests ask discovery.
    */
-  watch?: boolean;
+  view?: PoolView;
 };
 
 export type RouterStats = { requests: number; failovers: number; retries: number; reports: number; reroutes: number };
@@ -72,7 +72,7 @@ export class Router {
   readonly book: EndpointBook;
   readonly cache: PathCache;
   /** Every pool as discovery's watch shows it; used instead of LOOKUPs once synced. */
-  readonly view = new PoolView();
+  readonly view: PoolView;
   readonly #discovery: DiscoveryPort;
   readonly #converters: ConverterPort;
   readonly #log: Logger;
@@ -88,7 +88,8 @@ export class Router {
     this.#now = options.now ?? Date.now;
     this.book = new EndpointBook(options.failedTtlMs);
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
-    if (options.watch !== true) this.view.unavailable();
+    this.view = options.view ?? new PoolView();
+    if (options.view === undefined) this.view.unavailable();
   }
 
   /**

@@ -1,7 +1,9 @@
-import { LineClient, type ServerProcess, exchange, findLogs, stopAll, waitFor } from '@conv/testkit';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP, LineClient, type ServerProcess, exchange, findLogs, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiscovery, startProxy, waitUp } from './system';
-import { APP, startServer } from '@conv/testkit';
 
 afterEach(async () => {
   await stopAll();
@@ -109,9 +111,6 @@ describe('the proxy routes by the view discovery pushes to it', () => {
   });
 
   it('takes a fresh snapshot from a restarted discovery (a new epoch) and keeps serving from its last view meanwhile', { timeout: 120_000 }, async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'proxy-watch-'));
     try {
       const db = join(dir, 'registry.db');
