@@ -65,12 +65,14 @@ export class PoolView {
   }
 
   apply(change: WatchChange): void {
-    const pk = pairKey(change.units[0], change.units[1]);
-    const before = this.#shape(pk);
+    // The pools touched: the change's pair, and the one the endpoint was in (if another).
+    const held = this.#byEndpoint.get(endpointKey(change.endpoint));
+    const touched = [pairKey(change.units[0], change.units[1]), ...(held ? [pairKey(held.pair[0], held.pair[1])] : [])];
+    const before = touched.map((pk) => this.#shape(pk)).join('|');
     if (change.kind === 'removed') this.#remove(change.endpoint);
     else this.#put(change.units, change.endpoint, change.health);
     // Paths change only when a pair gains or loses its last up (or usable) endpoint.
-    if (this.#shape(pk) !== before) this.#graph.version++;
+    if (touched.map((pk) => this.#shape(pk)).join('|') !== before) this.#graph.version++;
   }
 
   #shape(pk: string): string {
