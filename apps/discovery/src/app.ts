@@ -84,7 +84,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       maxLineBytes: config.maxLineBytes,
       log,
       session: (connection) => {
-        const session = service.connect(connection.peer, { greeting: config.greeting ? GREETING : '', answer });
+        const session = service.connect(connection, { greeting: config.greeting ? GREETING : '', answer });
         return config.classroom ? keptOpen(session) : session;
       },
     });
@@ -115,7 +115,11 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
             routes: {
               '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
               '/status.json': () =>
-                jsonReply(statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() })),
+                jsonReply({
+                  ...statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() }),
+                  // The proxies (and others) that watch this server, with their operator ports.
+                  watchers: service.watchers.list(),
+                }),
             },
           }).catch(async (error: unknown) => {
             await server.close(0);

@@ -1,4 +1,4 @@
-import { type DiscoveryVerb, type FailureCode, tokenize } from '@conv/protocol';
+import { type DiscoveryVerb, type FailureCode, type Health, tokenize } from '@conv/protocol';
 import type { EndpointRegistry } from '@conv/registry';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/server';
@@ -13,7 +13,9 @@ export const MAX_POOLS_WITH_OWN_SERIES = 200;
 /** Seconds; discovery answers from memory, so most requests land in the first buckets. */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 
-const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'];
+const HEALTHS: readonly Health[] = ['up', 'down', 'pending', 'wrong'];
+
+const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'];
 /** Verbs as typed (any case, the PATH alias) -> label; everything else is `unknown`. */
 const VERB_LABEL = new Map<string, string>([...VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
@@ -85,15 +87,15 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
     collect() {
       this.reset();
       if (sources.registry.counts().pools > MAX_POOLS_WITH_OWN_SERIES) return;
-      const byPair = new Map<string, { up: number; down: number; pending: number }>();
+      const byPair = new Map<string, Record<Health, number>>();
       for (const registration of sources.registry.registrations()) {
         const pair = `${registration.pair[0]}/${registration.pair[1]}`;
         let tally = byPair.get(pair);
-        if (tally === undefined) byPair.set(pair, (tally = { up: 0, down: 0, pending: 0 }));
+        if (tally === undefined) byPair.set(pair, (tally = { up: 0, down: 0, pending: 0, wrong: 0 }));
         tally[registration.health]++;
       }
       for (const [pair, tally] of byPair) {
-        for (const health of ['up', 'down', 'pending'] as const) this.set({ pair, health }, tally[health]);
+        for (const health of HEALTHS) this.set({ pair, health }, tally[health]);
       }
     },
   });
@@ -122,7 +124,8 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
     registry,
     observe(line, answered, seconds) {
       // A line that did not parse is still counted under the verb it tried to be.
-      const label = answered.verb ?? VERB_LABEL.get(verbWord(line).toUpperCase()) ?? '';
+      // REMOVE <unit1> <unit2> is REMOVE to whoever counts requests.
+      const label = answered.verb === 'REMOVE_PAIR' ? 'REMOVE' : (answered.verb ?? VERB_LABEL.get(verbWord(line).toUpperCase()) ?? '');
       const verb = series.get(label) ?? unknownVerb;
       verb.latency.observe(seconds);
       const code = answered.outcome;

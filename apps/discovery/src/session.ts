@@ -10,6 +10,7 @@ import {
   formatDiscoveryReply,
   parseDiscoveryRequest,
   formatAddress,
+  tokenize,
 } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import {
@@ -21,7 +22,8 @@ import {
   type UnitPair,
   unitPair,
 } from '@conv/registry';
-import { type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type Watch, Watchers, watcherLabel } from './watchers';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
@@ -33,7 +35,7 @@ export interface HealthChecks {
 }
 
 /** What this server adds to the course protocol, as FEATURES lists it (see docs/protocol.md). */
-export const FEATURES: readonly string[] = ['session', 'remove-pair'];
+export const FEATURES: readonly string[] = ['session', 'remove-pair', 'watch'];
 
 export type DiscoveryServiceOptions = {
   registry: EndpointRegistry;
@@ -74,6 +76,8 @@ export class DiscoveryService {
   readonly #trust: boolean;
   readonly #finder: PathFinder;
   readonly #tokenDigest: Buffer | undefined;
+  /** The connections that sent WATCH. */
+  readonly watchers: Watchers;
 
   constructor(options: DiscoveryServiceOptions) {
     this.#registry = options.registry;
@@ -82,6 +86,7 @@ export class DiscoveryService {
     this.#trust = options.trustRegistrations ?? false;
     this.#tokenDigest = options.token === undefined ? undefined : digest(options.token);
     const registry = this.#registry;
+    this.watchers = new Watchers(registry);
     this.#finder = new PathFinder({
       get version() {
         return registry.version;
@@ -94,11 +99,13 @@ export class DiscoveryService {
    * One connection's conversation: the course's exchange (every request answered, then the
    * line server closes after the close grace) until the client asks for `SESSION`.
    */
-  connect(peer: Peer, options: { greeting?: string; answer?: AnswerLine } = {}): LineSession {
+  connect(connection: Connection, options: { greeting?: string; answer?: AnswerLine } = {}): LineSession {
+    const peer = connection.peer;
     const answer = options.answer ?? ((line: string, from: Peer) => this.answer(line, from));
     let mode: ConnectionMode = 'grace';
+    let watch: Watch | undefined;
     const keep = (a: Answered): string => {
-      if (a.verb === 'SESSION' && a.outcome === 'ok') mode = 'persistent';
+      if (a.verb === 'SESSION' && a.outcome === 'ok' && mode !== 'watching') mode = 'persistent';
       return a.text;
     };
     return {
@@ -107,9 +114,20 @@ export class DiscoveryService {
         return mode;
       },
       handle: (line) => {
-        const answered = answer(line, peer);
-        return answered instanceof Promise ? answered.then(keep) : keep(answered);
+        const parsed = tokenize(line)[0]?.toUpperCase() === 'WATCH' ? parseDiscoveryRequest(line) : undefined;
+        // A malformed WATCH is answered (and counted) like any malformed request, below.
+        if (parsed?.ok && parsed.value.verb === 'WATCH') {
+          // A second WATCH on the connection starts over from its own position.
+          watch?.stop();
+          watch = this.watchers.start(parsed.value, connection, Date.now());
+          mode = 'watching';
+          this.#log.info('watch', { watcher: watcherLabel({ peer: peer.address, since: 0, ...optional(parsed.value) }), resume: parsed.value.from !== undefined, watchers: this.watchers.count });
+          return watch.reply;
+        }
+        const reply = answer(line, peer);
+        return reply instanceof Promise ? reply.then(keep) : keep(reply);
       },
+      closed: () => watch?.stop(),
     };
   }
 
@@ -176,6 +194,9 @@ export class DiscoveryService {
         });
       case 'HELP':
         return HELP;
+      case 'WATCH':
+        // Served by `connect`, which holds the connection the changes are pushed to.
+        return reply({ kind: 'failure', failure: failure('INTERNAL', 'WATCH needs a connection to push changes to.') });
     }
   }
 
@@ -309,6 +330,10 @@ export class DiscoveryService {
     }
     return failure('UNKNOWN_PAIR', `${detail}; ${members.length} registered: ${pending} pending a check, ${down} down.`);
   }
+}
+
+function optional(request: { name?: string | undefined; httpPort?: number | undefined }): { name?: string; httpPort?: number } {
+  return { ...(request.name === undefined ? {} : { name: request.name }), ...(request.httpPort === undefined ? {} : { httpPort: request.httpPort }) };
 }
 
 /** `fn` of a registry change's outcome: at once for a value, when it settles for a promise. */

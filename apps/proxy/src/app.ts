@@ -10,17 +10,31 @@ import {
 import type { Config } from './config';
 import { ConverterPool } from './converter-pool';
 import { createProxyMetrics } from './metrics';
+import { PoolView } from './pool-view';
 import { Router } from './router';
 import { type Answer, createProxySession } from './session';
 import { formatAddress } from '@conv/protocol';
 
 /** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
 export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {
+  // The discovery session feeds the router's view; the router asks discovery.
+  const view = new PoolView();
   const discovery = new DiscoverySession({
     addresses: config.discovery,
     timeoutMs: config.hopTimeoutMs,
     log,
-    whileDown: `serving from cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
+    whileDown: `serving from the last watched view, or cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
+    watch: {
+      name: `proxy-${process.pid}`,
+      ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
+      snapshot: (entries) => view.replace(entries),
+      change: (change) => {
+        view.apply(change);
+        if (log.level === 'debug') log.debug('watch-change', { kind: change.kind, pair: `${change.units[0]}/${change.units[1]}`, endpoint: formatAddress(change.endpoint), health: change.health, seq: change.seq });
+      },
+      unsupported: () => view.clear(),
+      unavailable: () => view.unavailable(),
+    },
   });
   const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, log });
   const router = new Router({
@@ -31,6 +45,7 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     failedTtlMs: config.failedTtlMs,
     log,
     token: config.token,
+    view,
   });
   discovery.start();
   // Read at scrape time only, after `server` below exists.

@@ -86,6 +86,11 @@ export class EndpointBook {
     return fresh;
   }
 
+  /** When the endpoint's failure mark ends; 0 when it has none (for ordering last resorts). */
+  failedUntil(endpoint: Endpoint): number {
+    return this.#failedUntil.get(endpointKey(endpoint)) ?? 0;
+  }
+
   isFailed(endpoint: Endpoint, now: number): boolean {
     const key = endpointKey(endpoint);
     const until = this.#failedUntil.get(key);

@@ -19,6 +19,7 @@ import { EndpointBook, endpointKey } from './endpoint-book';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
 import type { Logger } from '@conv/server';
 import { type HopUnits, PathCache } from './path-cache';
+import { PoolView } from './pool-view';
 
 /** The discovery server as the router sees it; rejects when discovery cannot be reached. */
 export type DiscoveryPort = {
@@ -47,6 +48,11 @@ export type RouterOptions = {
   now?: () => number;
   /** Sent with REMOVE reports when discovery requires a shared secret. */
   token?: string | undefined;
+  /**
+   * A view a watch of discovery feeds: first requests wait for its snapshot, or for news that
+   * none is coming (see PoolView.settled). Without one, requests ask discovery.
+   */
+  view?: PoolView;
 };
 
 export type RouterStats = { requests: number; failovers: number; retries: number; reports: number; reroutes: number };
@@ -65,6 +71,8 @@ export class Router {
   readonly stats: RouterStats = { requests: 0, failovers: 0, retries: 0, reports: 0, reroutes: 0 };
   readonly book: EndpointBook;
   readonly cache: PathCache;
+  /** Every pool as discovery's watch shows it; used instead of LOOKUPs once synced. */
+  readonly view: PoolView;
   readonly #discovery: DiscoveryPort;
   readonly #converters: ConverterPort;
   readonly #log: Logger;
@@ -80,6 +88,8 @@ export class Router {
     this.#now = options.now ?? Date.now;
     this.book = new EndpointBook(options.failedTtlMs);
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
+    this.view = options.view ?? new PoolView();
+    if (options.view === undefined) this.view.unavailable();
   }
 
   /**
@@ -99,6 +109,9 @@ export class Router {
   /** Converts along the path; each answered hop is appended to `trace` when one is given. */
   async convert(request: ConversionRequest, trace?: TracedHop[]): Promise<Result<number>> {
     const { from, to } = request;
+    // The first requests wait for the watch's first snapshot (or for news that none is coming).
+    if (!this.view.synced) await this.view.settled;
+    if (this.view.synced) return this.#convertByView(request, trace);
     const cached = this.cache.lookup(from, to, this.#now());
     let hops: readonly HopUnits[];
     let fromCache = false;
@@ -138,6 +151,20 @@ export class Router {
     return result;
   }
 
+  /** With a watched view: the path from it, each hop's endpoint from it, no discovery round trip. */
+  #convertByView(request: ConversionRequest, trace?: TracedHop[]): Promise<Result<number>> {
+    const path = this.view.path(request.from, request.to);
+    if (!path.ok) return Promise.resolve(fail('NO_PATH', `No chain of healthy servers converts ${request.from} -> ${request.to}.`));
+    return this.#runChain(path.hops.map((hop): HopUnits => [hop.from, hop.to]), request.amount, trace);
+  }
+
+  /** The next endpoint for a hop in round robin: from the view when it is synced, else from what LOOKUPs taught. */
+  #pick(from: string, to: string, tried: ReadonlySet<string>): Endpoint | undefined {
+    const now = this.#now();
+    if (!this.view.synced) return this.book.pick(from, to, now, tried);
+    return this.view.pick(from, to, (endpoint) => !tried.has(endpointKey(endpoint)) && !this.book.isFailed(endpoint, now));
+  }
+
   async #runChain(hops: readonly HopUnits[], amount: number, trace?: TracedHop[]): Promise<Result<number>> {
     let value = amount;
     for (const hop of hops) {
@@ -154,9 +181,16 @@ export class Router {
     const tried = new Set<string>();
     let lastResortUsed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_HOP; attempt++) {
-      let endpoint = this.book.pick(from, to, this.#now(), tried);
+      let endpoint = this.#pick(from, to, tried);
       let lastResort = false;
-      if (!endpoint) {
+      if (!endpoint && this.view.synced) {
+        // The view is complete: no LOOKUP can offer more. One last try, the likeliest first.
+        if (lastResortUsed) break;
+        lastResortUsed = true;
+        endpoint = this.view.lastResort(from, to, tried, (e) => this.book.failedUntil(e));
+        lastResort = endpoint !== undefined;
+        if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint) });
+      } else if (!endpoint) {
         const offered = await this.#lookupEndpoint(hop, tried);
         endpoint = offered.fresh;
         if (!endpoint && !lastResortUsed) {
@@ -280,6 +314,7 @@ export class Router {
       case 'help':
       case 'session':
       case 'features':
+      case 'synced':
         return { ok: false, failure: unexpectedReply(reply.kind) };
     }
   }

@@ -97,6 +97,7 @@ export class World {
         case 'REMOVE_PAIR':
         case 'SESSION':
         case 'FEATURES':
+        case 'WATCH':
           return Promise.resolve({ kind: 'failure', failure: failure('INTERNAL', 'not scripted') });
       }
     },

@@ -4,10 +4,13 @@ import { UnitsSchema } from './discovery-request';
 import { formatFailure, parseFailure } from './failure-line';
 import { type Failure, FailureSchema, type Result, fail, failure, ok } from './failures';
 import { quote } from './quote';
+import { HealthSchema } from './health';
 import { EndpointSchema, UnitSchema, parseHost, parsePort, parseUnit, tokenize } from './tokens';
+import { WatchEntrySchema, type WatchEntry, formatSynced, formatWatchEntry, parseWatchLine } from './watch';
+import { WatchPositionSchema } from './watch-position';
 
-export const HealthSchema = z.enum(['pending', 'up', 'down']);
-export type Health = z.infer<typeof HealthSchema>;
+export { HealthSchema } from './health';
+export type { Health } from './health';
 
 export const PathHopSchema = z.object({ from: UnitSchema, to: UnitSchema, endpoint: EndpointSchema });
 export type PathHop = z.infer<typeof PathHopSchema>;
@@ -31,6 +34,8 @@ export const DiscoveryReplySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('help'), lines: z.array(z.string().regex(/^[^\r\n]*$/).refine((l) => l.trim() !== END)) }),
   z.object({ kind: z.literal('session') }),
   z.object({ kind: z.literal('features'), features: z.array(FeatureSchema) }),
+  /** The reply to WATCH: a snapshot (or, on a resume, no entries) up to the change `position`. */
+  z.object({ kind: z.literal('synced'), entries: z.array(WatchEntrySchema), position: WatchPositionSchema }),
   z.object({ kind: z.literal('failure'), failure: FailureSchema }),
 ]);
 export type DiscoveryReply = z.infer<typeof DiscoveryReplySchema>;
@@ -55,6 +60,8 @@ export const DISCOVERY_HELP: readonly string[] = [
   'LIST                                every registration: <unit1> <unit2> <host> <port> <health>, then END',
   'SESSION                             keep this connection open -> OK session',
   'FEATURES                            what this server adds to the course protocol -> FEATURES <words>',
+  'WATCH [<epoch> <seq>]               every registration (ENTRY lines), SYNCED <epoch> <seq>, then',
+  '                                    one CHANGE line per change as it happens',
   'HELP                                this text, then END',
   'Failures are one line: FAILURE <sentence> (<CODE>).',
 ];
@@ -80,6 +87,8 @@ export function formatDiscoveryReply(reply: DiscoveryReply): string {
       return `${SESSION_ACK}\n`;
     case 'features':
       return `FEATURES${reply.features.map((word) => ` ${word}`).join('')}\n`;
+    case 'synced':
+      return reply.entries.map(formatWatchEntry).join('') + formatSynced(reply.position);
     case 'failure':
       return formatFailure(reply.failure);
   }
@@ -114,6 +123,7 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
   const hops: PathHop[] = [];
   const registrations: ListedRegistration[] = [];
   const helpLines: string[] = [];
+  const entries: WatchEntry[] = [];
   let started = false;
   let noise = 0;
   const done = (reply: DiscoveryReply): ReplyStep => ({ done: true, reply });
@@ -168,6 +178,14 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
           }
           started = true;
           registrations.push({ units, endpoint, health: state.data });
+          return MORE;
+        }
+        case 'WATCH': {
+          const read = parseWatchLine(line);
+          if (!read.ok || read.value.kind === 'change') return malformed(line, 'ENTRY <unit1> <unit2> <host> <port> <health> or SYNCED <epoch> <seq>');
+          started = true;
+          if (read.value.kind === 'synced') return done({ kind: 'synced', entries: [...entries], position: read.value.position });
+          entries.push(read.value.entry);
           return MORE;
         }
         case 'HELP':

@@ -3,6 +3,7 @@ import { type Result, fail, ok } from './failures';
 import { quote } from './quote';
 import {
   EndpointSchema,
+  PortSchema,
   TokenSchema,
   UnitSchema,
   parseHost,
@@ -11,6 +12,7 @@ import {
   parseUnit,
   tokenize,
 } from './tokens';
+import { WatchPositionSchema, WatcherNameSchema, parseEpoch, parseWatchSeq } from './watch-position';
 
 export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
 
@@ -33,6 +35,16 @@ export const HelpRequestSchema = z.object({ verb: z.literal('HELP') });
 export const SessionRequestSchema = z.object({ verb: z.literal('SESSION') });
 /** What this server can do beyond the course protocol. */
 export const FeaturesRequestSchema = z.object({ verb: z.literal('FEATURES') });
+/**
+ * `WATCH [<epoch> <seq>] [as=<name>] [http=<port>]`: a session fed every change; `from` resumes
+ * after a change already seen. A watcher may name itself and its operator port.
+ */
+export const WatchRequestSchema = z.object({
+  verb: z.literal('WATCH'),
+  from: WatchPositionSchema.optional(),
+  name: WatcherNameSchema.optional(),
+  httpPort: PortSchema.optional(),
+});
 
 export const DiscoveryRequestSchema = z.discriminatedUnion('verb', [
   AddRequestSchema,
@@ -45,6 +57,7 @@ export const DiscoveryRequestSchema = z.discriminatedUnion('verb', [
   HelpRequestSchema,
   SessionRequestSchema,
   FeaturesRequestSchema,
+  WatchRequestSchema,
 ]);
 export type DiscoveryRequest = z.infer<typeof DiscoveryRequestSchema>;
 /** The request kinds; `REMOVE_PAIR` is `REMOVE <unit1> <unit2>` on the wire. */
@@ -53,7 +66,7 @@ export type DiscoveryVerb = DiscoveryRequest['verb'];
 type Grammar = { args: readonly string[]; build: (args: string[]) => Result<DiscoveryRequest> };
 
 /** Verbs as typed on the wire (case-insensitive), aliases included. */
-const WIRE_VERBS = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'] as const;
+const WIRE_VERBS = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'] as const;
 type WireVerb = (typeof WIRE_VERBS)[number];
 
 const GRAMMAR: Record<WireVerb, Grammar> = {
@@ -93,11 +106,13 @@ const GRAMMAR: Record<WireVerb, Grammar> = {
   HELP: { args: [], build: () => ok({ verb: 'HELP' }) },
   SESSION: { args: [], build: () => ok({ verb: 'SESSION' }) },
   FEATURES: { args: [], build: () => ok({ verb: 'FEATURES' }) },
+  // Its arguments are optional and named: read by parseWatchArguments, never by arity.
+  WATCH: { args: [], build: () => ok({ verb: 'WATCH' }) },
 };
 
 const VERBS: ReadonlyMap<string, WireVerb> = new Map([...WIRE_VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
-const VERB_LIST = 'ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION or FEATURES';
+const VERB_LIST = 'ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH';
 
 const TOKEN_PREFIX = 'token=';
 
@@ -106,6 +121,7 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
   const [word = '', ...args] = tokenize(line);
   const verb = VERBS.get(word.toUpperCase());
   if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
+  if (verb === 'WATCH') return parseWatchArguments(args);
   const grammar = GRAMMAR[verb];
   // Registry changes may end with `token=<secret>`: a seed-style client adds it to its line.
   let token: string | undefined;
@@ -145,7 +161,45 @@ export function formatDiscoveryRequest(request: DiscoveryRequest): string {
     case 'SESSION':
     case 'FEATURES':
       return `${request.verb}\n`;
+    case 'WATCH': {
+      const from = request.from === undefined ? '' : ` ${request.from.epoch} ${request.from.seq}`;
+      const name = request.name === undefined ? '' : ` ${WATCH_NAME}${request.name}`;
+      const http = request.httpPort === undefined ? '' : ` ${WATCH_HTTP}${request.httpPort}`;
+      return `WATCH${from}${name}${http}\n`;
+    }
   }
+}
+
+const WATCH_NAME = 'as=';
+const WATCH_HTTP = 'http=';
+const WATCH_USAGE = 'WATCH [<epoch> <seq>] [as=<name>] [http=<port>]';
+
+/** `[<epoch> <seq>] [as=<name>] [http=<port>]`: the named ones in any order, each at most once. */
+function parseWatchArguments(args: readonly string[]): Result<DiscoveryRequest> {
+  const request: z.infer<typeof WatchRequestSchema> = { verb: 'WATCH' };
+  const positional: string[] = [];
+  for (const arg of args) {
+    const lower = arg.toLowerCase();
+    if (lower.startsWith(WATCH_NAME) && request.name === undefined) {
+      const name = arg.slice(WATCH_NAME.length);
+      if (!WatcherNameSchema.safeParse(name).success) return fail('BAD_ARITY', `${quote(name)} is not a watcher name: 1 to 64 printable characters (${WATCH_USAGE}).`);
+      request.name = name;
+    } else if (lower.startsWith(WATCH_HTTP) && request.httpPort === undefined) {
+      const port = parsePort(arg.slice(WATCH_HTTP.length));
+      if (!port.ok) return port;
+      request.httpPort = port.value;
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length === 0) return ok(request);
+  if (positional.length !== 2) return fail('BAD_ARITY', `WATCH takes an epoch and a change number or nothing (${WATCH_USAGE}), got ${positional.length} other argument${positional.length === 1 ? '' : 's'}.`);
+  const epoch = parseEpoch(positional[0] ?? '');
+  if (!epoch.ok) return epoch;
+  const seq = parseWatchSeq(positional[1] ?? '');
+  if (!seq.ok) return seq;
+  request.from = { epoch: epoch.value, seq: seq.value };
+  return ok(request);
 }
 
 function tokenArg(token: string | undefined): string {

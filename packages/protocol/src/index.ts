@@ -44,6 +44,7 @@ export {
   RemoveRequestSchema,
   SessionRequestSchema,
   UnitsSchema,
+  WatchRequestSchema,
   formatDiscoveryRequest,
   parseDiscoveryRequest,
 } from './discovery-request';
@@ -89,3 +90,16 @@ export {
   StatusReportSchema,
 } from './status-report';
 export type { GraphLayout, LayoutNode, StatusEndpoint, StatusPool, StatusReport } from './status-report';
+export { EpochSchema, WatchPositionSchema, WatchSeqSchema, WatcherNameSchema } from './watch-position';
+export type { WatchPosition } from './watch-position';
+export {
+  ChangeKindSchema,
+  WatchChangeSchema,
+  WatchEntrySchema,
+  formatSynced,
+  formatWatchChange,
+  formatWatchEntry,
+  isChangeLine,
+  parseWatchLine,
+} from './watch';
+export type { ChangeKind, WatchChange, WatchEntry, WatchLine } from './watch';

@@ -18,6 +18,12 @@ export const failureValue: fc.Arbitrary<Failure> = fc
   .record({ code: fc.constantFrom(...FAILURE_CODES), message: fc.stringMatching(/^[a-z][a-z .,;"'0-9-]{0,60}$/) })
   .map(({ code, message }) => ({ code, message: message.trim() || 'x' }));
 
+export function epoch(): fc.Arbitrary<string> {
+  return fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/);
+}
+export const watchSeq = fc.nat({ max: Number.MAX_SAFE_INTEGER });
+export const health = fc.constantFrom('pending' as const, 'up' as const, 'down' as const, 'wrong' as const);
+
 export const token = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
 
 export const discoveryRequest: fc.Arbitrary<DiscoveryRequest> = fc.oneof(
@@ -30,6 +36,10 @@ export const discoveryRequest: fc.Arbitrary<DiscoveryRequest> = fc.oneof(
     .record({ verb: fc.constant('REMOVE_PAIR' as const), units, token }, { requiredKeys: ['verb', 'units'] })
     .filter(({ units: [a, b] }) => !(parseHost(a).ok && parsePort(b).ok)),
   fc.constantFrom({ verb: 'PING' as const }, { verb: 'LIST' as const }, { verb: 'HELP' as const }, { verb: 'SESSION' as const }, { verb: 'FEATURES' as const }),
+  fc.record(
+    { verb: fc.constant('WATCH' as const), from: fc.record({ epoch: epoch(), seq: watchSeq }), name: fc.stringMatching(/^[\x21-\x7e]{1,20}$/), httpPort: port },
+    { requiredKeys: ['verb'] },
+  ),
 );
 
 export const discoveryReply: fc.Arbitrary<DiscoveryReply> = fc.oneof(
@@ -45,9 +55,14 @@ export const discoveryReply: fc.Arbitrary<DiscoveryReply> = fc.oneof(
   fc.record({
     kind: fc.constant('list' as const),
     registrations: fc.array(
-      fc.record({ units, endpoint, health: fc.constantFrom('pending' as const, 'up' as const, 'down' as const) }),
+      fc.record({ units, endpoint, health }),
       { maxLength: 6 },
     ),
+  }),
+  fc.record({
+    kind: fc.constant('synced' as const),
+    entries: fc.array(fc.record({ units, endpoint, health }), { maxLength: 6 }),
+    position: fc.record({ epoch: epoch(), seq: watchSeq }),
   }),
   fc.record({
     kind: fc.constant('help' as const),

@@ -21,6 +21,7 @@ const VERB_FOR: Record<Exclude<DiscoveryReply['kind'], 'failure'>, DiscoveryVerb
   help: 'HELP',
   session: 'SESSION',
   features: 'FEATURES',
+  synced: 'WATCH',
 };
 
 const linesOf = (text: string) => text.split('\n').slice(0, -1);

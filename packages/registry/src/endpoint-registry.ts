@@ -1,5 +1,6 @@
 import { type Endpoint, type UnitPair, keyOf, endpointOf, unitPair } from './endpoint';
 import { quote } from '@conv/protocol';
+import type { ChangeFeed, ChangeListener, RegistryChange } from './change-feed';
 import { RegistryError } from './errors';
 import type { HealthPolicy } from './health';
 import type { Pool } from './pool';
@@ -16,6 +17,14 @@ export interface PoolHandle {
   /** The pool's endpoints in pool order, whatever their health. */
   endpoints(): Endpoint[];
 }
+
+/**
+ * How a watch starts: every registration with the number of the last change it reflects, or,
+ * resuming, the changes after the watcher's position (every one of them, in order).
+ */
+export type WatchStart =
+  | { kind: 'snapshot'; epoch: string; seq: number; registrations: Registration[] }
+  | { kind: 'resumed'; epoch: string; seq: number; changes: RegistryChange[] };
 
 /** A change to the registry: a value at once (a local store), or a promise of one (a shared store commits first). */
 export type Settled<T> = T | Promise<T>;
@@ -47,6 +56,27 @@ export abstract class EndpointRegistry {
   abstract flushServed(): number;
   /** Closes the store. Idempotent; every other call afterwards throws `CLOSED`. */
   abstract close(): void;
+
+  /** The journal of changes to the pools: epoch, numbers, history, listeners. */
+  get changes(): ChangeFeed {
+    return this.pools.changes;
+  }
+
+  /**
+   * Starts a watch: resumes after `from` when this registry still holds every change since,
+   * else a snapshot; `listener` then hears every later change. Both happen in one step, so no
+   * change falls between them. Call the returned `stop` when the watcher leaves.
+   */
+  watch(listener: ChangeListener, from?: { epoch: string; seq: number }): { start: WatchStart; stop: () => void } {
+    this.live();
+    const feed = this.pools.changes;
+    const missed = from === undefined ? undefined : feed.since(from.epoch, from.seq);
+    const start: WatchStart =
+      missed !== undefined && from !== undefined
+        ? { kind: 'resumed', epoch: feed.epoch, seq: from.seq, changes: missed }
+        : { kind: 'snapshot', epoch: feed.epoch, seq: feed.seq, registrations: this.pools.registrations() };
+    return { start, stop: feed.subscribe(listener) };
+  }
 
   /** Bumps exactly when the set returned by `pairs()` changes. */
   get version(): number {

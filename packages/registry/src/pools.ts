@@ -1,3 +1,4 @@
+import { ChangeFeed } from './change-feed';
 import { type Endpoint, type UnitPair, keyOf } from './endpoint';
 import type { Health, HealthPolicy } from './health';
 import { Entry, Pool } from './pool';
@@ -52,6 +53,12 @@ export class Pools {
   #pending = 0;
   #version = 0;
   #pairs: readonly UnitPair[] | undefined;
+  /** Every change below, in order, for watchers. */
+  readonly changes: ChangeFeed;
+
+  constructor(changes: ChangeFeed = new ChangeFeed()) {
+    this.changes = changes;
+  }
 
   /** Bumps exactly when the set returned by `pairs()` changes. */
   get version(): number {
@@ -93,6 +100,7 @@ export class Pools {
     this.#byKey.set(entry.key, entry);
     this.#count(health, 1);
     if (health === 'up') this.#upChanged(pool, 1);
+    this.changes.record('added', pool.pair, endpoint, health);
     return entry;
   }
 
@@ -109,6 +117,7 @@ export class Pools {
       if (inner?.size === 0) this.#pools.delete(pool.pair[0]);
       this.#poolCount--;
     }
+    this.changes.record('removed', pool.pair, entry.endpoint, entry.health);
   }
 
   setHealth(entry: Entry, to: Health, t: number): Transition {
@@ -119,6 +128,7 @@ export class Pools {
     if (to === 'up') this.#upChanged(entry.pool, 1);
     entry.health = to;
     entry.healthSince = t;
+    if (from !== to) this.changes.record('health', entry.pool.pair, entry.endpoint, to);
     return { endpoint: entry.endpoint, pair: entry.pool.pair, from, to };
   }
 

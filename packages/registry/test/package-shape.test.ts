@@ -4,6 +4,8 @@ import * as api from '../src/index';
 describe('public door', () => {
   it('exports exactly the documented runtime names, none by default', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'ChangeFeed',
+      'DEFAULT_CHANGE_HISTORY',
       'DEFAULT_HEALTH_POLICY',
       'MemoryRegistryStore',
       'MemorySharedRegistryStore',

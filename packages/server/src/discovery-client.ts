@@ -11,6 +11,7 @@ import {
 } from '@conv/protocol';
 import { ServerError } from './errors';
 import type { Logger } from './log';
+import { type DiscoveryWatcher, WatchFollower } from './watch-follower';
 
 /**
  * One request on its own connection, as the course's clients made them: connect, send one
@@ -100,6 +101,8 @@ export type DiscoverySessionOptions = {
   whileDown?: string;
   /** After leaving the first-listed replica, go back to it this long after (default RETURN_AFTER_MS). */
   returnAfterMs?: number;
+  /** Follow every change on the same connection, from a discovery that lists `watch`. */
+  watch?: DiscoveryWatcher;
 };
 
 /**
@@ -134,6 +137,8 @@ export class DiscoverySession {
   #handshake: { verb: 'FEATURES' | 'SESSION'; reader: DiscoveryReplyReader } | undefined;
   /** The server lists no session: every request goes on a connection of its own. */
   #oneShot = false;
+  #features: readonly string[] = [];
+  readonly #follower: WatchFollower | undefined;
   readonly #options: DiscoverySessionOptions;
   readonly #log: Logger;
 
@@ -142,6 +147,12 @@ export class DiscoverySession {
     this.addresses = options.addresses;
     this.#options = options;
     this.#log = options.log;
+    this.#follower = options.watch === undefined ? undefined : new WatchFollower(options.watch, options.log);
+  }
+
+  /** Whether a watch is live now (synced on the current connection). */
+  get watching(): boolean {
+    return this.#follower?.live ?? false;
   }
 
   /** The replica in use (or being tried) now. */
@@ -233,6 +244,7 @@ export class DiscoverySession {
       // The reader skips a greeting some discovery servers send before the reply.
       const step = handshake.reader.push(line);
       if (!step.done) return;
+      if (handshake.verb === 'FEATURES') this.#features = step.reply.kind === 'features' ? step.reply.features : [];
       if (handshake.verb === 'FEATURES' && step.reply.kind === 'features' && step.reply.features.includes('session')) {
         this.#handshake = { verb: 'SESSION', reader: createDiscoveryReplyReader('SESSION') };
         this.#socket?.write('SESSION\n');
@@ -244,6 +256,13 @@ export class DiscoverySession {
       this.#oneShot = step.reply.kind !== 'session';
       if (this.#oneShot) this.#log.info('discovery-without-session', { address: formatAddress(this.address), note: 'one request per connection' });
       this.#onReady();
+      return;
+    }
+    const taken = this.#follower?.take(line) ?? 'not-mine';
+    if (taken === 'taken') return;
+    if (taken === 'resync') {
+      // A change was lost: a new connection resumes from the last one applied.
+      this.#socket?.destroy();
       return;
     }
     const head = this.#pending[0];
@@ -277,6 +296,8 @@ export class DiscoverySession {
     else if (!this.#everUp) this.#log.info('discovery-connected', { address: formatAddress(this.address) });
     this.#everUp = true;
     this.#reportedDown = false;
+    // The watch goes first: its snapshot is the reply before any other on this connection.
+    const watchLine = this.#follower?.begin(this.#oneShot ? [] : this.#features) ?? '';
     if (this.#oneShot) {
       for (const pending of this.#pending.splice(0)) {
         clearTimeout(pending.timer);
@@ -284,7 +305,7 @@ export class DiscoverySession {
       }
       return;
     }
-    const lines = this.#pending.map((pending) => pending.line).join('');
+    const lines = watchLine + this.#pending.map((pending) => pending.line).join('');
     if (lines) this.#write(lines);
   }
 
@@ -294,6 +315,7 @@ export class DiscoverySession {
   }
 
   #onDisconnect(): void {
+    this.#follower?.end();
     if (this.#state === 'closed') return;
     // A server without sessions closes after the handshake's reply: that is its way, not a failure.
     if (this.#oneShot && this.#state === 'ready') return;
@@ -312,6 +334,7 @@ export class DiscoverySession {
       this.#current = (this.#current + 1) % this.addresses.length;
     }
     this.#state = 'down';
+    this.#options.watch?.unavailable?.();
     this.#failPending(`discovery at ${this.addresses.map(formatAddress).join(', ')} is unreachable`);
     if (!this.#reportedDown) {
       this.#reportedDown = true;

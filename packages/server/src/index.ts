@@ -9,6 +9,8 @@ export type { CommandLine, CommandSpec, FlagSpec, ReadCommandLine } from './comm
 export { DiscoverySession, RETURN_AFTER_MS, askDiscovery, isUnavailable } from './discovery-client';
 export { DiscoveryReplicas } from './discovery-replicas';
 export type { DiscoverySessionOptions } from './discovery-client';
+export { WatchFollower } from './watch-follower';
+export type { DiscoveryWatcher } from './watch-follower';
 export { MAX_DURATION_MS, formatDuration, parseDuration } from './duration';
 export { SERVER_ERRORS, ServerError, defineErrors, isCodedError, listenFailure } from './errors';
 export type { CodedError, ErrorTable } from './errors';
