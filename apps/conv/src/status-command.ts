@@ -6,13 +6,13 @@ import { defineCommand } from './command';
 import { formatAddress } from '@conv/protocol';
 
 /** What discovery's `GET /status.json` returns (apps/discovery/src/status.ts); checked as it crosses the edge. */
-const HealthSchema = z.enum(['up', 'down', 'pending']);
+const HealthSchema = z.enum(['up', 'down', 'pending', 'wrong']);
 export const StatusReportSchema = z.object({
   service: z.literal('discovery'),
   address: z.string(),
   startedAt: z.number(),
   now: z.number(),
-  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number() }),
+  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number(), wrong: z.number().default(0) }),
   pools: z.array(
     z.object({
       pair: z.tuple([z.string(), z.string()]),
@@ -79,7 +79,7 @@ export function formatStatus(report: StatusReport, http: Endpoint): string {
   const { counts } = report;
   const lines = [
     `discovery ${report.address}: ${counts.pools} pool${counts.pools === 1 ? '' : 's'}, ${counts.endpoints} endpoint${counts.endpoints === 1 ? '' : 's'} ` +
-      `(${counts.up} up, ${counts.down} down, ${counts.pending} pending); status page http://${formatAddress(http)}/`,
+      `(${counts.up} up, ${counts.down} down, ${counts.pending} pending${counts.wrong > 0 ? `, ${counts.wrong} wrong` : ''}); status page http://${formatAddress(http)}/`,
     '',
   ];
   if (report.pools.length === 0) {

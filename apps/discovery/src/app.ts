@@ -54,16 +54,25 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       intervalMs: config.checkIntervalMs,
       concurrency: config.checkConcurrency,
       maxProbeRate: config.maxProbeRate,
+      admissionRate: config.admissionRate,
       sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGraceMs, config.pendingGraceMs) / 4))),
       log,
     });
-    const service = new DiscoveryService({ registry, checks: monitor, log, trustRegistrations: config.trustRegistrations, token: config.token });
+    const service = new DiscoveryService({
+      registry,
+      checks: monitor,
+      log,
+      trustRegistrations: config.trustRegistrations,
+      token: config.token,
+      maxPendingPerSource: config.maxPendingPerSource,
+      maxPending: config.maxPending,
+    });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);
     shared?.follow(monitor);
     const probes = monitor;
     // Read at scrape time only, after `server` below exists.
-    const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, connections: () => server.connections });
+    const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, reports: () => service.reports.stats, connections: () => server.connections });
     const handle = withMetrics(metrics, (line: string, peer: { address: string }) => service.handle(line, peer));
 
     const server = await startLineServer({

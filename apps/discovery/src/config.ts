@@ -43,6 +43,11 @@ export const ConfigSchema = z.strictObject({
   downGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
   pendingGraceMs: durationFlag({ zeroTurnsOff: true }).default(60_000),
   trustRegistrations: switchFlag().default(false),
+  /** New registrations still waiting for their first good probe: caps per source address and in all (benchmarks raise them). */
+  maxPendingPerSource: countFlag(1, 10_000_000).default(256),
+  maxPending: countFlag(1, 10_000_000).default(4096),
+  /** Admission probes per second at most, taken in turn across sources; 0 = no limit. */
+  admissionRate: countFlag(0, 1_000_000).default(200),
   /** Shared secret that ADD and REMOVE must carry; none by default. Never logged or echoed. */
   token: tokenFlag().optional(),
   greeting: switchFlag().default(false),
@@ -88,6 +93,9 @@ export const COMMAND: CommandSpec = {
     'down-grace': { type: 'duration', describe: 'remove an endpoint down this long', default: show(DEFAULTS.downGraceMs) },
     'pending-grace': { type: 'duration', describe: 'remove an endpoint never proven up this long', default: show(DEFAULTS.pendingGraceMs) },
     'trust-registrations': { type: 'boolean', describe: 'ADD is up at once, without the admission probe (classroom demos)' },
+    'max-pending-per-source': { describe: 'registrations from one address still waiting for their first health check, at most; more ADDs get TOO_MANY_PENDING', default: String(DEFAULTS.maxPendingPerSource) },
+    'max-pending': { describe: 'registrations still waiting for their first health check, at most, from everyone', default: String(DEFAULTS.maxPending) },
+    'admission-rate': { describe: 'admission probes (of new ADDs) per second at most, fair across sources; 0 = no limit', default: String(DEFAULTS.admissionRate) },
     token: { describe: 'shared secret that ADD and REMOVE must carry as token=<secret> (or set CONV_TOKEN); never logged' },
     greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
     'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },

@@ -12,7 +12,7 @@ export const MAX_POOLS_WITH_OWN_SERIES = 200;
 /** Seconds; discovery answers from memory, so most requests land in the first buckets. */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 
-const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'];
+const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'REPORT', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES'];
 /** Verbs as typed (any case, the PATH alias) -> label; everything else is `unknown`. */
 const VERB_LABEL = new Map<string, string>([...VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
@@ -21,6 +21,8 @@ export type DiscoveryMetricsSources = {
   /** Open protocol connections, read at scrape time. */
   connections: () => number;
   probes: () => { tracked: number; inFlight: number; queued: number };
+  /** REPORTs (and strangers' REMOVEs) received, acted on (a probe), and folded by the rate limits. */
+  reports?: () => { received: number; acted: number; limited: number };
 };
 
 export type DiscoveryMetrics = {
@@ -66,7 +68,7 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
   });
   new Gauge({
     name: 'discovery_endpoints',
-    help: 'Registered endpoints by health (up, down, pending).',
+    help: 'Registered endpoints by health (up, down, pending, wrong).',
     labelNames: ['health'] as const,
     registers,
     collect() {
@@ -74,6 +76,7 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
       this.set({ health: 'up' }, counts.up);
       this.set({ health: 'down' }, counts.down);
       this.set({ health: 'pending' }, counts.pending);
+      this.set({ health: 'wrong' }, counts.wrong);
     },
   });
   new Gauge({
@@ -84,15 +87,15 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
     collect() {
       this.reset();
       if (sources.registry.counts().pools > MAX_POOLS_WITH_OWN_SERIES) return;
-      const byPair = new Map<string, { up: number; down: number; pending: number }>();
+      const byPair = new Map<string, { up: number; down: number; pending: number; wrong: number }>();
       for (const registration of sources.registry.registrations()) {
         const pair = `${registration.pair[0]}/${registration.pair[1]}`;
         let tally = byPair.get(pair);
-        if (tally === undefined) byPair.set(pair, (tally = { up: 0, down: 0, pending: 0 }));
+        if (tally === undefined) byPair.set(pair, (tally = { up: 0, down: 0, pending: 0, wrong: 0 }));
         tally[registration.health]++;
       }
       for (const [pair, tally] of byPair) {
-        for (const health of ['up', 'down', 'pending'] as const) this.set({ pair, health }, tally[health]);
+        for (const health of ['up', 'down', 'pending', 'wrong'] as const) this.set({ pair, health }, tally[health]);
       }
     },
   });
@@ -114,6 +117,19 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
       this.set({ state: 'tracked' }, probes.tracked);
       this.set({ state: 'in_flight' }, probes.inFlight);
       this.set({ state: 'queued' }, probes.queued);
+    },
+  });
+  new Gauge({
+    name: 'discovery_reports',
+    help: 'Reports (REPORT, and REMOVE from a stranger) since start: received, acted on with a probe, limited (answered, no probe).',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      const reports = sources.reports?.();
+      if (reports === undefined) return;
+      this.set({ outcome: 'received' }, reports.received);
+      this.set({ outcome: 'acted' }, reports.acted);
+      this.set({ outcome: 'limited' }, reports.limited);
     },
   });
 

@@ -42,7 +42,7 @@ export type StatusReport = {
   readonly pid: number;
   readonly startedAt: number;
   readonly now: number;
-  readonly counts: { readonly pools: number; readonly endpoints: number; readonly up: number; readonly down: number; readonly pending: number };
+  readonly counts: { readonly pools: number; readonly endpoints: number; readonly up: number; readonly down: number; readonly pending: number; readonly wrong: number };
   readonly pools: readonly StatusPool[];
   /**
    * The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead.

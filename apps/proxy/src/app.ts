@@ -30,7 +30,6 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     staleTtlMs: config.staleTtlMs,
     failedTtlMs: config.failedTtlMs,
     log,
-    token: config.token,
   });
   discovery.start();
   // Read at scrape time only, after `server` below exists.

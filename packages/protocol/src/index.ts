@@ -42,6 +42,7 @@ export {
   PingRequestSchema,
   RemovePairRequestSchema,
   RemoveRequestSchema,
+  ReportRequestSchema,
   SessionRequestSchema,
   UnitsSchema,
   formatDiscoveryRequest,
@@ -81,3 +82,5 @@ export {
   parseGreeting,
 } from './conversion';
 export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting, TracedHop } from './conversion';
+export { classifyConverterReply } from './reply-class';
+export type { ConverterReplyClass } from './reply-class';

@@ -1,6 +1,6 @@
 import { type Endpoint, type UnitPair, endpointKey, endpointOf, unitPair } from './endpoint';
 import { RegistryError, quote } from './errors';
-import type { HealthPolicy } from './health';
+import type { HealthPolicy, ProbeVerdict } from './health';
 import type { Pool } from './pool';
 import { type Pools, type Registration, type RegistryCounts, type Transition, snapshot } from './pools';
 
@@ -99,8 +99,8 @@ export abstract class EndpointRegistry {
     return entry === undefined ? undefined : snapshot(entry);
   }
 
-  /** Feeds one probe result into the health state machine; returns the transition, if any. */
-  recordProbe(endpoint: Endpoint, ok: boolean): Transition | undefined {
+  /** Feeds one probe verdict (true = ok, false = failed) into the health state machine; returns the transition, if any. */
+  recordProbe(endpoint: Endpoint, ok: boolean | ProbeVerdict): Transition | undefined {
     this.live();
     const entry = this.pools.entry(endpointKey(endpoint));
     return entry === undefined ? undefined : this.pools.recordProbe(entry, ok, this.now(), this.policy);

@@ -155,6 +155,8 @@ export class DiscoverySession {
   #handshake: { verb: 'FEATURES' | 'SESSION'; reader: DiscoveryReplyReader } | undefined;
   /** The server lists no session: every request goes on a connection of its own. */
   #oneShot = false;
+  /** What the server in use listed in FEATURES (none for a course server). */
+  #features: readonly string[] = [];
   readonly #options: DiscoverySessionOptions;
   readonly #log: Logger;
 
@@ -172,6 +174,11 @@ export class DiscoverySession {
 
   get isUp(): boolean {
     return this.#state === 'ready';
+  }
+
+  /** The words the discovery server in use listed in FEATURES: a verb is sent only if listed. */
+  get features(): readonly string[] {
+    return this.#features;
   }
 
   start(): void {
@@ -249,6 +256,7 @@ export class DiscoverySession {
       // The reader skips a greeting some discovery servers send before the reply.
       const step = handshake.reader.push(line);
       if (!step.done) return;
+      if (handshake.verb === 'FEATURES') this.#features = step.reply.kind === 'features' ? step.reply.features : [];
       if (handshake.verb === 'FEATURES' && step.reply.kind === 'features' && step.reply.features.includes('session')) {
         this.#handshake = { verb: 'SESSION', reader: createDiscoveryReplyReader('SESSION') };
         this.#socket?.write('SESSION\n');
