@@ -253,7 +253,7 @@ export class DiscoveryService {
       }
     }
     let mine = this.#pendingBy.get(source);
-    if (mine === undefined) this.#pendingBy.set(source, (mine = new Map()));
+    if (mine === undefined) this.#pendingBy.set(source, (mine = new Map<string, Endpoint>()));
     mine.set(endpointKey(endpoint), endpoint);
   }
 

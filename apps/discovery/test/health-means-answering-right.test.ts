@@ -38,9 +38,8 @@ describe('an exact pair is checked against the catalog', () => {
     const status = (await (await fetch(`${url}status.json`)).json()) as { counts: { wrong: number }; pools: { endpoints: { address: string; health: string }[] }[] };
     expect(status.counts.wrong).toBe(1);
     expect(status.pools[0]?.endpoints).toContainEqual(expect.objectContaining({ address: `127.0.0.2:${liar.port}`, health: 'wrong' }));
-    expect(findLogs(discovery.output(), 'warn', 'health')).toContainEqual(
-      expect.objectContaining({ endpoint: `127.0.0.2:${liar.port}`, to: 'wrong', answered: '13', reason: expect.stringContaining('the catalog says 12') }),
-    );
+    const logged = findLogs(discovery.output(), 'warn', 'health').find((event) => event.endpoint === `127.0.0.2:${liar.port}` && event.to === 'wrong');
+    expect(logged).toMatchObject({ answered: '13', reason: 'ft in 1 answered 13, the catalog says 12' });
   });
 
   it('brings a wrong server back up once it answers right again', async () => {
@@ -81,6 +80,7 @@ describe('a pair the catalog does not define exactly is checked by inverse and s
     });
     await askOnce(discovery.port, `ADD aa bb 127.0.0.1 ${drifting.port}`);
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${drifting.port}`)) === 'wrong', { what: 'wrong' });
-    expect(findLogs(discovery.output(), 'warn', 'health')).toContainEqual(expect.objectContaining({ to: 'wrong', reason: expect.stringContaining('the time before') }));
+    const logged = findLogs(discovery.output(), 'warn', 'health').find((event) => event.to === 'wrong');
+    expect(String(logged?.reason)).toMatch(/the time before$/);
   });
 });
