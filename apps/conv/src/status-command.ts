@@ -45,7 +45,7 @@ export function formatStatus(report: StatusReport, http: Endpoint): string {
   const { counts } = report;
   const lines = [
     `discovery ${report.address}: ${counts.pools} pool${counts.pools === 1 ? '' : 's'}, ${counts.endpoints} endpoint${counts.endpoints === 1 ? '' : 's'} ` +
-      `(${counts.up} up, ${counts.down} down, ${counts.pending} pending); status page http://${formatAddress(http)}/`,
+      `(${counts.up} up, ${counts.down} down, ${counts.pending} pending${counts.wrong > 0 ? `, ${counts.wrong} wrong` : ''}); status page http://${formatAddress(http)}/`,
     '',
   ];
   if (report.pools.length === 0) {

@@ -1,5 +1,5 @@
 import type { ConnectionMode, LineSession } from '@conv/server';
-import { PERSIST_ACK, formatConversionReply, formatFailure, formatGreeting, parseConversionCommand } from '@conv/protocol';
+import { PERSIST_ACK, failure, formatConversionReply, formatFailure, formatGreeting, parseConversionCommand } from '@conv/protocol';
 import type { PairConversion } from './pair';
 
 /**
@@ -22,6 +22,10 @@ export function createSession(conversion: PairConversion): ConverterSession {
       if (command.value.kind === 'persist') {
         mode = 'persistent';
         return `${PERSIST_ACK}\n`;
+      }
+      if (command.value.kind === 'trace') {
+        // Only the proxy traces (docs/protocol.md): to a converter `TRACE ft in 1` is four tokens.
+        return formatFailure(failure('BAD_ARITY', 'a request is "<from> <to> <amount>", e.g. "ft in 1.25"; got 4 tokens (TRACE is answered by the proxy, not by a converter).'));
       }
       const { from, to, amount } = command.value.request;
       const result = conversion.convert(from, to, amount);

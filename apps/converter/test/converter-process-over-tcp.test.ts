@@ -36,6 +36,11 @@ describe('the built converter, over loopback', () => {
     expect((await exchange(server.port, 'ft in 1'))[1]).toBe('12');
   });
 
+  it('answers TRACE with BAD_ARITY, as docs/protocol.md says: only the proxy traces', async () => {
+    const server = await converter('ft:in');
+    expect((await exchange(server.port, 'TRACE ft in 1'))[1]).toMatch(/^FAILURE wrong number of arguments\. .*got 4 tokens.*\(BAD_ARITY\)$/);
+  });
+
   it('serves a pair from --factor and --offset, and logs that a factor overrides the catalog', async () => {
     const custom = await converter('tc:tf', '--factor', '1.8', '--offset', '32');
     expect((await exchange(custom.port, 'tf tc 212'))[1]).toBe('100');

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 
   log(`starting discovery (health checks every ${CHECK_INTERVAL}, default thresholds)...`);
   const discovery = await start(
-    [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096'],
+    [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096', '--max-pending-per-source', '100000', '--max-pending', '100000', '--admission-rate', '0'],
     /listening on 127\.0\.0\.1:(\d+)/,
   );
   const port = Number(discovery.match[1]);

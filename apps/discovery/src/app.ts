@@ -55,6 +55,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       intervalMs: config.checkIntervalMs,
       concurrency: config.checkConcurrency,
       maxProbeRate: config.maxProbeRate,
+      admissionRate: config.admissionRate,
       sweepEveryMs: Math.min(1000, Math.max(50, Math.floor(Math.min(config.downGraceMs, config.pendingGraceMs) / 4))),
       log,
     });
@@ -64,13 +65,15 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       log,
       trustRegistrations: config.trustRegistrations,
       token: config.token,
+      maxPendingPerSource: config.maxPendingPerSource,
+      maxPending: config.maxPending,
     });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);
     shared?.follow(monitor);
     const probes = monitor;
     // Read at scrape time only, after `server` below exists.
-    const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, connections: () => server.connections });
+    const metrics = config.httpPort === undefined ? undefined : createDiscoveryMetrics({ registry, probes: () => probes.stats, reports: () => service.reports.stats, connections: () => server.connections });
     const answer = withMetrics(metrics, (line, peer) => service.answer(line, peer));
 
     const server = await startLineServer({

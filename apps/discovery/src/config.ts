@@ -49,6 +49,11 @@ export const ConfigSchema = z.strictObject({
    * kept open as after SESSION, the registry in memory. Implies --trust-registrations --check-interval 0.
    */
   classroom: switchFlag().default(false),
+  /** New registrations still waiting for their first good probe: caps per source address and in all (benchmarks raise them). */
+  maxPendingPerSource: countFlag(1, 10_000_000).default(256),
+  maxPending: countFlag(1, 10_000_000).default(4096),
+  /** Admission probes per second at most, taken in turn across sources; 0 = no limit. */
+  admissionRate: countFlag(0, 1_000_000).default(200),
   /** Shared secret that ADD and REMOVE must carry; none by default. Never logged or echoed. */
   token: tokenFlag().optional(),
   greeting: switchFlag().default(false),
@@ -98,6 +103,9 @@ export const COMMAND: CommandSpec = {
       type: 'boolean',
       describe: "the seed's telnet demo with fake addresses: ADD trusted, no health checks or probes, connections stay open without SESSION, registry in memory",
     },
+    'max-pending-per-source': { describe: 'registrations from one address still waiting for their first health check, at most; more ADDs get TOO_MANY_PENDING', default: String(DEFAULTS.maxPendingPerSource) },
+    'max-pending': { describe: 'registrations still waiting for their first health check, at most, from everyone', default: String(DEFAULTS.maxPending) },
+    'admission-rate': { describe: 'admission probes (of new ADDs) per second at most, fair across sources; 0 = no limit', default: String(DEFAULTS.admissionRate) },
     token: { describe: 'shared secret that ADD and REMOVE must carry as token=<secret> (or set CONV_TOKEN); never logged' },
     greeting: { type: 'boolean', describe: 'send a HELLO line to each new connection' },
     'max-connections': { describe: 'open connections at most', default: String(DEFAULTS.maxConnections) },

@@ -6,7 +6,10 @@ import {
   type UnitPair,
 } from '@conv/registry';
 import type { Logger } from '@conv/server';
-import type { ProbeResult, Prober } from './probe';
+import { type ProbeResult, type Prober, verdictOf } from './probe';
+import { TokenBucket } from './token-bucket';
+
+export { TokenBucket } from './token-bucket';
 
 export type HealthMonitorOptions = {
   registry: EndpointRegistry;
@@ -22,6 +25,12 @@ export type HealthMonitorOptions = {
    * reports, restored registrations) are never held back.
    */
   maxProbeRate?: number;
+  /**
+   * Admission probes (of a new ADD, queued per source address and taken in turn across sources)
+   * started per second at most; 0 = no limit. They also take at most half the concurrency, so
+   * that a flood of ADDs from one source delays neither routine probes nor other sources'.
+   */
+  admissionRate?: number;
   /** How often long-down and long-pending endpoints are swept out. */
   sweepEveryMs: number;
   log: Logger;
@@ -38,6 +47,10 @@ type Tracked = {
   again: boolean;
   /** Keep probing back to back while probes succeed, until the endpoint is up again. */
   confirm: boolean;
+  /** Keep probing back to back while probes fail and it is up, until it is down (a report). */
+  suspect: boolean;
+  /** Queued as an admission probe: whose ADD it answers. */
+  source: string | undefined;
 };
 
 /** A FIFO without Array#shift's O(n) cost. */
@@ -78,6 +91,13 @@ export class HealthMonitor {
   readonly #tickMs: number;
   readonly #urgent = new Queue<Tracked>();
   readonly #routine = new Queue<Tracked>();
+  /** Admission probes per source, and the sources with some waiting, in turn. */
+  readonly #admissions = new Map<string, Queue<Tracked>>();
+  readonly #sources = new Queue<string>();
+  readonly #admissionBudget: TokenBucket | undefined;
+  readonly #admissionSlots: number;
+  #admissionsInFlight = 0;
+  #wake: NodeJS.Timeout | undefined;
   #nextSlot = 0;
   readonly #budget: TokenBucket | undefined;
   #wheel = 0;
@@ -99,10 +119,15 @@ export class HealthMonitor {
     const rate = options.maxProbeRate ?? 0;
     // Holds at most one tick's worth of probes, so a quiet spell never turns into a burst.
     this.#budget = rate > 0 ? new TokenBucket(rate, Math.max(1, (rate * Math.max(this.#tickMs, 10)) / 1000)) : undefined;
+    const admissionRate = options.admissionRate ?? 0;
+    this.#admissionBudget = admissionRate > 0 ? new TokenBucket(admissionRate, Math.max(1, admissionRate / 20), undefined, 1) : undefined;
+    this.#admissionSlots = Math.max(1, Math.floor(options.concurrency / 2));
   }
 
-  get stats(): { tracked: number; inFlight: number; queued: number } {
-    return { tracked: this.#tracked.size, inFlight: this.#inFlight, queued: this.#urgent.length + this.#routine.length };
+  get stats(): { tracked: number; inFlight: number; queued: number; admissionsQueued: number } {
+    let admissionsQueued = 0;
+    for (const queue of this.#admissions.values()) admissionsQueued += queue.length;
+    return { tracked: this.#tracked.size, inFlight: this.#inFlight, queued: this.#urgent.length + this.#routine.length + admissionsQueued, admissionsQueued };
   }
 
   start(): void {
@@ -121,7 +146,7 @@ export class HealthMonitor {
     if (known && known.pair[0] === pair[0] && known.pair[1] === pair[1]) return;
     if (known) this.untrack(endpoint);
     const slot = this.#nextSlot++ % this.#slots.length;
-    const tracked: Tracked = { endpoint, pair, key, slot, queued: false, inFlight: false, again: false, confirm: false };
+    const tracked: Tracked = { endpoint, pair, key, slot, queued: false, inFlight: false, again: false, confirm: false, suspect: false, source: undefined };
     this.#tracked.set(key, tracked);
     this.#slots[slot]?.add(tracked);
   }
@@ -136,29 +161,74 @@ export class HealthMonitor {
 
   /**
    * Probes an endpoint ahead of its turn. With `confirm`, keeps probing while probes succeed
-   * until the registry has it up again, so a false report costs seconds of absence, not intervals.
+   * until the registry has it up again, so a false report costs seconds of absence, not intervals;
+   * with `suspect`, keeps probing while probes fail until it is down. With `source` (a new ADD's
+   * address) it is an admission probe: queued fairly per source, within the admission budget.
+   * Otherwise it is urgent: never held back by a budget (reports are limited before they get here).
    */
-  probeNow(endpoint: Endpoint, options: { confirm?: boolean } = {}): void {
+  probeNow(endpoint: Endpoint, options: { confirm?: boolean; suspect?: boolean; source?: string } = {}): void {
     const tracked = this.#tracked.get(formatAddress(endpoint));
     if (!tracked || this.#stopped) return;
     if (options.confirm) tracked.confirm = true;
+    if (options.suspect) tracked.suspect = true;
     if (tracked.inFlight) {
       tracked.again = true;
       return;
     }
     if (!tracked.queued) {
       tracked.queued = true;
-      this.#urgent.push(tracked);
+      if (options.source === undefined) this.#urgent.push(tracked);
+      else this.#queueAdmission(tracked, options.source);
     }
     this.#pump();
+  }
+
+  #queueAdmission(tracked: Tracked, source: string): void {
+    tracked.source = source;
+    let queue = this.#admissions.get(source);
+    if (queue === undefined) {
+      queue = new Queue();
+      this.#admissions.set(source, queue);
+      this.#sources.push(source);
+    }
+    queue.push(tracked);
+  }
+
+  /** The next admission probe, one source after another; undefined when none may start now. */
+  #nextAdmission(): Tracked | undefined {
+    if (this.#sources.length === 0 || this.#admissionsInFlight >= this.#admissionSlots) return undefined;
+    if (this.#admissionBudget && !this.#admissionBudget.take()) {
+      this.#wakeLater();
+      return undefined;
+    }
+    const source = this.#sources.shift();
+    const queue = source === undefined ? undefined : this.#admissions.get(source);
+    const tracked = queue?.shift();
+    if (source !== undefined && queue !== undefined) {
+      if (queue.length > 0) this.#sources.push(source);
+      else this.#admissions.delete(source);
+    }
+    return tracked;
+  }
+
+  /** Admission probes wait for budget even when no tick comes (periodic checks off). */
+  #wakeLater(): void {
+    if (this.#wake !== undefined || this.#stopped) return;
+    this.#wake = setTimeout(() => {
+      this.#wake = undefined;
+      this.#pump();
+    }, 10);
+    this.#wake.unref();
   }
 
   /** Probes `endpoint` for `pair` at once, outside the schedule (a registration that would replace another). */
   async admits(endpoint: Endpoint, pair: UnitPair): Promise<boolean> {
     if (this.#stopped) return false;
     const result = await this.#probe(endpoint, pair).catch((error: unknown) => ({ ok: false as const, reason: error instanceof Error ? error.message : String(error) }));
-    this.#log.debug('admission-probe', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, ok: result.ok, reason: result.ok ? undefined : result.reason });
-    return result.ok;
+    const verdict = verdictOf(result);
+    this.#log.debug('admission-probe', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, verdict, reason: 'reason' in result ? result.reason : undefined });
+    // Busy proves it alive, not that it serves this pair.
+    return verdict === 'ok';
   }
 
   /** Removes whatever has been down or pending past its grace; logs each removal. */
@@ -183,6 +253,7 @@ export class HealthMonitor {
     this.#stopped = true;
     clearInterval(this.#ticker);
     clearInterval(this.#sweeper);
+    clearTimeout(this.#wake);
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.#drained = resolve;
@@ -204,22 +275,32 @@ export class HealthMonitor {
 
   #pump(): void {
     while (!this.#stopped && this.#inFlight < this.#options.concurrency) {
-      const tracked = this.#urgent.shift() ?? (this.#routine.length > 0 && (this.#budget?.take() ?? true) ? this.#routine.shift() : undefined);
-      // Nothing urgent and no budget left: the next tick pumps again.
+      // Urgent first; then admissions (fair across sources, budgeted, half the slots at most);
+      // then routine probes within their budget. Nothing startable: the next tick or wake pumps again.
+      let admission = false;
+      let tracked = this.#urgent.shift();
+      if (!tracked) {
+        tracked = this.#nextAdmission();
+        admission = tracked !== undefined;
+      }
+      if (!tracked && this.#routine.length > 0 && (this.#budget?.take() ?? true)) tracked = this.#routine.shift();
       if (!tracked) return;
       tracked.queued = false;
+      tracked.source = undefined;
       if (this.#tracked.get(tracked.key) !== tracked || tracked.inFlight) continue;
       tracked.inFlight = true;
       this.#inFlight++;
+      if (admission) this.#admissionsInFlight++;
       this.#probe(tracked.endpoint, tracked.pair).then(
-        (result) => this.#settle(tracked, result),
-        (error: unknown) => this.#settle(tracked, { ok: false, reason: error instanceof Error ? error.message : String(error) }),
+        (result) => this.#settle(tracked, result, admission),
+        (error: unknown) => this.#settle(tracked, { ok: false, reason: error instanceof Error ? error.message : String(error) }, admission),
       );
     }
   }
 
-  #settle(tracked: Tracked, result: ProbeResult): void {
+  #settle(tracked: Tracked, result: ProbeResult, admission: boolean): void {
     this.#inFlight--;
+    if (admission) this.#admissionsInFlight--;
     tracked.inFlight = false;
     if (this.#stopped) {
       if (this.#inFlight === 0) this.#drained?.();
@@ -231,20 +312,22 @@ export class HealthMonitor {
   }
 
   #apply(tracked: Tracked, result: ProbeResult): void {
-    const transition = this.#registry.recordProbe(tracked.endpoint, result.ok);
+    const verdict = verdictOf(result);
+    const transition = this.#registry.recordProbe(tracked.endpoint, verdict);
+    const reason = 'reason' in result ? result.reason : undefined;
+    const answered = result.verdict === 'wrong' ? result.answered : undefined;
     if (this.#log.enabled('debug')) {
-      this.#log.debug('probe', {
-        endpoint: tracked.key,
-        pair: `${tracked.pair[0]}/${tracked.pair[1]}`,
-        ok: result.ok,
-        reason: result.ok ? undefined : result.reason,
-      });
+      this.#log.debug('probe', { endpoint: tracked.key, pair: `${tracked.pair[0]}/${tracked.pair[1]}`, verdict, reason });
     }
-    if (transition) logTransition(this.#log, transition, result.ok ? undefined : result.reason);
+    if (transition) logTransition(this.#log, transition, reason, answered);
+    const health = this.#registry.find(tracked.endpoint)?.health;
     if (tracked.confirm) {
-      const health = this.#registry.find(tracked.endpoint)?.health;
-      if (result.ok && health !== undefined && health !== 'up') tracked.again = true;
+      if (verdict === 'ok' && health !== undefined && health !== 'up') tracked.again = true;
       else tracked.confirm = false;
+    }
+    if (tracked.suspect) {
+      if (verdict === 'failed' && health === 'up') tracked.again = true;
+      else tracked.suspect = false;
     }
     if (tracked.again) {
       tracked.again = false;
@@ -256,37 +339,15 @@ export class HealthMonitor {
   }
 }
 
-/** `rate` tokens a second, `capacity` at most; `take()` spends one if there is one. */
-export class TokenBucket {
-  #tokens = 0;
-  #at: number;
-
-  constructor(
-    readonly rate: number,
-    readonly capacity: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.#at = now();
-  }
-
-  take(): boolean {
-    const now = this.now();
-    this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#at) * this.rate) / 1000);
-    this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
-
-export function logTransition(log: Logger, transition: Transition, reason?: string): void {
+export function logTransition(log: Logger, transition: Transition, reason?: string, answered?: string): void {
   const fields = {
     endpoint: formatAddress(transition.endpoint),
     pair: `${transition.pair[0]}/${transition.pair[1]}`,
     from: transition.from,
     to: transition.to,
     reason,
+    answered,
   };
-  if (transition.to === 'down') log.warn('health', fields);
+  if (transition.to === 'down' || transition.to === 'wrong') log.warn('health', fields);
   else log.info('health', fields);
 }

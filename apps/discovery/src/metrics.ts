@@ -15,7 +15,7 @@ const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 
 const HEALTHS: readonly Health[] = ['up', 'down', 'pending', 'wrong'];
 
-const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'];
+const VERBS: readonly DiscoveryVerb[] = ['ADD', 'REMOVE', 'REPORT', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'];
 /** Verbs as typed (any case, the PATH alias) -> label; everything else is `unknown`. */
 const VERB_LABEL = new Map<string, string>([...VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
@@ -24,6 +24,8 @@ export type DiscoveryMetricsSources = {
   /** Open protocol connections, read at scrape time. */
   connections: () => number;
   probes: () => { tracked: number; inFlight: number; queued: number };
+  /** REPORTs (and strangers' REMOVEs) received, acted on (a probe), and folded by the rate limits. */
+  reports?: () => { received: number; acted: number; limited: number };
 };
 
 export type DiscoveryMetrics = {
@@ -69,7 +71,7 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
   });
   new Gauge({
     name: 'discovery_endpoints',
-    help: 'Registered endpoints by health (up, down, pending).',
+    help: 'Registered endpoints by health (up, down, pending, wrong).',
     labelNames: ['health'] as const,
     registers,
     collect() {
@@ -77,6 +79,7 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
       this.set({ health: 'up' }, counts.up);
       this.set({ health: 'down' }, counts.down);
       this.set({ health: 'pending' }, counts.pending);
+      this.set({ health: 'wrong' }, counts.wrong);
     },
   });
   new Gauge({
@@ -117,6 +120,19 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
       this.set({ state: 'tracked' }, probes.tracked);
       this.set({ state: 'in_flight' }, probes.inFlight);
       this.set({ state: 'queued' }, probes.queued);
+    },
+  });
+  new Gauge({
+    name: 'discovery_reports',
+    help: 'Reports (REPORT, and REMOVE from a stranger) since start: received, acted on with a probe, limited (answered, no probe).',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      const reports = sources.reports?.();
+      if (reports === undefined) return;
+      this.set({ outcome: 'received' }, reports.received);
+      this.set({ outcome: 'acted' }, reports.acted);
+      this.set({ outcome: 'limited' }, reports.limited);
     },
   });
 

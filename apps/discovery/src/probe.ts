@@ -1,68 +1,169 @@
 import { type Socket, connect } from 'node:net';
-import { LineSplitter, formatConversionRequest, parseConversionReply } from '@conv/protocol';
-import type { Endpoint, UnitPair } from '@conv/registry';
+import { catalog } from '@conv/conversion';
+import {
+  type ConverterReplyClass,
+  LineSplitter,
+  classifyConverterReply,
+  formatAddress,
+  formatAmount,
+  formatConversionRequest,
+  parseConversionReply,
+} from '@conv/protocol';
+import type { Endpoint, ProbeVerdict, UnitPair } from '@conv/registry';
 
 const CLOSE_GRACE_MS = 200;
 
-export type ProbeResult = { ok: true } | { ok: false; reason: string };
+/**
+ * A probe's verdict. `ok: true` means alive: it answered right, or it is `busy` (at its
+ * connection limit: alive, answer unchecked). `wrong` carries what it answered, for the log.
+ */
+export type ProbeResult =
+  | { ok: true; verdict?: 'ok' }
+  | { ok: true; verdict: 'busy'; reason: string }
+  | { ok: false; verdict?: 'failed'; reason: string }
+  | { ok: false; verdict: 'wrong'; reason: string; answered: string };
 
 /** Checks one endpoint; resolves (never rejects) with the verdict. */
 export type Prober = (endpoint: Endpoint, pair: UnitPair) => Promise<ProbeResult>;
 
+export function verdictOf(result: ProbeResult): ProbeVerdict {
+  return result.verdict ?? (result.ok ? 'ok' : 'failed');
+}
+
 /** Lines a server may send before its answer (a greeting of any wording, before or after reading). */
 const MAX_LINES_BEFORE_ANSWER = 3;
+/** "Equal to 12 significant digits": at most half a unit in the 12th digit apart. */
+const EXACT_TOLERANCE = 5e-12;
+/** Forward then back: two roundings of 15 digits (formatAmount) and the converter's own arithmetic. */
+const INVERSE_TOLERANCE = 1e-9;
+/** Answers remembered for the stability check; forgotten all at once past this (a cheap bound). */
+const MAX_REMEMBERED = 100_000;
+
+type Exchange = { kind: 'reply'; reply: ConverterReplyClass; line: string } | { kind: 'failed'; reason: string };
 
 /**
- * A real conversion exchange with the endpoint: connect, send `<u1> <u2> 1` for the endpoint's
- * own pair at once (no greeting awaited: some course servers send none), skip any line that is
- * not an answer (a greeting, sent before or after reading), and require a number. A port now
- * used by some other program, or by a converter of another pair, fails it, which a bare TCP
- * connect would not notice. Waits for the server to close first, so TIME_WAIT stays on its side.
+ * A real conversion exchange with the endpoint, and a check of the answer. Pairs the catalog
+ * defines exactly (lengths, masses, volumes, times, data, temperatures) must answer `1 <u1>`
+ * with the catalog's value to 12 significant digits: one exchange. Every other pair (banana
+ * bridges, money, units the catalog does not know, `--factor` converters of such pairs) is
+ * checked by inverse and stability: `<u2> <u1> <answer>` must come back to 1 (a second
+ * exchange), and `1 <u1>` must get the answer it got last time. Busy (TOO_MANY_CONNECTIONS) is
+ * alive. A port now used by some other program, or by a converter of another pair, fails.
  */
 export function createConversionProber(options: { timeoutMs: number }): Prober {
   const { timeoutMs } = options;
-  return (endpoint, pair) =>
-    new Promise<ProbeResult>((resolve) => {
-      let verdict: ProbeResult | undefined;
-      let skipped = 0;
-      let socket: Socket;
-      const splitter = new LineSplitter({ maxLineBytes: 1024 });
-      const finish = (result: ProbeResult) => {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(verdict ?? result);
-      };
-      let timer = setTimeout(() => finish({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
-      try {
-        socket = connect({ host: endpoint.host, port: endpoint.port });
-      } catch (error) {
-        clearTimeout(timer);
-        resolve({ ok: false, reason: error instanceof Error ? error.message : String(error) });
-        return;
-      }
-      socket.setNoDelay(true);
-      socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: error.code ?? error.message }));
-      socket.on('close', () => finish({ ok: false, reason: 'closed before answering' }));
-      socket.once('connect', () => socket.write(formatConversionRequest({ from: pair[0], to: pair[1], amount: 1 })));
-      socket.on('data', (chunk: Buffer) => {
-        if (verdict !== undefined) return;
-        for (const framed of splitter.push(chunk)) {
-          if (!framed.ok) {
-            verdict = { ok: false, reason: framed.failure.message };
-          } else {
-            const reply = parseConversionReply(framed.line);
-            if (!reply.ok && ++skipped <= MAX_LINES_BEFORE_ANSWER) continue;
-            verdict = reply.ok && reply.value.kind === 'amount' ? { ok: true } : { ok: false, reason: `answered ${JSON.stringify(framed.line.slice(0, 60))}` };
-          }
-          if (!verdict.ok) {
-            finish(verdict);
-          } else {
-            // Give the server a moment to close first (course servers do, right after answering).
-            clearTimeout(timer);
-            timer = setTimeout(() => finish({ ok: true }), CLOSE_GRACE_MS);
-          }
+  const remembered = new Map<string, number>();
+  return async (endpoint, pair) => {
+    const forward = await exchange(endpoint, formatConversionRequest({ from: pair[0], to: pair[1], amount: 1 }), timeoutMs);
+    const first = judged(forward);
+    if (first.result) return first.result;
+    const answer = first.amount;
+    const asked = `${pair[0]} ${pair[1]} 1`;
+    const expected = exactValue(pair);
+    if (expected !== undefined) {
+      if (agrees(answer, expected, EXACT_TOLERANCE)) return { ok: true };
+      return wrong(`${asked} answered ${formatAmount(answer)}, the catalog says ${formatAmount(expected)}`, answer);
+    }
+    const inverse = await exchange(endpoint, formatConversionRequest({ from: pair[1], to: pair[0], amount: answer }), timeoutMs);
+    const back = judged(inverse);
+    if (back.result) return back.result;
+    if (!agrees(back.amount, 1, INVERSE_TOLERANCE)) {
+      return wrong(`${asked} answered ${formatAmount(answer)}, but ${pair[1]} ${pair[0]} ${formatAmount(answer)} answered ${formatAmount(back.amount)}, not 1`, answer);
+    }
+    const key = `${formatAddress(endpoint)} ${pair[0]} ${pair[1]}`;
+    const before = remembered.get(key);
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(key, answer);
+    if (before !== undefined && !agrees(answer, before, EXACT_TOLERANCE)) {
+      return wrong(`${asked} answered ${formatAmount(answer)}, and ${formatAmount(before)} the time before`, answer);
+    }
+    return { ok: true };
+  };
+}
+
+function wrong(reason: string, answered: number): ProbeResult {
+  return { ok: false, verdict: 'wrong', reason, answered: formatAmount(answered) };
+}
+
+/** A number to check, or the probe's result already (failed, busy). */
+function judged(outcome: Exchange): { result: ProbeResult; amount?: undefined } | { result?: undefined; amount: number } {
+  if (outcome.kind === 'failed') return { result: { ok: false, reason: outcome.reason } };
+  const { reply, line } = outcome;
+  switch (reply.kind) {
+    case 'amount':
+      return { amount: reply.amount };
+    case 'busy':
+      return { result: { ok: true, verdict: 'busy', reason: `answered ${reply.failure.code}` } };
+    case 'refused':
+    case 'not-serving':
+      return { result: { ok: false, reason: `answered ${JSON.stringify(line.slice(0, 60))}` } };
+  }
+}
+
+function agrees(actual: number, expected: number, tolerance: number): boolean {
+  if (expected === 0) return Math.abs(actual) <= tolerance;
+  return Math.abs(actual - expected) <= tolerance * Math.abs(expected);
+}
+
+/**
+ * The catalog's value of `1 <u1>` in `<u2>` when the pair rests on definitions alone: both units
+ * known, of one kind (no banana bridge), and not money (an exchange rate is a fact, not a definition).
+ */
+export function exactValue(pair: UnitPair): number | undefined {
+  try {
+    const exact = catalog.exact(pair[0], pair[1]);
+    if (exact.kinds.length !== 1 || exact.kinds[0] === 'money') return undefined;
+    return catalog.convert(1, pair[0], pair[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One request on its own connection: send at once (no greeting awaited: some course servers
+ * send none), skip lines that are no answer (a greeting, before or after reading), classify
+ * the first answer. Waits for the server to close first, so TIME_WAIT stays on its side.
+ */
+function exchange(endpoint: Endpoint, request: string, timeoutMs: number): Promise<Exchange> {
+  return new Promise<Exchange>((resolve) => {
+    let verdict: Exchange | undefined;
+    let skipped = 0;
+    let socket: Socket;
+    const splitter = new LineSplitter({ maxLineBytes: 1024 });
+    const finish = (result: Exchange) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(verdict ?? result);
+    };
+    let timer = setTimeout(() => finish({ kind: 'failed', reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    try {
+      socket = connect({ host: endpoint.host, port: endpoint.port });
+    } catch (error) {
+      clearTimeout(timer);
+      resolve({ kind: 'failed', reason: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.on('error', (error: NodeJS.ErrnoException) => finish({ kind: 'failed', reason: error.code ?? error.message }));
+    socket.on('close', () => finish({ kind: 'failed', reason: 'closed before answering' }));
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => {
+      if (verdict !== undefined) return;
+      for (const framed of splitter.push(chunk)) {
+        if (!framed.ok) {
+          verdict = { kind: 'failed', reason: framed.failure.message };
+          finish(verdict);
           return;
         }
-      });
+        // A greeting of any wording is no answer: skip a few lines that are neither number nor FAILURE.
+        if (!parseConversionReply(framed.line).ok && ++skipped <= MAX_LINES_BEFORE_ANSWER) continue;
+        const reply = classifyConverterReply(framed.line);
+        verdict = { kind: 'reply', reply, line: framed.line };
+        // Give the server a moment to close first (course servers do, right after answering).
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(verdict ?? { kind: 'failed', reason: 'no answer' }), CLOSE_GRACE_MS);
+        return;
+      }
     });
+  });
 }

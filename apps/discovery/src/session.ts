@@ -24,18 +24,20 @@ import {
 } from '@conv/registry';
 import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
 import { type Watch, Watchers, watcherLabel } from './watchers';
+import { ReportLimiter } from './reports';
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
   track(endpoint: Endpoint, pair: UnitPair): void;
   untrack(endpoint: Endpoint): void;
-  probeNow(endpoint: Endpoint, options?: { confirm?: boolean }): void;
+  /** `confirm`: probe on while probes pass, until up. `suspect`: probe on while probes fail, until down. */
+  probeNow(endpoint: Endpoint, options?: { confirm?: boolean; suspect?: boolean; source?: string }): void;
   /** Probes `endpoint` for `pair` now, whatever it is tracked for: does it serve that pair? */
   admits(endpoint: Endpoint, pair: UnitPair): Promise<boolean>;
 }
 
 /** What this server adds to the course protocol, as FEATURES lists it (see docs/protocol.md). */
-export const FEATURES: readonly string[] = ['session', 'remove-pair', 'watch'];
+export const FEATURES: readonly string[] = ['session', 'report', 'remove-pair', 'watch'];
 
 export type DiscoveryServiceOptions = {
   registry: EndpointRegistry;
@@ -45,6 +47,11 @@ export type DiscoveryServiceOptions = {
   trustRegistrations?: boolean;
   /** When set, ADD and REMOVE must carry this shared secret (`token=<secret>`). */
   token?: string | undefined;
+  /** Which reports turn into probes (rate limits per reporter and per endpoint). */
+  reports?: ReportLimiter;
+  /** New registrations waiting for their admission probe: at most this many from one address, and in all. */
+  maxPendingPerSource?: number;
+  maxPending?: number;
 };
 
 
@@ -78,8 +85,16 @@ export class DiscoveryService {
   readonly #tokenDigest: Buffer | undefined;
   /** The connections that sent WATCH. */
   readonly watchers: Watchers;
+  readonly reports: ReportLimiter;
+  readonly #maxPendingPerSource: number;
+  readonly #maxPending: number;
+  /** Endpoints each source registered that may still be pending; pruned as they leave pending. */
+  readonly #pendingBy = new Map<string, Map<string, Endpoint>>();
 
   constructor(options: DiscoveryServiceOptions) {
+    this.#maxPendingPerSource = options.maxPendingPerSource ?? Number.POSITIVE_INFINITY;
+    this.#maxPending = options.maxPending ?? Number.POSITIVE_INFINITY;
+    this.reports = options.reports ?? new ReportLimiter();
     this.#registry = options.registry;
     this.#checks = options.checks;
     this.#log = options.log;
@@ -181,6 +196,8 @@ export class DiscoveryService {
       case 'REMOVE_PAIR':
         if (!this.#authorized(request.token)) return this.#unauthorized('REMOVE', peer);
         return this.#removePair(request.units, peer, request.token !== undefined && this.#tokenDigest !== undefined);
+      case 'REPORT':
+        return this.#report(request.endpoint, peer, request.reason ?? 'REPORT');
       case 'PING':
         return PONG;
       case 'SESSION':
@@ -226,6 +243,11 @@ export class DiscoveryService {
     }
     const pair = unitPair(units[0], units[1]);
     const health = this.#trust ? 'up' : 'pending';
+    if (!this.#trust && this.#registry.find(endpoint) === undefined) {
+      const refused = this.#admissionRefused(peer.address);
+      if (refused !== undefined) return refused;
+      this.#rememberPending(peer.address, endpoint);
+    }
     // Acknowledged once the registry has made it durable: at once in SQLite, once etcd has committed it.
     return after(this.#registry.add(pair, endpoint, { health }), (outcome) => this.#added(outcome, pair, endpoint, peer));
   }
@@ -250,8 +272,36 @@ export class DiscoveryService {
     }
     // The admission check: nothing is handed out before a probe proves it serves the pair. A
     // re-ADD of an endpoint that is not up (a converter restarting) is checked at once too.
-    if (health !== 'up') this.#checks.probeNow(endpoint, { confirm: true });
+    if (health !== 'up') this.#checks.probeNow(endpoint, { confirm: true, source: peer.address });
     return SUCCESS;
+  }
+
+  /** A new registration over the caps (pending ones from this address, or in all): refused, nothing stored. */
+  #admissionRefused(source: string): DiscoveryReply | undefined {
+    const mine = this.#pendingBy.get(source);
+    if (mine !== undefined) {
+      for (const [key, endpoint] of mine) if (this.#registry.find(endpoint)?.health !== 'pending') mine.delete(key);
+      if (mine.size === 0) this.#pendingBy.delete(source);
+    }
+    let detail: string | undefined;
+    if ((mine?.size ?? 0) >= this.#maxPendingPerSource) detail = `${this.#maxPendingPerSource} registrations from ${source} are still waiting for their first health check`;
+    else if (this.#registry.counts().pending >= this.#maxPending) detail = `${this.#maxPending} registrations are still waiting for their first health check`;
+    if (detail === undefined) return undefined;
+    this.#log.warn('admission-refused', { from: source, detail });
+    return reply({ kind: 'failure', failure: failure('TOO_MANY_PENDING', `${detail}; try again once they pass or leave.`) });
+  }
+
+  #rememberPending(source: string, endpoint: Endpoint): void {
+    // Sources that never come back would leave their sets behind: sweep them all now and then.
+    if (this.#pendingBy.size >= 4096 && !this.#pendingBy.has(source)) {
+      for (const [other, theirs] of this.#pendingBy) {
+        for (const [key, known] of theirs) if (this.#registry.find(known)?.health !== 'pending') theirs.delete(key);
+        if (theirs.size === 0) this.#pendingBy.delete(other);
+      }
+    }
+    let mine = this.#pendingBy.get(source);
+    if (mine === undefined) this.#pendingBy.set(source, (mine = new Map<string, Endpoint>()));
+    mine.set(formatAddress(endpoint), endpoint);
   }
 
   async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<DiscoveryReply> {
@@ -298,10 +348,24 @@ export class DiscoveryService {
       };
       return after(this.#registry.remove(endpoint), removed);
     }
-    // From anyone else it is a report, not an order: stop handing it out, and let a probe decide.
-    this.#registry.markDown(endpoint);
-    this.#checks.probeNow(endpoint, { confirm: true });
-    this.#log.warn('reported', { endpoint: key, pair, from: peer.address, was: known.health });
+    // From anyone else it is a report, not an order: a probe decides, nothing changes before.
+    return this.#report(endpoint, peer, 'REMOVE from another host');
+  }
+
+  /**
+   * A request to look: at most one probe per endpoint per interval and a few per reporter (see
+   * reports.ts); the endpoint keeps its state until a probe says otherwise. Never waits.
+   */
+  #report(endpoint: Endpoint, peer: Peer, reason: string): DiscoveryReply {
+    const known = this.#registry.find(endpoint);
+    if (known === undefined) {
+      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
+    }
+    const key = formatAddress(endpoint);
+    if (this.reports.admit(peer.address, key)) {
+      this.#checks.probeNow(endpoint, { suspect: true });
+      this.#log.info('reported', { endpoint: key, pair: `${known.pair[0]}/${known.pair[1]}`, from: peer.address, health: known.health, reason: reason.slice(0, 120) });
+    }
     return SUCCESS;
   }
 

@@ -13,7 +13,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <title>conv status</title>
 <style>
   :root { --bg: #f6f7f9; --card: #fff; --ink: #1d2330; --muted: #667085; --line: #e3e6eb;
-          --up: #1f9d55; --down: #d93025; --pending: #b7791f; --next: #2b6cb0; }
+          --up: #1f9d55; --down: #d93025; --pending: #b7791f; --wrong: #8e24aa; --next: #2b6cb0; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--ink); }
   header { display: flex; align-items: baseline; gap: 14px; padding: 12px 24px; background: #1d2330; color: #fff; flex-wrap: wrap; }
@@ -30,7 +30,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .counts { display: flex; gap: 18px; margin-bottom: 8px; flex-wrap: wrap; }
   .count b { display: block; font-size: 22px; }
   .count span { color: var(--muted); font-size: 12px; }
-  .count.up b { color: var(--up); } .count.down b { color: var(--down); } .count.pending b { color: var(--pending); }
+  .count.up b { color: var(--up); } .count.down b { color: var(--down); } .count.pending b { color: var(--pending); } .count.wrong b { color: var(--wrong); }
   svg { width: 100%; height: auto; display: block; margin: 0 auto; }
   .edge { stroke: #8a94a6; stroke-width: 2.5; fill: none; }
   .edge.dead { stroke: var(--down); stroke-dasharray: 7 5; }
@@ -53,7 +53,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
   td.served { text-align: right; }
   .health { display: inline-block; min-width: 60px; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; text-align: center; }
-  .health.up { background: var(--up); } .health.down { background: var(--down); } .health.pending { background: var(--pending); }
+  .health.up { background: var(--up); } .health.down { background: var(--down); } .health.pending { background: var(--pending); } .health.wrong { background: var(--wrong); }
   .next { color: var(--next); font-weight: 600; }
   .empty { color: var(--muted); padding: 18px 0; }
 </style>
@@ -105,7 +105,7 @@ function ago(ms, now) {
 function drawCounts(c) {
   const box = $("counts");
   box.replaceChildren();
-  for (const [key, label] of [["pools", "pools"], ["endpoints", "endpoints"], ["up", "up"], ["down", "down"], ["pending", "pending"]]) {
+  for (const [key, label] of [["pools", "pools"], ["endpoints", "endpoints"], ["up", "up"], ["down", "down"], ["pending", "pending"], ["wrong", "wrong"]]) {
     const item = el("div", { class: "count " + key, "data-count": key });
     item.append(el("b", {}, String(c[key])), el("span", {}, label));
     box.append(item);

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 async function fake(units: readonly [string, string], options: { host?: string; port?: number; greeting?: 'first' | 'none' | 'after-request' } = {}): Promise<FakeConverter> {
-  const started = await startFakeConverter({ units, factor: 2, ...options });
+  const started = await startFakeConverter({ units, ...options });
   fakes.push(started);
   return started;
 }
@@ -56,7 +56,7 @@ describe('course clients', () => {
 
   it('are told what this server adds to the course protocol by FEATURES, and by HELP to type SESSION first', async () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '0']);
-    expect(await readUntilClose(discovery.port, 'features')).toEqual(['FEATURES session remove-pair watch']);
+    expect(await readUntilClose(discovery.port, 'features')).toEqual(['FEATURES session report remove-pair watch']);
     const help = await readUntilClose(discovery.port, 'HELP');
     expect(help.some((line) => /type SESSION first/.test(line))).toBe(true);
     expect(help.at(-1)).toBe('END');

@@ -32,13 +32,13 @@ describe('the command line', () => {
         '--check-concurrency', '8', '--max-probe-rate', '0', '--fail-threshold', '3', '--pass-threshold', '1', '--down-grace', '1m',
         '--pending-grace', '1500', '--trust-registrations', '--greeting', '--max-connections', '2',
         '--idle-timeout', '0', '--close-grace', '1s', '--shutdown-timeout', '5s', '--max-line-bytes', '128', '--log-level', 'debug', '--lease-ttl', '3s',
-        '--etcd-timeout', '1.5s',
+        '--etcd-timeout', '1.5s', '--max-pending-per-source', '10', '--max-pending', '20', '--admission-rate', '0',
       ]),
     ).toEqual({
       port: 0, host: '::1', db: ':memory:', checkIntervalMs: 100, checkTimeoutMs: 1000, checkConcurrency: 8,
       maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
       greeting: true, maxConnections: 2, idleTimeoutMs: 0, closeGraceMs: 1000, shutdownTimeoutMs: 5000, maxLineBytes: 128, logLevel: 'debug', leaseTtlMs: 3000,
-      etcdTimeoutMs: 1500, classroom: false,
+      etcdTimeoutMs: 1500, classroom: false, maxPendingPerSource: 10, maxPending: 20, admissionRate: 0,
     });
   });
 
@@ -72,7 +72,7 @@ describe('the command line', () => {
     const text = outcome.kind === 'print' ? outcome.text : '';
     for (const flag of ['--host', '--db', '--check-interval', '--check-timeout', '--fail-threshold', '--pass-threshold',
       '--down-grace', '--pending-grace', '--trust-registrations', '--classroom', '--greeting', '--max-connections', '--idle-timeout',
-      '--max-line-bytes', '--log-level']) {
+      '--max-line-bytes', '--log-level', '--max-pending-per-source', '--max-pending', '--admission-rate']) {
       expect(text).toContain(flag);
     }
   });

@@ -73,21 +73,23 @@ describe('REMOVE reports', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up', { what: 'up' });
     const probesBefore = healthy.requests.length;
     expect(await askOnce(discovery.port, `REMOVE 127.0.0.1 ${healthy.port}`, { localAddress: '127.0.0.2' })).toEqual(['SUCCESS']);
-    expect(findLog(discovery.output(), 'warn', 'reported')).toMatchObject({ endpoint: `127.0.0.1:${healthy.port}`, pair: 'ft/in', from: '127.0.0.2' });
+    await waitFor(() => findLog(discovery.output(), 'info', 'reported') !== undefined, { what: 'the report in the log' });
+    expect(findLog(discovery.output(), 'info', 'reported')).toMatchObject({ endpoint: `127.0.0.1:${healthy.port}`, pair: 'ft/in', from: '127.0.0.2' });
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up' && healthy.requests.length > probesBefore, {
       what: 'back up after a probe',
     });
     expect(await askOnce(discovery.port, 'LOOKUP ft in')).toEqual([`127.0.0.1 ${healthy.port}`]);
   });
 
-  it('from a stranger about a dead server take it out of rotation at once', async () => {
+  it('from a stranger about a dead server take it out of rotation as soon as the probes it asks for fail', async () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '1m']);
     const dead = await converter(['ft', 'in']);
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${dead.port}`);
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${dead.port}`)) === 'up', { what: 'up' });
     await dead.close();
-    // No periodic probe will come for a minute: only the report takes it out.
+    // No periodic probe will come for a minute: only the probes the report asks for take it out.
     expect(await askOnce(discovery.port, `REMOVE 127.0.0.1 ${dead.port}`, { localAddress: '127.0.0.2' })).toEqual(['SUCCESS']);
+    await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${dead.port}`)) === 'down', { what: 'down after the probes' });
     expect(await askOnce(discovery.port, 'LOOKUP ft in')).toEqual([
       'FAILURE unknown pair. No healthy server converts ft <-> in; 1 registered: 0 pending a check, 1 down. (UNKNOWN_PAIR)',
     ]);

@@ -159,7 +159,7 @@ if (presence === 'required-but-missing') {
       it('loses no acknowledged registration when etcd is SIGKILLed and restarted; meanwhile lookups work and ADD is UNAVAILABLE', async () => {
         const [a, b] = await replicas(['--lease-ttl', '1m']);
         await clear(a);
-        const kept = [await fakeConverter(['ft', 'in'], 12), await fakeConverter(['lbs', 'kg'], 0.45)];
+        const kept = [await fakeConverter(['ft', 'in'], 12), await fakeConverter(['lbs', 'kg'], 0.45359237)];
         expect(await askOnce(a.port, `ADD ft in 127.0.0.1 ${kept[0]!.port}`)).toEqual(['SUCCESS']);
         expect(await askOnce(b.port, `ADD lbs kg 127.0.0.1 ${kept[1]!.port}`)).toEqual(['SUCCESS']);
         const registered = [`ft in 127.0.0.1 ${kept[0]!.port} up`, `kg lbs 127.0.0.1 ${kept[1]!.port} up`];

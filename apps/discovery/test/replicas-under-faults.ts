@@ -87,7 +87,7 @@ export class ReplicasUnderFaults {
 
   /** A new converter, registered through `via` (retried until acknowledged: etcd may be electing). */
   async register(pair: Pair = PAIRS[0], via: Replica = 'b'): Promise<FakeConverter> {
-    const converter = await startFakeConverter({ units: pair, factor: 2 });
+    const converter = await startFakeConverter({ units: pair });
     const key = at(converter);
     this.#converters.set(key, { converter, pair });
     await waitFor(async () => (await this.ask(via, `ADD ${pair[0]} ${pair[1]} 127.0.0.1 ${converter.port}`)) === 'SUCCESS', {

@@ -44,7 +44,6 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     staleTtlMs: config.staleTtlMs,
     failedTtlMs: config.failedTtlMs,
     log,
-    token: config.token,
     view,
   });
   discovery.start();

@@ -33,7 +33,7 @@ export const ConfigSchema = z.strictObject({
   logLevel: logLevelFlag().default('info'),
   /** The operator's HTTP port (/metrics, /healthz); off unless given. */
   httpPort: portFlag().optional(),
-  /** Shared secret sent with reports, for a discovery server started with --token. */
+  /** Accepted for compatibility: the proxy's reports (REPORT) need no token, and it changes nothing else. */
   token: tokenFlag().optional(),
 });
 
@@ -65,7 +65,7 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight', default: show(DEFAULTS.shutdownTimeoutMs) },
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
     'http-port': { describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' },
-    token: { describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },
+    token: { describe: 'accepted for compatibility (or CONV_TOKEN): the proxy only reports (REPORT), which needs no token; never logged' },
   },
 };
 

@@ -1,8 +1,8 @@
 import {
   type Endpoint,
   type Failure,
+  classifyConverterReply,
   failure,
-  parseConversionReply,
   formatAddress,
 } from '@conv/protocol';
 
@@ -22,15 +22,19 @@ export type HopVerdict =
   | { kind: 'dead'; reason: string }
   | { kind: 'busy'; reason: string };
 
+/** One classifier for every reader of a converter's reply (discovery's probe reads it the same way). */
 export function judgeHopReply(line: string): HopVerdict {
-  const reply = parseConversionReply(line);
-  if (!reply.ok) return { kind: 'dead', reason: `answered garbage: ${reply.failure.message}` };
-  const answer = reply.value;
-  if (answer.kind === 'amount') return { kind: 'amount', amount: answer.amount };
-  const { code } = answer.failure;
-  if (code === 'WRONG_PAIR') return { kind: 'dead', reason: `answered WRONG_PAIR: ${answer.failure.message}` };
-  if (code === 'TOO_MANY_CONNECTIONS' || code === 'IDLE_TIMEOUT') return { kind: 'busy', reason: `answered ${code}` };
-  return { kind: 'failed', failure: answer.failure };
+  const reply = classifyConverterReply(line);
+  switch (reply.kind) {
+    case 'amount':
+      return reply;
+    case 'busy':
+      return { kind: 'busy', reason: `answered ${reply.failure.code}` };
+    case 'refused':
+      return { kind: 'failed', failure: reply.failure };
+    case 'not-serving':
+      return { kind: 'dead', reason: reply.reason };
+  }
 }
 
 /** The line a client gets when a hop's converter refused the request. */

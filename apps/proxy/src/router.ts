@@ -24,6 +24,8 @@ import { PoolView } from './pool-view';
 /** The discovery server as the router sees it; rejects when discovery cannot be reached. */
 export type DiscoveryPort = {
   readonly address: Endpoint;
+  /** What the discovery server listed in FEATURES; failing endpoints are reported only to one listing `report`. */
+  readonly features?: readonly string[];
   request(request: DiscoveryRequest): Promise<DiscoveryReply>;
 };
 
@@ -46,8 +48,6 @@ export type RouterOptions = {
   failedTtlMs: number;
   log: Logger;
   now?: () => number;
-  /** Sent with REMOVE reports when discovery requires a shared secret. */
-  token?: string | undefined;
   /**
    * A view a watch of discovery feeds: first requests wait for its snapshot, or for news that
    * none is coming (see PoolView.settled). Without one, requests ask discovery.
@@ -76,7 +76,6 @@ export class Router {
   readonly #discovery: DiscoveryPort;
   readonly #converters: ConverterPort;
   readonly #log: Logger;
-  readonly #token: string | undefined;
   readonly #now: () => number;
   readonly #fetches = new Map<string, Promise<Result<readonly HopUnits[]>>>();
 
@@ -84,7 +83,6 @@ export class Router {
     this.#discovery = options.discovery;
     this.#converters = options.converters;
     this.#log = options.log;
-    this.#token = options.token;
     this.#now = options.now ?? Date.now;
     this.book = new EndpointBook(options.failedTtlMs);
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
@@ -255,13 +253,17 @@ export class Router {
     return suspect ? { suspect } : {};
   }
 
-  /** Remembers the endpoint as failed, forgets it, and tells discovery once per failure window. */
+  /**
+   * Remembers the endpoint as failed, forgets it, and asks discovery to look, once per failure
+   * window: a REPORT, which only asks for a probe, never a REMOVE (only discovery decides down).
+   * A discovery server that lists no `report` (a course server) is told nothing.
+   */
   #reportDead(endpoint: Endpoint, reason: string): void {
     const firstReport = this.book.markFailed(endpoint, this.#now());
     this.book.forget(endpoint);
-    if (!firstReport) return;
+    if (!firstReport || !(this.#discovery.features ?? []).includes('report')) return;
     this.stats.reports++;
-    this.#discovery.request({ verb: 'REMOVE', endpoint, token: this.#token }).then(
+    this.#discovery.request({ verb: 'REPORT', endpoint, reason: reason.slice(0, 200) }).then(
       (reply) => this.#log.info('endpoint-reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),
       () => this.#log.debug('endpoint-report-skipped', { endpoint: formatAddress(endpoint), reason: 'discovery unreachable' }),
     );

@@ -62,6 +62,7 @@ export class World {
 
   readonly discovery: DiscoveryPort = {
     address: { host: '127.0.0.1', port: 5555 },
+    features: ['session', 'report'],
     request: (request: DiscoveryRequest): Promise<DiscoveryReply> => {
       this.discoveryRequests.push(request);
       if (!this.discoveryUp) return Promise.reject(new Error('discovery down'));
@@ -83,6 +84,9 @@ export class World {
           }
           return Promise.resolve({ kind: 'path', hops: withEndpoints.map((hop) => ({ ...hop, endpoint: hop.endpoint as Endpoint })) });
         }
+        // A report makes this stand-in's discovery probe at once and find the endpoint dead
+        // (the world reports only endpoints it made dead), so it leaves the pool.
+        case 'REPORT':
         case 'REMOVE': {
           this.reports.push(request.endpoint);
           for (const pool of this.pools.values()) {

@@ -52,6 +52,7 @@ export const DISCOVERY_HELP: readonly string[] = [
   'ADD <unit1> <unit2> <host> <port>   register a conversion server -> SUCCESS',
   'REMOVE <host> <port>                unregister a conversion server -> SUCCESS',
   'REMOVE <unit1> <unit2>              unregister every server of the pair -> SUCCESS',
+  'REPORT <host> <port> [reason...]    ask for a health check of a server soon -> SUCCESS',
   '  (a server started with a token needs token=<secret> after ADD and REMOVE)',
   'LOOKUP <unit1> <unit2>              one server of the pair, round robin -> <host> <port>',
   'LOOKUP_MULTI <from> <to>            fewest-hops path (alias PATH) -> one line per hop:',
@@ -143,6 +144,7 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
         case 'ADD':
         case 'REMOVE':
         case 'REMOVE_PAIR':
+        case 'REPORT':
           return SUCCESS_WORDS.has((tokens[0] ?? '').toUpperCase().replace(/[.!:,]+$/, '')) ? done({ kind: 'success' }) : malformed(line, 'SUCCESS');
         case 'PING':
           return tokens.length === 1 && tokens[0]?.toUpperCase() === 'PONG' ? done({ kind: 'pong' }) : malformed(line, 'PONG');

@@ -26,6 +26,8 @@ export const AddRequestSchema = z.object({
 export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema, token: TokenSchema.optional() });
 /** `REMOVE <unit1> <unit2>` (seed 2's form): the same rules, for every endpoint of the pair. */
 export const RemovePairRequestSchema = z.object({ verb: z.literal('REMOVE_PAIR'), units: UnitsSchema, token: TokenSchema.optional() });
+/** A request to look (probe soon), never a verdict: `REPORT <host> <port> [reason...]`. */
+export const ReportRequestSchema = z.object({ verb: z.literal('REPORT'), endpoint: EndpointSchema, reason: z.string().optional() });
 export const LookupRequestSchema = z.object({ verb: z.literal('LOOKUP'), units: UnitsSchema });
 export const LookupMultiRequestSchema = z.object({ verb: z.literal('LOOKUP_MULTI'), from: UnitSchema, to: UnitSchema });
 export const PingRequestSchema = z.object({ verb: z.literal('PING') });
@@ -50,6 +52,7 @@ export const DiscoveryRequestSchema = z.discriminatedUnion('verb', [
   AddRequestSchema,
   RemoveRequestSchema,
   RemovePairRequestSchema,
+  ReportRequestSchema,
   LookupRequestSchema,
   LookupMultiRequestSchema,
   PingRequestSchema,
@@ -63,10 +66,11 @@ export type DiscoveryRequest = z.infer<typeof DiscoveryRequestSchema>;
 /** The request kinds; `REMOVE_PAIR` is `REMOVE <unit1> <unit2>` on the wire. */
 export type DiscoveryVerb = DiscoveryRequest['verb'];
 
-type Grammar = { args: readonly string[]; build: (args: string[]) => Result<DiscoveryRequest> };
+/** `rest`: words after the fixed arguments are one free-text argument (REPORT's reason). */
+type Grammar = { args: readonly string[]; rest?: string; build: (args: string[]) => Result<DiscoveryRequest> };
 
 /** Verbs as typed on the wire (case-insensitive), aliases included. */
-const WIRE_VERBS = ['ADD', 'REMOVE', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'] as const;
+const WIRE_VERBS = ['ADD', 'REMOVE', 'REPORT', 'LOOKUP', 'LOOKUP_MULTI', 'PING', 'LIST', 'HELP', 'SESSION', 'FEATURES', 'WATCH'] as const;
 type WireVerb = (typeof WIRE_VERBS)[number];
 
 const GRAMMAR: Record<WireVerb, Grammar> = {
@@ -92,6 +96,16 @@ const GRAMMAR: Record<WireVerb, Grammar> = {
       return !pair.ok && port.ok && !host.ok ? host : pair;
     },
   },
+  REPORT: {
+    args: ['<host>', '<port>'],
+    rest: '[reason...]',
+    build: ([host = '', port = '', ...reason]) =>
+      all([parseHost(host), parsePort(port)], ([h, p]): DiscoveryRequest => {
+        const request: DiscoveryRequest = { verb: 'REPORT', endpoint: { host: h, port: p } };
+        if (reason.length > 0) request.reason = reason.join(' ');
+        return request;
+      }),
+  },
   LOOKUP: {
     args: ['<unit1>', '<unit2>'],
     build: ([u1 = '', u2 = '']) => all([parseUnit(u1), parseUnit(u2)], ([a, b]) => ({ verb: 'LOOKUP', units: [a, b] })),
@@ -112,7 +126,7 @@ const GRAMMAR: Record<WireVerb, Grammar> = {
 
 const VERBS: ReadonlyMap<string, WireVerb> = new Map([...WIRE_VERBS.map((verb) => [verb, verb] as const), ['PATH', 'LOOKUP_MULTI']]);
 
-const VERB_LIST = 'ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH';
+const VERB_LIST = 'ADD, REMOVE, REPORT, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH';
 
 const TOKEN_PREFIX = 'token=';
 
@@ -130,10 +144,11 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
     if (!parsed.ok) return parsed;
     token = parsed.value;
   }
-  if (args.length !== grammar.args.length) {
-    const usage = verb === 'REMOVE' ? 'REMOVE <host> <port> or REMOVE <unit1> <unit2>' : [verb, ...grammar.args].join(' ');
+  if (args.length !== grammar.args.length && !(grammar.rest !== undefined && args.length > grammar.args.length)) {
+    const usage = verb === 'REMOVE' ? 'REMOVE <host> <port> or REMOVE <unit1> <unit2>' : [verb, ...grammar.args, ...(grammar.rest ? [grammar.rest] : [])].join(' ');
     const count = grammar.args.length;
-    return fail('BAD_ARITY', `${verb} takes ${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`);
+    const atLeast = grammar.rest === undefined ? '' : 'at least ';
+    return fail('BAD_ARITY', `${verb} takes ${atLeast}${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`);
   }
   const request = grammar.build(args);
   if (token !== undefined && request.ok && (request.value.verb === 'ADD' || request.value.verb === 'REMOVE' || request.value.verb === 'REMOVE_PAIR')) {
@@ -151,6 +166,8 @@ export function formatDiscoveryRequest(request: DiscoveryRequest): string {
       return `REMOVE ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
     case 'REMOVE_PAIR':
       return `REMOVE ${request.units[0]} ${request.units[1]}${tokenArg(request.token)}\n`;
+    case 'REPORT':
+      return `REPORT ${request.endpoint.host} ${request.endpoint.port}${request.reason ? ` ${oneLine(request.reason)}` : ''}\n`;
     case 'LOOKUP':
       return `LOOKUP ${request.units[0]} ${request.units[1]}\n`;
     case 'LOOKUP_MULTI':
@@ -200,6 +217,10 @@ function parseWatchArguments(args: readonly string[]): Result<DiscoveryRequest> 
   if (!seq.ok) return seq;
   request.from = { epoch: epoch.value, seq: seq.value };
   return ok(request);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').trim();
 }
 
 function tokenArg(token: string | undefined): string {

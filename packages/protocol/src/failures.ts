@@ -26,6 +26,7 @@ export const FAILURES = {
   WRONG_PAIR: 'wrong pair.',
   UNAUTHORIZED: 'unauthorized.',
   TOO_MANY_CONNECTIONS: 'too many connections.',
+  TOO_MANY_PENDING: 'too many pending.',
   IDLE_TIMEOUT: 'idle timeout.',
   UNAVAILABLE: 'unavailable.',
   UPSTREAM_FAILED: 'upstream failed.',

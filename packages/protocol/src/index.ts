@@ -42,6 +42,7 @@ export {
   PingRequestSchema,
   RemovePairRequestSchema,
   RemoveRequestSchema,
+  ReportRequestSchema,
   SessionRequestSchema,
   UnitsSchema,
   WatchRequestSchema,
@@ -103,3 +104,5 @@ export {
   parseWatchLine,
 } from './watch';
 export type { ChangeKind, WatchChange, WatchEntry, WatchLine } from './watch';
+export { classifyConverterReply } from './reply-class';
+export type { ConverterReplyClass } from './reply-class';

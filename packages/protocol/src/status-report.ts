@@ -52,7 +52,7 @@ export const StatusReportSchema = z.object({
   pid: z.number(),
   startedAt: z.number(),
   now: z.number(),
-  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number() }),
+  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number(), wrong: z.number() }),
   pools: z.array(StatusPoolSchema),
   /** The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead. */
   graph: z.object({

@@ -63,7 +63,7 @@ describe('discovery requests', () => {
       ok: false,
       failure: {
         code: 'UNKNOWN_VERB',
-        message: 'unknown command. "FETCH" is not a command; expected ADD, REMOVE, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH.',
+        message: 'unknown command. "FETCH" is not a command; expected ADD, REMOVE, REPORT, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH.',
       },
     });
   });

@@ -2,7 +2,7 @@ import { type Endpoint, type UnitPair, keyOf, endpointOf, unitPair } from './end
 import { quote } from '@conv/protocol';
 import type { ChangeFeed, ChangeListener, RegistryChange } from './change-feed';
 import { RegistryError } from './errors';
-import type { HealthPolicy } from './health';
+import type { HealthPolicy, ProbeVerdict } from './health';
 import type { Pool } from './pool';
 import { type Pools, type Registration, type RegistryCounts, type Transition, snapshot } from './pools';
 
@@ -130,8 +130,8 @@ export abstract class EndpointRegistry {
     return entry === undefined ? undefined : snapshot(entry);
   }
 
-  /** Feeds one probe result into the health state machine; returns the transition, if any. */
-  recordProbe(endpoint: Endpoint, ok: boolean): Transition | undefined {
+  /** Feeds one probe verdict (true = ok, false = failed) into the health state machine; returns the transition, if any. */
+  recordProbe(endpoint: Endpoint, ok: boolean | ProbeVerdict): Transition | undefined {
     this.live();
     const entry = this.pools.entry(keyOf(endpoint));
     return entry === undefined ? undefined : this.pools.recordProbe(entry, ok, this.now(), this.policy);

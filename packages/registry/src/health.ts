@@ -3,6 +3,14 @@ import { RegistryError } from './errors';
 
 export type { Health };
 
+/**
+ * One probe's verdict: `ok` answered right, `failed` did not answer (refused, timed out,
+ * garbage), `wrong` answered a number that fails the answer checks, `busy` is alive but at its
+ * connection limit (it answered TOO_MANY_CONNECTIONS): never a failure, never a promotion.
+ * A boolean is `ok` (true) or `failed` (false).
+ */
+export type ProbeVerdict = 'ok' | 'failed' | 'wrong' | 'busy';
+
 export type HealthPolicy = {
   /** Consecutive failed probes that take an `up` endpoint `down`. */
   readonly failuresToDown: number;

@@ -1,6 +1,6 @@
 import { ChangeFeed } from './change-feed';
 import { type Endpoint, type UnitPair, keyOf } from './endpoint';
-import type { Health, HealthPolicy } from './health';
+import type { Health, HealthPolicy, ProbeVerdict } from './health';
 import { Entry, Pool } from './pool';
 
 /** A snapshot of one registration; changing it changes nothing in the registry. */
@@ -24,7 +24,7 @@ export type Registration = {
 };
 
 export type Transition = { endpoint: Endpoint; pair: UnitPair; from: Health; to: Health | 'removed' };
-export type RegistryCounts = { pools: number; endpoints: number; up: number; down: number; pending: number };
+export type RegistryCounts = { pools: number; endpoints: number; up: number; down: number; pending: number; wrong: number };
 
 /** One registration to put in a pool, as a store or a shared feed describes it. */
 export type NewEntry = {
@@ -51,6 +51,7 @@ export class Pools {
   #up = 0;
   #down = 0;
   #pending = 0;
+  #wrong = 0;
   #version = 0;
   #pairs: readonly UnitPair[] | undefined;
   /** Every change below, in order, for watchers. */
@@ -132,30 +133,46 @@ export class Pools {
     return { endpoint: entry.endpoint, pair: entry.pool.pair, from, to };
   }
 
-  /** One probe's verdict through the health state machine (README: pending -> up <-> down). */
-  recordProbe(entry: Entry, ok: boolean, t: number, policy: HealthPolicy): Transition | undefined {
+  /**
+   * One probe's verdict through the health state machine (README: pending -> up <-> down, and
+   * any -> wrong on a wrong answer; wrong and down come back up after `successesToUp` right ones).
+   */
+  recordProbe(entry: Entry, verdict: boolean | ProbeVerdict, t: number, policy: HealthPolicy): Transition | undefined {
+    const outcome = verdict === true ? 'ok' : verdict === false ? 'failed' : verdict;
     entry.lastCheck = t;
-    if (ok) {
-      entry.consecutiveSuccesses++;
-      entry.consecutiveFailures = 0;
-      entry.lastSeen = t;
-      if (entry.health === 'pending') return this.setHealth(entry, 'up', t);
-      if (entry.health === 'down' && entry.consecutiveSuccesses >= policy.successesToUp) return this.setHealth(entry, 'up', t);
-    } else {
-      entry.consecutiveFailures++;
-      entry.consecutiveSuccesses = 0;
-      if (entry.health === 'up' && entry.consecutiveFailures >= policy.failuresToDown) return this.setHealth(entry, 'down', t);
+    switch (outcome) {
+      case 'ok':
+        entry.consecutiveSuccesses++;
+        entry.consecutiveFailures = 0;
+        entry.lastSeen = t;
+        if (entry.health === 'pending') return this.setHealth(entry, 'up', t);
+        if ((entry.health === 'down' || entry.health === 'wrong') && entry.consecutiveSuccesses >= policy.successesToUp) return this.setHealth(entry, 'up', t);
+        return undefined;
+      case 'busy':
+        // Alive (it answered), but its answers went unchecked: no streak of either kind moves on.
+        entry.consecutiveFailures = 0;
+        entry.lastSeen = t;
+        return undefined;
+      case 'wrong':
+        // One wrong answer is enough: a correct server never gets an exact value wrong.
+        entry.consecutiveSuccesses = 0;
+        entry.consecutiveFailures = 0;
+        return entry.health === 'wrong' ? undefined : this.setHealth(entry, 'wrong', t);
+      case 'failed':
+        entry.consecutiveFailures++;
+        entry.consecutiveSuccesses = 0;
+        if (entry.health === 'up' && entry.consecutiveFailures >= policy.failuresToDown) return this.setHealth(entry, 'down', t);
+        return undefined;
     }
-    return undefined;
   }
 
-  /** Entries `down` or `pending` for longer than their grace, from the later of their last health change and sighting. */
+  /** Entries `down`, `wrong` or `pending` for longer than their grace (`wrong` has the down grace), from the later of their last health change and sighting. */
   overdue(t: number, policy: HealthPolicy): Entry[] {
     const doomed: Entry[] = [];
     for (const entry of this.#byKey.values()) {
       if (entry.health === 'up') continue;
       const quiet = t - Math.max(entry.healthSince, entry.lastSeen);
-      if (quiet > (entry.health === 'down' ? policy.downGraceMs : policy.pendingGraceMs)) doomed.push(entry);
+      if (quiet > (entry.health === 'pending' ? policy.pendingGraceMs : policy.downGraceMs)) doomed.push(entry);
     }
     return doomed;
   }
@@ -172,7 +189,7 @@ export class Pools {
   }
 
   counts(): RegistryCounts {
-    return { pools: this.#poolCount, endpoints: this.#byKey.size, up: this.#up, down: this.#down, pending: this.#pending };
+    return { pools: this.#poolCount, endpoints: this.#byKey.size, up: this.#up, down: this.#down, pending: this.#pending, wrong: this.#wrong };
   }
 
   /** Pairs with at least one `up` endpoint, sorted; the edges of the conversion graph. */
@@ -203,6 +220,7 @@ export class Pools {
   #count(health: Health, delta: 1 | -1): void {
     if (health === 'up') this.#up += delta;
     else if (health === 'down') this.#down += delta;
+    else if (health === 'wrong') this.#wrong += delta;
     else this.#pending += delta;
   }
 }

@@ -137,6 +137,7 @@ export class DiscoverySession {
   #handshake: { verb: 'FEATURES' | 'SESSION'; reader: DiscoveryReplyReader } | undefined;
   /** The server lists no session: every request goes on a connection of its own. */
   #oneShot = false;
+  /** What the server in use listed in FEATURES (none for a course server). */
   #features: readonly string[] = [];
   readonly #follower: WatchFollower | undefined;
   readonly #options: DiscoverySessionOptions;
@@ -162,6 +163,11 @@ export class DiscoverySession {
 
   get isUp(): boolean {
     return this.#state === 'ready';
+  }
+
+  /** The words the discovery server in use listed in FEATURES: a verb is sent only if listed. */
+  get features(): readonly string[] {
+    return this.#features;
   }
 
   start(): void {

@@ -1,9 +1,12 @@
 import { type Server, type Socket, createServer } from 'node:net';
+import { catalog } from '@conv/conversion';
 
 /**
  * A minimal conversion server in the course's style (greeting, one request, one answer), for
  * discovery tests that need a live or dead endpoint without depending on the converter app.
  * It converts `units[0] -> units[1]` by `factor` and back; anything else gets a FAILURE line.
+ * The factor defaults to the catalog's (discovery checks answers of exact pairs), else 1.
+ * `answer` scripts a one-shot reply (a liar, a slow one, a busy one); `script` any misbehaviour.
  */
 export type FakeConverter = {
   readonly port: number;
@@ -24,9 +27,16 @@ export type FakeRequest = { readonly line: string; readonly connection: number; 
 /** What a script does instead: these lines, or close the connection without a word. */
 export type FakeReply = readonly string[] | 'close';
 
+/**
+ * What to send for the `n`th request (0-based, over all connections) of `line`: a reply line, or
+ * a reply after a delay in ms, then close. Return undefined to answer as usual.
+ */
+export type FakeAnswer = (line: string, n: number) => string | { line: string; afterMs: number } | undefined;
+
 export async function startFakeConverter(options: {
   units: readonly [string, string];
   factor?: number;
+  answer?: FakeAnswer;
   port?: number;
   host?: string;
   /** When it greets: on connect (conv's and most course servers), never, or only after reading the request. */
@@ -36,7 +46,7 @@ export async function startFakeConverter(options: {
   /** Misbehaviour on cue: return the lines to send instead of the reply (or 'close'); undefined keeps the reply. */
   script?: (request: FakeRequest) => FakeReply | undefined;
 }): Promise<FakeConverter> {
-  const { units, factor = 1, port = 0, host = '127.0.0.1', greeting = 'first', persist = false, script } = options;
+  const { units, factor = catalogFactor(units), port = 0, host = '127.0.0.1', greeting = 'first', persist = false, script, answer } = options;
   const hello = `HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`;
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -63,7 +73,16 @@ export async function startFakeConverter(options: {
       for (let newline = buffer.indexOf('\n'); newline >= 0 && !socket.destroyed; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline).trim();
         buffer = buffer.slice(newline + 1);
+        const n = requests.length;
         requests.push(line);
+        const answered = answer?.(line, n);
+        if (answered !== undefined) {
+          const { line: reply, afterMs } = typeof answered === 'string' ? { line: answered, afterMs: 0 } : answered;
+          const send = () => socket.end(`${greeting === 'after-request' ? hello : ''}${reply}\n`);
+          if (afterMs > 0) setTimeout(send, afterMs).unref();
+          else send();
+          return;
+        }
         const askedToPersist = persist && !persistent && line === 'PERSIST';
         const reply = askedToPersist ? 'OK persistent' : replyTo(line);
         const scripted = script?.({ line, connection, index: ++index, reply });
@@ -102,4 +121,14 @@ export async function startFakeConverter(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+function catalogFactor(units: readonly [string, string]): number {
+  try {
+    const exact = catalog.exact(units[0], units[1]);
+    if (exact.offset.numerator !== 0n) return 1;
+    return catalog.convert(1, units[0], units[1]);
+  } catch {
+    return 1;
+  }
 }

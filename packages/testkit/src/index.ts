@@ -1,6 +1,6 @@
 export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence } from './etcd';
 export { startFakeConverter } from './fake-converter';
-export type { FakeConverter, FakeReply, FakeRequest } from './fake-converter';
+export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
 export { LineClient, exchange, freePort, openSocket } from './line-client';
 export { APP, repoPath, startServer, stopAll } from './processes';
 export type { ServerProcess } from './processes';

@@ -82,7 +82,7 @@ export const UNAVAILABLE_REPLY = 'FAILURE unavailable. The shared registry (etcd
 
 export function unavailableReplica(line: string): ScriptedAnswer {
   const verb = line.trim().split(/\s+/, 1)[0]?.toUpperCase();
-  if (verb === 'FEATURES') return 'FEATURES session remove-pair';
+  if (verb === 'FEATURES') return 'FEATURES session report remove-pair watch';
   if (verb === 'SESSION') return 'OK session';
   if (verb === 'PING') return 'PONG';
   return UNAVAILABLE_REPLY;

@@ -1,0 +1,33 @@
+import { APP, LineClient, findLogs, startServer, stopAll, waitFor } from '@conv/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FAST_CHECKS, list, startDiscovery } from './helpers';
+
+afterEach(stopAll);
+
+describe('a converter at its connection limit', () => {
+  it('stays up while persistent clients hold every slot: its TOO_MANY_CONNECTIONS counts as alive', async () => {
+    const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS]);
+    const converter = await startServer(APP.converter, ['0', '--pair', 'ft:in', '--max-connections', '2', '--discovery', `127.0.0.1:${discovery.port}`]);
+    const mine = `ft in 127.0.0.1 ${converter.port}`;
+    await waitFor(async () => (await list(discovery.port)).includes(`${mine} up`), { what: 'the converter up' });
+
+    const holders = await Promise.all([LineClient.connect(converter.port), LineClient.connect(converter.port)]);
+    for (const holder of holders) {
+      await holder.nextLine();
+      expect(await holder.request('PERSIST')).toEqual(['OK persistent']);
+    }
+    // Every probe from now on is refused as busy; watch the state through fifteen of them (1.5 s of probing).
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        seen.add((await list(discovery.port)).find((line) => line.startsWith(mine)) ?? 'gone');
+        return findLogs(converter.output(), 'warn', 'connection-refused').length >= 15;
+      },
+      { what: 'fifteen busy probes', timeoutMs: 30_000 },
+    );
+    expect([...seen]).toEqual([`${mine} up`]);
+    // The slots still serve their clients meanwhile.
+    expect(await holders[0]?.request('ft in 2')).toEqual(['24']);
+    for (const holder of holders) holder.close();
+  }, 60_000);
+});
