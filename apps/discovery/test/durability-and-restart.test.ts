@@ -20,7 +20,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close': after the exit, once stdout and stderr are drained (on 'exit' the last lines may be missing).
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

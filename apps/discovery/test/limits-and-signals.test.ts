@@ -7,7 +7,12 @@ afterEach(() => stopAll());
 /** A client that keeps being served while another one breaks a limit. */
 async function wellBehaved(port: number) {
   const client = await openSession(port);
-  return { client, stillServed: async () => expect(await ask(client, 'PING')).toEqual(['PONG']) };
+  return {
+    client,
+    stillServed: async () => expect(await ask(client, 'PING')).toEqual(['PONG']),
+    /** One PING's reply, kept for judging later (inside a retried probe an assertion would be swallowed). */
+    answer: async () => (await ask(client, 'PING')).join('\n'),
+  };
 }
 
 describe('limits', () => {
@@ -53,13 +58,15 @@ describe('limits', () => {
     const good = await wellBehaved(discovery.port);
     const idle = await LineClient.connect(discovery.port);
     // The good client keeps talking (and so stays open) while the idle one is timed out.
+    const answers: string[] = [];
     await waitFor(
       async () => {
-        await good.stillServed();
+        answers.push(await good.answer());
         return idle.isClosed;
       },
       { what: 'the idle connection closed' },
     );
+    expect(answers.filter((answer) => answer !== 'PONG')).toEqual([]);
     expect(idle.lines).toEqual([]);
     await good.stillServed();
     good.client.close();

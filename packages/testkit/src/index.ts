@@ -1,3 +1,4 @@
+export { runningInCI } from './ci';
 export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeConverter } from './fake-converter';
