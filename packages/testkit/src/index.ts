@@ -9,7 +9,7 @@ export { waitFor } from './wait-for';
 export { HOSTILE_HOSTS, HOSTILE_NUMBERS, HOSTILE_PORTS, RawClient, connectionStorm, describeLine, exchangeBytes, failureCodeOf, fuzzSeed, hostileLine, residentBytes, seededRandom, sendSlowly, steadyClient, textLine, waitUntilStalled, type HostileLine, type Random, type SteadyClient, type StormOutcome } from './hostile';
 export { describeConversionServerUnderHostileInput } from './conversion-server-under-hostile-input';
 export type { ConversionServerSuite, ConversionServerUnderTest, HostileContext, HostileLimits } from './conversion-server-under-hostile-input';
-export { findLog, findLogs, logEvents } from './log-events';
+export { findLog, findLogs, logEvents, waitForLog } from './log-events';
 export type { LogEvent } from './log-events';
 export { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 export type { Exposition, Sample } from './prometheus-text';
