@@ -98,6 +98,9 @@ describe('pnpm start: the whole system on loopback', () => {
     const first = await client.request('LOOKUP ft in');
     const second = await client.request('LOOKUP in ft');
     client.close();
+    // Two addresses, and not the same one: a failed lookup (two different FAILURE lines) does not pass.
+    expect(first).toEqual([expect.stringMatching(/^127\.0\.0\.1 \d+$/)]);
+    expect(second).toEqual([expect.stringMatching(/^127\.0\.0\.1 \d+$/)]);
     expect(first).not.toEqual(second);
   });
 

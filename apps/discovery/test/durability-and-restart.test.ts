@@ -53,7 +53,8 @@ describe('durability', () => {
     const first = await startDiscovery(['--db', db, ...FAST_CHECKS]);
     await askOnce(first.port, `ADD ft in 127.0.0.1 ${alive.port}`);
     await askOnce(first.port, `ADD ft in 127.0.0.2 ${dead.port}`);
-    await waitFor(async () => (await list(first.port)).every((l) => l.endsWith(' up')), { what: 'both up' });
+    // Two lines, both up (every() of an empty list would be true at once).
+    await waitFor(async () => ((lines) => lines.length === 2 && lines.every((l) => l.endsWith(' up')))(await list(first.port)), { what: 'both up' });
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
     await dead.close(); // dies while discovery is down
 
