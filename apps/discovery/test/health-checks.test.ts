@@ -1,4 +1,4 @@
-import { type FakeConverter, startFakeConverter, stopAll, waitFor, waitForLog } from '@conv/testkit';
+import { type FakeConverter, startFakeConverter, stopAll, waitFor, logMatches, waitForLog } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery } from './helpers';
 
@@ -60,7 +60,7 @@ describe('active health checks', () => {
     await doomed.close();
     await waitFor(async () => (await list(discovery.port)).length === 0, { what: 'removal after the grace' });
     expect(
-      await waitForLog(() => discovery.output(), 'info', 'health', { where: (event) => expect.objectContaining({ endpoint: `127.0.0.1:${doomed.port}`, pair: 'ft/in', from: 'down', to: 'removed' }).asymmetricMatch(event) as boolean }),
+      await waitForLog(() => discovery.output(), 'info', 'health', { where: (event) => logMatches(event, { endpoint: `127.0.0.1:${doomed.port}`, pair: 'ft/in', from: 'down', to: 'removed' }) }),
     ).toBeDefined();
   });
 });

@@ -15,8 +15,8 @@ import {
   sendSlowly,
   steadyClient,
   textLine,
-  waitUntilStalled,
 } from './hostile';
+import { waitUntilStalled } from './stalled';
 import { type ServerProcess, stopAll } from './processes';
 import { waitFor } from './wait-for';
 

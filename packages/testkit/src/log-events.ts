@@ -35,3 +35,11 @@ export function waitForLog(
   const { where = () => true, timeoutMs = 15_000 } = options;
   return waitFor(() => findLogs(output(), level, msg).find(where), { what: `a ${level} ${msg} log line`, timeoutMs });
 }
+
+/** Whether `event` has every field of `fields`: equal values, or strings a RegExp matches (for `waitForLog`'s `where`). */
+export function logMatches(event: LogEvent, fields: Record<string, unknown>): boolean {
+  return Object.entries(fields).every(([key, expected]) => {
+    const actual = event[key];
+    return expected instanceof RegExp ? typeof actual === 'string' && expected.test(actual) : actual === expected;
+  });
+}
