@@ -67,7 +67,7 @@ describe('limits', () => {
       },
       { what: 'the idle connection closed' },
     );
-    expect(answers.filter((answer) => answer !== 'PONG')).toEqual([]);
+    expect(answers.filter((answer) => answer !== 'PONG'), 'every answer while waiting').toEqual([]);
     expect(idle.lines).toEqual([]);
     await good.stillServed();
     good.client.close();

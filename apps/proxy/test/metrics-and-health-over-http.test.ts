@@ -59,6 +59,6 @@ describe('proxy --http-port', () => {
       },
       { what: 'a failover to be counted', timeoutMs: 15_000 },
     );
-    expect(answers.filter((answer) => answer !== '12')).toEqual([]);
+    expect(answers.filter((answer) => answer !== '12'), 'every answer while waiting').toEqual([]);
   });
 });

@@ -30,7 +30,7 @@ async function useEveryReplica(proxy: ServerProcess, converters: readonly Server
     { what: 'every replica answering through the proxy', timeoutMs: 10_000 },
   );
   // Judged after the wait: a wrong answer inside the probe would only be retried.
-  expect(answers.filter((answer) => answer !== '12')).toEqual([]);
+  expect(answers.filter((answer) => answer !== '12'), 'every answer while waiting').toEqual([]);
 }
 
 async function askMany(proxy: ServerProcess, count: number): Promise<string[]> {
