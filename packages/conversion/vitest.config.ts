@@ -1,3 +1,3 @@
 import { testProject } from '../../vitest.base';
 
-export default testProject('@conv/conversion');
+export default testProject('@conv/conversion', { spawnsProcesses: true });

@@ -1,3 +1,3 @@
 import { testProject } from '../../vitest.base';
 
-export default testProject('@conv/protocol');
+export default testProject('@conv/protocol', { spawnsProcesses: true });

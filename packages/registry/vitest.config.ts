@@ -1,3 +1,3 @@
 import { testProject } from '../../vitest.base';
 
-export default testProject('@conv/registry');
+export default testProject('@conv/registry', { spawnsProcesses: true });

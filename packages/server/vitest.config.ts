@@ -1,3 +1,3 @@
 import { testProject } from '../../vitest.base';
 
-export default testProject('@conv/server');
+export default testProject('@conv/server', { spawnsProcesses: true });

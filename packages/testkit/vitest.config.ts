@@ -1,3 +1,3 @@
 import { testProject } from '../../vitest.base';
 
-export default testProject('@conv/testkit');
+export default testProject('@conv/testkit', { spawnsProcesses: true });

@@ -53,7 +53,8 @@ async function discoveryWithPools() {
 describe('conv status', () => {
   it('prints every pool and endpoint with health, last check, served and the round-robin position, and the unit graph', async () => {
     const { discovery, http, ftIn, inCm } = await discoveryWithPools();
-    await waitFor(async () => /ft\/in\s+127\.0\.0\.1:\d+\s+up/.test((await convStatus('--http', http)).stdout) && /in\/cm|cm\/in/.test((await convStatus('--http', http)).stdout), {
+    // Both up (not merely listed, maybe still pending), as the lines below are judged.
+    await waitFor(async () => /ft\/in\s+127\.0\.0\.1:\d+\s+up/.test((await convStatus('--http', http)).stdout) && /cm\/in\s+127\.0\.0\.1:\d+\s+up/.test((await convStatus('--http', http)).stdout), {
       what: 'both endpoints up in conv status',
       timeoutMs: 15_000,
     });

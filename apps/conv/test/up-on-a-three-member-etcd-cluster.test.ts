@@ -52,7 +52,7 @@ describe.skipIf(presence === 'skip')('conv etcd --members 3, then conv up --stor
   it('runs the system with two discovery replicas sharing the cluster, answers, and stops cleanly', async () => {
     const system = await startServer(
       CONV,
-      ['up', '--store', store, '--discovery-replicas', '2', '--replicas', '1', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms'],
+      ['up', '--store', store, '--discovery-replicas', '2', '--replicas', '1', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms', '--start-timeout', '60s', '--ready-timeout', '90s'],
       { timeoutMs: 90_000 },
     );
     expect(system.output()).toMatch(/11 of 11 converters healthy/);

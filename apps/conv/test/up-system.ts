@@ -28,7 +28,7 @@ export async function startUp(pairs: string, options: { detached?: boolean } = {
   const dataDir = mkdtempSync(join(tmpdir(), 'conv-up-'));
   const conv = await startServer(
     CONV,
-    ['up', '--pairs', pairs, '--replicas', '1', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms'],
+    ['up', '--pairs', pairs, '--replicas', '1', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms', '--start-timeout', '60s', '--ready-timeout', '90s'],
     { timeoutMs: 120_000, detached: options.detached ?? false },
   );
   const processes = (): ProcessRow[] => JSON.parse(readFileSync(join(dataDir, 'processes.json'), 'utf8')) as ProcessRow[];

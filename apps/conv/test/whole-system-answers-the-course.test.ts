@@ -22,9 +22,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'conv-up-'));
   system = await startServer(
     CONV,
-    ['up', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms'],
-    // Two dozen processes on a possibly busy machine: conv up stretches its own limits by the
-    // load, and this one only catches a hang.
+    // Two dozen processes on a possibly busy machine (two CPU burners beside the suite): each may
+    // take far longer than the idle default to print its banner. conv up also stretches its
+    // limits by the load average, but that lags a load that has just begun.
+    ['up', '--discovery-port', '0', '--proxy-port', '0', '--converter-port', '0', '--data-dir', dataDir, '--check-interval', '200ms', '--start-timeout', '60s', '--ready-timeout', '90s'],
+    // This one only catches a hang.
     { timeoutMs: 150_000 },
   );
   discoveryPort = Number(/discovery\s+127\.0\.0\.1:(\d+)/.exec(system.output())?.[1]);
@@ -96,6 +98,9 @@ describe('pnpm start: the whole system on loopback', () => {
     const first = await client.request('LOOKUP ft in');
     const second = await client.request('LOOKUP in ft');
     client.close();
+    // Two addresses, and not the same one: a failed lookup (two different FAILURE lines) does not pass.
+    expect(first).toEqual([expect.stringMatching(/^127\.0\.0\.1 \d+$/)]);
+    expect(second).toEqual([expect.stringMatching(/^127\.0\.0\.1 \d+$/)]);
     expect(first).not.toEqual(second);
   });
 
@@ -104,10 +109,24 @@ describe('pnpm start: the whole system on loopback', () => {
     expect(victim).toBeDefined();
     process.kill(victim?.pid ?? 0, 'SIGKILL');
     for (let i = 0; i < 10; i++) expect(await conv('1', 'ft', 'in')).toBe('12');
-    await waitFor(() => processes().find((p) => p.name === 'converter ft:in #1' && p.pid !== victim?.pid), {
+    const restarted = await waitFor(() => processes().find((p) => p.name === 'converter ft:in #1' && p.pid !== victim?.pid), {
       what: 'the killed replica to be restarted',
+      timeoutMs: 60_000,
     });
-  });
+    // Restarted means serving again: it answers on its port, and discovery hands it out again.
+    await waitFor(async () => (await exchange(restarted.port, 'ft in 1').catch(() => []))[1] === '12', { what: 'the restarted replica answering', timeoutMs: 60_000 });
+    await waitFor(
+      async () => {
+        const client = await LineClient.connect(discoveryPort);
+        try {
+          return (await client.request('LIST', (line) => line === 'END')).includes(`ft in 127.0.0.1 ${restarted.port} up`);
+        } finally {
+          client.close();
+        }
+      },
+      { what: 'the restarted replica up in discovery', timeoutMs: 60_000 },
+    );
+  }, 120_000);
 
   it('stops every process on Ctrl-C and exits 0', async () => {
     const pids = processes().map((p) => p.pid);

@@ -99,8 +99,9 @@ export const INITIAL_REGISTRATION: RegistrationState = Object.freeze({
 
 /** The default policy: 200 ms doubling to 5 s, never longer than the announce interval. */
 export function defaultBackoff(announceIntervalMs: number): BackoffPolicy {
-  const baseMs = 200;
-  return { baseMs, maxMs: Math.max(baseMs, Math.min(5000, announceIntervalMs)) };
+  // A retry never waits longer than the announce interval: a converter announcing every 50 ms retries within 50 ms.
+  const maxMs = Math.min(5000, announceIntervalMs);
+  return { baseMs: Math.min(200, maxMs), maxMs };
 }
 
 /** Exponential backoff with "equal jitter": between half and all of the capped delay. */

@@ -29,9 +29,11 @@ describe('the built converter, over loopback', () => {
     expect((await exchange(celsius.port, 'F C 212'))[1]).toBe('100');
   });
 
-  it('answers another pair with WRONG_PAIR, and a malformed line with the parser failure', async () => {
+  it('answers another pair, or a unit it has never heard of, with WRONG_PAIR naming its own; a malformed line with the parser failure', async () => {
     const server = await converter('ft:in');
     expect((await exchange(server.port, 'kg lbs 3'))[1]).toBe('FAILURE wrong pair. This server converts ft <-> in only. (WRONG_PAIR)');
+    // Not UNKNOWN_PAIR: that is discovery's word for a pair nobody serves; a converter says which one it does.
+    expect((await exchange(server.port, 'furlong in 1'))[1]).toBe('FAILURE wrong pair. This server converts ft <-> in only. (WRONG_PAIR)');
     expect((await exchange(server.port, 'ft in'))[1]).toMatch(/^FAILURE wrong number of arguments\. .*\(BAD_ARITY\)$/);
     expect((await exchange(server.port, 'ft in 1'))[1]).toBe('12');
   });
@@ -46,7 +48,9 @@ describe('the built converter, over loopback', () => {
     expect((await exchange(custom.port, 'tf tc 212'))[1]).toBe('100');
     const overridden = await converter('ft:in', '--factor', '10');
     expect((await exchange(overridden.port, 'ft in 2'))[1]).toBe('20');
-    expect(findLog(overridden.output(), 'warn', 'factor-overrides-catalog')).toMatchObject({ pair: 'ft:in', factor: 10, catalog: '1 ft = 12 in' });
+    // The log line (stderr) may arrive after the banner (stdout): poll for it, then judge it.
+    const warning = await waitFor(() => findLog(overridden.output(), 'warn', 'factor-overrides-catalog'), { what: 'the factor-overrides-catalog warning' });
+    expect(warning).toMatchObject({ pair: 'ft:in', factor: 10, catalog: '1 ft = 12 in' });
   });
 
   it('answers every line after PERSIST until the client closes', async () => {

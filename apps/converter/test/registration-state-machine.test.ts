@@ -197,7 +197,17 @@ describe('backoff', () => {
   });
 
   it('never waits longer than the announce interval', () => {
+    for (const interval of [10, 50, 199, 200, 300, 1000, 4999, 5000, 60_000]) {
+      const policy = defaultBackoff(interval);
+      for (let failures = 1; failures <= 40; failures++) {
+        for (const random of [0, 0.5, 1]) {
+          expect(backoffDelay(failures, policy, random), `interval ${interval}, failure ${failures}`).toBeLessThanOrEqual(interval);
+        }
+      }
+    }
+    // It does wait up to the interval (or 5 s) once failures pile up.
     expect(backoffDelay(10, defaultBackoff(300), 1)).toBe(300);
-    expect(backoffDelay(10, defaultBackoff(50), 1)).toBe(200);
+    expect(backoffDelay(10, defaultBackoff(50), 1)).toBe(50);
+    expect(backoffDelay(10, defaultBackoff(60_000), 1)).toBe(5000);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { APP, LineClient, exchange, findLog, startServer, stopAll, waitFor } from '@conv/testkit';
+import { APP, LineClient, exchange, findLog, startServer, stopAll, waitFor, waitForLog } from '@conv/testkit';
 import { freePort, registrationOf } from './harness';
 
 // Runs against the built discovery app (apps/discovery), as the system runs in production.
@@ -20,7 +20,7 @@ describe('registration with the real discovery server', () => {
     await waitFor(async () => (await registrationOf(registry.port, server.port)) === 'ft in up', {
       what: 'the converter listed up',
     });
-    expect(findLog(server.output(), 'info', 'registered')).toMatchObject({ host: '127.0.0.1', port: expect.any(Number) as unknown, pair: 'ft:in', attempts: 1 });
+    expect(await waitForLog(() => server.output(), 'info', 'registered')).toMatchObject({ host: '127.0.0.1', port: expect.any(Number) as unknown, pair: 'ft:in', attempts: 1 });
   });
 
   it('registers within the backoff when discovery starts after it, serving meanwhile', async () => {
@@ -60,7 +60,7 @@ describe('registration with the real discovery server', () => {
     await waitFor(async () => (await registrationOf(registry.port, port)) === 'ft in up', { what: 'ft in replacing kg g' });
     // The old registration never came up: discovery replaced it once ft in passed its probe.
     expect(await waitFor(() => findLog(registry.output(), 'info', 'replaced'), { what: 'the replacement logged' })).toMatchObject({ was: 'g/kg', pair: 'ft/in' });
-    expect(findLog(server.output(), 'info', 'registered')).toBeDefined();
+    expect(await waitForLog(() => server.output(), 'info', 'registered')).toBeDefined();
   });
 
   it('REMOVEs itself on SIGTERM and exits 0', async () => {
@@ -69,7 +69,7 @@ describe('registration with the real discovery server', () => {
     await waitFor(async () => (await registrationOf(registry.port, server.port)) === 'ft in up', { what: 'listed up' });
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(await registrationOf(registry.port, server.port)).toBeUndefined();
-    expect(findLog(server.output(), 'info', 'unregistered')).toBeDefined();
+    expect(await waitForLog(() => server.output(), 'info', 'unregistered')).toBeDefined();
   });
 });
 

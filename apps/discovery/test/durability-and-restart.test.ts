@@ -20,7 +20,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close': after the exit, once stdout and stderr are drained (on 'exit' the last lines may be missing).
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -52,7 +53,8 @@ describe('durability', () => {
     const first = await startDiscovery(['--db', db, ...FAST_CHECKS]);
     await askOnce(first.port, `ADD ft in 127.0.0.1 ${alive.port}`);
     await askOnce(first.port, `ADD ft in 127.0.0.2 ${dead.port}`);
-    await waitFor(async () => (await list(first.port)).every((l) => l.endsWith(' up')), { what: 'both up' });
+    // Two lines, both up (every() of an empty list would be true at once).
+    await waitFor(async () => ((lines) => lines.length === 2 && lines.every((l) => l.endsWith(' up')))(await list(first.port)), { what: 'both up' });
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
     await dead.close(); // dies while discovery is down
 

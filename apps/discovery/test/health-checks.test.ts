@@ -1,4 +1,4 @@
-import { type FakeConverter, findLog, findLogs, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type FakeConverter, startFakeConverter, stopAll, waitFor, logMatches, waitForLog } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery } from './helpers';
 
@@ -59,9 +59,9 @@ describe('active health checks', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${doomed.port}`)) === 'up', { what: 'up' });
     await doomed.close();
     await waitFor(async () => (await list(discovery.port)).length === 0, { what: 'removal after the grace' });
-    expect(findLogs(discovery.output(), 'info', 'health')).toContainEqual(
-      expect.objectContaining({ endpoint: `127.0.0.1:${doomed.port}`, pair: 'ft/in', from: 'down', to: 'removed' }),
-    );
+    expect(
+      await waitForLog(() => discovery.output(), 'info', 'health', { where: (event) => logMatches(event, { endpoint: `127.0.0.1:${doomed.port}`, pair: 'ft/in', from: 'down', to: 'removed' }) }),
+    ).toBeDefined();
   });
 });
 
@@ -73,8 +73,7 @@ describe('REMOVE reports', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up', { what: 'up' });
     const probesBefore = healthy.requests.length;
     expect(await askOnce(discovery.port, `REMOVE 127.0.0.1 ${healthy.port}`, { localAddress: '127.0.0.2' })).toEqual(['SUCCESS']);
-    await waitFor(() => findLog(discovery.output(), 'info', 'reported') !== undefined, { what: 'the report in the log' });
-    expect(findLog(discovery.output(), 'info', 'reported')).toMatchObject({ endpoint: `127.0.0.1:${healthy.port}`, pair: 'ft/in', from: '127.0.0.2' });
+    expect(await waitForLog(() => discovery.output(), 'info', 'reported')).toMatchObject({ endpoint: `127.0.0.1:${healthy.port}`, pair: 'ft/in', from: '127.0.0.2' });
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${healthy.port}`)) === 'up' && healthy.requests.length > probesBefore, {
       what: 'back up after a probe',
     });

@@ -1,13 +1,19 @@
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { LineClient, findLog, stopAll, waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ask, openSession, startDiscovery } from './helpers';
+import { ask, openSession, readReply, startDiscovery } from './helpers';
 
 afterEach(() => stopAll());
 
 /** A client that keeps being served while another one breaks a limit. */
 async function wellBehaved(port: number) {
   const client = await openSession(port);
-  return { client, stillServed: async () => expect(await ask(client, 'PING')).toEqual(['PONG']) };
+  return {
+    client,
+    stillServed: async () => expect(await ask(client, 'PING')).toEqual(['PONG']),
+    /** One PING's reply, kept for judging later (inside a retried probe an assertion would be swallowed). */
+    answer: async () => (await ask(client, 'PING')).join('\n'),
+  };
 }
 
 describe('limits', () => {
@@ -53,13 +59,15 @@ describe('limits', () => {
     const good = await wellBehaved(discovery.port);
     const idle = await LineClient.connect(discovery.port);
     // The good client keeps talking (and so stays open) while the idle one is timed out.
+    const answers: string[] = [];
     await waitFor(
       async () => {
-        await good.stillServed();
+        answers.push(await good.answer());
         return idle.isClosed;
       },
       { what: 'the idle connection closed' },
     );
+    expect(answers.filter((answer) => answer !== 'PONG'), 'every answer while waiting').toEqual([]);
     expect(idle.lines).toEqual([]);
     await good.stillServed();
     good.client.close();
@@ -68,13 +76,47 @@ describe('limits', () => {
 
 describe('signals', () => {
   it('SIGTERM answers what is in flight, closes connections and exits 0', async () => {
-    const discovery = await startDiscovery(['--db', ':memory:']);
-    const client = await LineClient.connect(discovery.port);
-    expect(await ask(client, 'PING')).toEqual(['PONG']);
-    expect(await discovery.stop('SIGTERM')).toBe(0);
-    await client.closed;
-    expect(findLog(discovery.output(), 'info', 'shutdown')).toBeDefined();
-  });
+    // A converter that reads its request and answers only when the test says: discovery's
+    // admission probe to it, and so the ADD waiting on that probe, stay in flight until then.
+    const probes: { socket: Socket; request: string }[] = [];
+    let released = false;
+    const answer = ({ socket, request }: { socket: Socket; request: string }) => socket.end(request.startsWith('c d ') ? '2\n' : 'FAILURE wrong pair. (WRONG_PAIR)\n');
+    const gate = createServer((socket) => {
+      const probe = { socket, request: '' };
+      probes.push(probe);
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        probe.request += chunk.toString('utf8');
+        if (released) answer(probe);
+      });
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const gatePort = (gate.address() as AddressInfo).port;
+    try {
+      const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '100ms', '--check-timeout', '30s', '--shutdown-timeout', '30s']);
+      const client = await openSession(discovery.port);
+      // Registered for a/b, pending: its first probe hangs at the gate.
+      expect(await ask(client, `ADD a b 127.0.0.1 ${gatePort}`)).toEqual(['SUCCESS']);
+      // The same endpoint for c/d: admitted only once a probe proves it serves c/d. In flight.
+      const inFlight = `ADD c d 127.0.0.1 ${gatePort}`;
+      client.send(inFlight);
+      await waitFor(() => probes.some((probe) => probe.request.startsWith('c d ')), { what: 'the admission probe for c/d at the gate' });
+
+      discovery.kill('SIGTERM');
+      await waitFor(() => findLog(discovery.output(), 'info', 'stopping'), { what: 'the stopping log line' });
+      // Only now does the gate answer, as a c/d converter.
+      released = true;
+      for (const probe of probes) if (probe.request !== '') answer(probe);
+
+      expect(await readReply(client, inFlight, 30_000)).toEqual(['SUCCESS']);
+      await client.closed;
+      expect(await discovery.exited).toBe(0);
+      expect(findLog(discovery.output(), 'info', 'shutdown')).toBeDefined();
+    } finally {
+      for (const { socket } of probes) socket.destroy();
+      gate.close();
+    }
+  }, 60_000);
 
   it('SIGINT exits 0 too', async () => {
     const discovery = await startDiscovery(['--db', ':memory:']);

@@ -23,7 +23,8 @@ describe('the seed\'s suggested session over TCP', () => {
     expect(await ask(client, `ADD lbs b 127.0.0.1 ${lbs.port}`)).toEqual(['SUCCESS']);
     expect(await ask(client, `ADD ban b 127.0.0.2 ${ban.port}`)).toEqual(['SUCCESS']);
     // Both are handed out once their admission probe has passed.
-    await waitFor(async () => (await list(discovery.port)).every((line) => line.endsWith(' up')), { what: 'both up' });
+    // Two lines, both up (every() of an empty list would be true at once).
+    await waitFor(async () => ((lines) => lines.length === 2 && lines.every((line) => line.endsWith(' up')))(await list(discovery.port)), { what: 'both up' });
 
     expect(await ask(client, 'lookup b lbs')).toEqual([`127.0.0.1 ${lbs.port}`]);
     expect(await ask(client, 'LOOKUP_MULTI ban lbs')).toEqual([`ban b 127.0.0.2 ${ban.port} 0`, `b lbs 127.0.0.1 ${lbs.port} 1`]);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type FakeConverter, loggedHttpUrl, repoPath, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { type FakeConverter, loggedHttpUrl, repoPath, runningInCI, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, askOnce, list, startDiscovery } from './helpers';
@@ -8,7 +8,7 @@ import { FAST_CHECKS, askOnce, list, startDiscovery } from './helpers';
 /** Debian's chromium (`.ci/run` installs it). Missing on a developer machine: skipped, loudly; in CI: a failure. */
 const CHROMIUM = '/usr/bin/chromium';
 const chromiumMissing = !existsSync(CHROMIUM);
-const skipHere = chromiumMissing && !process.env.CI;
+const skipHere = chromiumMissing && !runningInCI();
 if (skipHere) {
   console.warn(`\n!!! ${CHROMIUM} is missing: the status page is NOT tested in a browser here. Install it: apt-get install -y --no-install-recommends chromium\n`);
 }

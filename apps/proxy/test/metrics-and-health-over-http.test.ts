@@ -50,12 +50,15 @@ describe('proxy --http-port', () => {
     const [victim] = converters;
     victim?.kill('SIGKILL');
     await victim?.exited;
+    // Every answer meanwhile is kept and judged after the wait: a wrong one must fail the test, not be retried.
+    const answers: string[] = [];
     await waitFor(
       async () => {
-        expect(await ask(proxy, 'ft in 1')).toBe('12');
+        answers.push(await ask(proxy, 'ft in 1'));
         return (sampleValue(await scrape(url), 'proxy_failovers_total') ?? 0) >= 1;
       },
       { what: 'a failover to be counted', timeoutMs: 15_000 },
     );
+    expect(answers.filter((answer) => answer !== '12'), 'every answer while waiting').toEqual([]);
   });
 });

@@ -13,7 +13,8 @@ function run(args: readonly string[]): Promise<{ code: number | null; stderr: st
     let stdout = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr, stdout }));
+    // 'close': after the exit, once stdout and stderr are drained (on 'exit' the last lines may be missing).
+    child.on('close', (code) => resolve({ code, stderr, stdout }));
   });
 }
 

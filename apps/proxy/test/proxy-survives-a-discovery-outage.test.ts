@@ -22,11 +22,15 @@ describe('a discovery outage', () => {
     const proxy = await startProxy(discovery, ['--path-ttl', '200ms']);
     expect(await ask(proxy, 'ft cm 1')).toBe('30.48');
     expect(await ask(proxy, 'in ft 24')).toBe('2');
+    // Both paths were learned by now at the latest.
+    const learned = Date.now();
 
     discovery.kill('SIGKILL');
     await discovery.exited;
     await waitFor(() => proxy.output().includes('discovery-unreachable'), { what: 'the proxy to notice discovery is gone' });
-    // Past the path TTL: the cached paths are stale, but still good while discovery is away.
+    // Past the path TTL (200 ms; the condition is the clock itself): the cached paths are stale,
+    // but still good while discovery is away.
+    await waitFor(() => Date.now() - learned > 2 * 200, { what: 'the path TTL to pass' });
     for (let i = 1; i <= 10; i++) {
       expect(await ask(proxy, `ft cm ${i}`)).toBe(String(Math.round(i * 30.48 * 100) / 100));
       expect(await ask(proxy, 'in ft 24')).toBe('2');

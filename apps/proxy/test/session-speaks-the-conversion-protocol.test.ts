@@ -35,7 +35,14 @@ describe('a proxy session', () => {
   });
 
   it('answers INTERNAL when answering throws, and keeps serving', async () => {
-    const session = createProxySession(() => Promise.reject(new Error('bug')));
-    expect((await step(session, 'ft in 1')).reply).toMatch(/^FAILURE internal error\. .*\(INTERNAL\)\n$/);
+    // The first answer throws, the next ones work: one bug costs one request, not the connection.
+    let calls = 0;
+    const session = createProxySession((request) => (calls++ === 0 ? Promise.reject(new Error('bug')) : Promise.resolve(`${request.amount * 2}\n`)));
+    expect(await step(session, 'persist')).toEqual({ reply: 'OK persistent\n', close: false });
+    const failed = await step(session, 'ft in 1');
+    expect(failed.reply).toMatch(/^FAILURE internal error\. .*\(INTERNAL\)\n$/);
+    expect(failed.close).toBe(false);
+    expect(await step(session, 'ft in 2')).toEqual({ reply: '4\n', close: false });
+    expect(await step(session, 'in ft 3')).toEqual({ reply: '6\n', close: false });
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +84,12 @@ describe('a registry file across close and reopen', () => {
   it('creates the file when missing, and refuses a path in a missing directory with OPEN_FAILED', () => {
     const dir = tempDir();
     expect(() => Registry.open({ path: join(dir, 'no', 'such', 'dir', 'r.sqlite') })).toThrow(expect.objectContaining({ code: 'OPEN_FAILED' }));
-    Registry.open({ path: join(dir, 'new.sqlite') }).close();
+    const path = join(dir, 'new.sqlite');
+    expect(existsSync(path)).toBe(false);
+    const created = Registry.open({ path });
+    created.close();
+    expect(existsSync(path)).toBe(true);
+    // A registry, not just a file: it opens again as one.
+    expect(() => Registry.open({ path }).close()).not.toThrow();
   });
 });

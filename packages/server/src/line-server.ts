@@ -135,6 +135,7 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
     /** Text to write with the next batch: a settled reply, pushes made while one was held. */
     let out = '';
     let inBatch = false;
+    let yielding = false;
     let graceTimer: NodeJS.Timeout | undefined;
 
     const connection: Connection = {
@@ -249,6 +250,22 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
         }
         flush(close, answered);
         if (!answered) return;
+        // One batch at a time: a client pipelining megabytes must not keep every other connection
+        // waiting (on a busy machine, past their idle timeout); the next batch comes after them.
+        if (!finished && !held && !stalled) {
+          if (!yielding) {
+            yielding = true;
+            // Read nothing more meanwhile: unanswered input must keep waiting in the kernel, not here.
+            socket.pause();
+            setImmediate(() => {
+              yielding = false;
+              if (finished) return;
+              if (!stalled && !held) socket.resume();
+              answer();
+            });
+          }
+          return;
+        }
       }
     };
 

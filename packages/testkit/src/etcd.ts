@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parsePrometheusText } from './prometheus-text';
 import { waitFor } from './wait-for';
 import { freePort } from './line-client';
+import { runningInCI } from './ci';
 
 /**
  * Real etcd for tests and benchmarks: one member or a cluster, each member with its own data dir in a temp
@@ -17,12 +18,12 @@ import { freePort } from './line-client';
 export function etcdPresence(): 'present' | 'skip' | 'required-but-missing' {
   const found = spawnSync('etcd', ['--version'], { stdio: 'ignore' });
   if (found.error === undefined && found.status === 0) return 'present';
-  if (process.env.CI) return 'required-but-missing';
+  if (runningInCI()) return 'required-but-missing';
   process.stderr.write(
     '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' +
       '!!! SKIPPING the etcd tests: no `etcd` binary on PATH.                         !!!\n' +
       '!!! Install it (apt-get install -y --no-install-recommends etcd-server) to run them. !!!\n' +
-      '!!! In CI (CI set) a missing etcd fails instead.                               !!!\n' +
+      '!!! In CI (CI=true or CI=1) a missing etcd fails instead.                      !!!\n' +
       '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n',
   );
   return 'skip';

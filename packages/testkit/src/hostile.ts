@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { waitFor } from './wait-for';
 import { type Socket, connect } from 'node:net';
 
 /**
@@ -373,21 +372,4 @@ export async function exchangeBytes(port: number, bytes: Uint8Array | string, op
   } finally {
     client.destroy();
   }
-}
-
-/**
- * Waits until `clients` have stopped sending: a server that stops reading a client that does
- * not read makes the client's kernel buffers fill, and then its bytes written stop growing.
- */
-export async function waitUntilStalled(clients: readonly RawClient[], what: string, timeoutMs = 20_000): Promise<void> {
-  let last = -1;
-  await waitFor(
-    () => {
-      const sent = clients.reduce((sum, client) => sum + client.socket.bytesWritten, 0);
-      const still = sent === last;
-      last = sent;
-      return still;
-    },
-    { what, intervalMs: 250, timeoutMs },
-  );
 }

@@ -1,3 +1,4 @@
+export { runningInCI } from './ci';
 export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
@@ -5,10 +6,11 @@ export { LineClient, exchange, freePort, openSocket } from './line-client';
 export { APP, repoPath, startServer, stopAll } from './processes';
 export type { ServerProcess } from './processes';
 export { waitFor } from './wait-for';
-export { HOSTILE_HOSTS, HOSTILE_NUMBERS, HOSTILE_PORTS, RawClient, connectionStorm, describeLine, exchangeBytes, failureCodeOf, fuzzSeed, hostileLine, residentBytes, seededRandom, sendSlowly, steadyClient, textLine, waitUntilStalled, type HostileLine, type Random, type SteadyClient, type StormOutcome } from './hostile';
+export { HOSTILE_HOSTS, HOSTILE_NUMBERS, HOSTILE_PORTS, RawClient, connectionStorm, describeLine, exchangeBytes, failureCodeOf, fuzzSeed, hostileLine, residentBytes, seededRandom, sendSlowly, steadyClient, textLine, type HostileLine, type Random, type SteadyClient, type StormOutcome } from './hostile';
+export { waitUntilStalled } from './stalled';
 export { describeConversionServerUnderHostileInput } from './conversion-server-under-hostile-input';
 export type { ConversionServerSuite, ConversionServerUnderTest, HostileContext, HostileLimits } from './conversion-server-under-hostile-input';
-export { findLog, findLogs, logEvents } from './log-events';
+export { findLog, findLogs, logEvents, logMatches, waitForLog } from './log-events';
 export type { LogEvent } from './log-events';
 export { loggedHttpUrl, parsePrometheusText, sampleValue } from './prometheus-text';
 export type { Exposition, Sample } from './prometheus-text';

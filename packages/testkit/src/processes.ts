@@ -22,7 +22,7 @@ export type ServerProcess = {
   readonly banner: string;
   /** Everything printed so far, stdout and stderr interleaved. */
   output(): string;
-  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  /** Resolves with the exit code (or the signal's name) once the process has ended and its output is all read. */
   readonly exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): void;
   /** Sends `signal` (default SIGTERM) and waits for the exit. */
@@ -59,8 +59,10 @@ export function startServer(
   });
   running.add(child);
   let out = '';
+  // 'close', not 'exit': 'close' comes once stdout and stderr are drained too, so whoever awaits
+  // `exited` sees everything the process printed (its last log lines included).
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       running.delete(child);
       resolve(code ?? signal ?? 'unknown');
     });
@@ -106,8 +108,8 @@ export async function stopAll(): Promise<void> {
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
+          if (!running.has(child)) return resolve();
+          child.once('close', () => resolve());
           child.kill('SIGKILL');
         }),
     ),
