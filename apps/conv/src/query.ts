@@ -13,6 +13,7 @@ import {
   parseConversionRequest,
   parseTracedHop,
   tokenize,
+  formatAddress,
 } from '@conv/protocol';
 import { exchangeLines } from '@conv/server';
 
@@ -71,8 +72,7 @@ export async function askTraced(proxy: Endpoint, request: ConversionRequest, tim
 export function formatHops(hops: readonly TracedHop[]): string[] {
   const width = Math.max(0, ...hops.map((hop) => `${hop.from} -> ${hop.to}`.length));
   return hops.map((hop) => {
-    const host = hop.endpoint.host.includes(':') ? `[${hop.endpoint.host}]` : hop.endpoint.host;
     const units = `${hop.from} -> ${hop.to}`.padEnd(width);
-    return `${units}   ${`${host}:${hop.endpoint.port}`.padEnd(21)} ${formatAmount(hop.input)} -> ${formatAmount(hop.output)}`;
+    return `${units}   ${formatAddress(hop.endpoint).padEnd(21)} ${formatAmount(hop.input)} -> ${formatAmount(hop.output)}`;
   });
 }

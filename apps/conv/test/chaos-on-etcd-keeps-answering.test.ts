@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP, etcdPresence } from '@conv/testkit';
-import { describe, expect, it } from 'vitest';
+import { APP, describeWithEtcd } from '@conv/testkit';
+import { expect, it } from 'vitest';
 import { runChaos } from '../src/chaos/harness';
 import { formatReport, passed } from '../src/chaos/report';
 
@@ -11,44 +11,35 @@ import { formatReport, passed } from '../src/chaos/report';
 // `pnpm chaos --etcd-members 3 --duration 5m` runs it longer (figures in the root README).
 const DURATION_MS = 30_000;
 const HARD_TIMEOUT_MS = DURATION_MS + 150_000;
-const presence = etcdPresence();
 
-if (presence === 'required-but-missing') {
-  describe('under chaos on etcd', () => {
-    it('needs the etcd binary in CI (apt-get install etcd-server)', () => {
-      throw new Error('CI is set but no `etcd` binary is on PATH: .ci/run should have installed etcd-server');
-    });
-  });
-} else {
-  describe.skipIf(presence === 'skip')('under chaos on etcd', () => {
-    it(
-      'keeps answering every request correctly through etcd member and replica kills, and both replicas end up holding exactly the live replicas',
-      async () => {
-        const workDir = mkdtempSync(join(tmpdir(), 'conv-chaos-etcd-test-'));
-        const report = await runChaos({
-          durationMs: DURATION_MS,
-          seed: 42,
-          clients: 8,
-          apps: APP,
-          workDir,
-          etcdMembers: 3,
-          say: (line) => console.log(line),
-          hardTimeoutMs: HARD_TIMEOUT_MS,
-        });
-        console.log(formatReport(report));
+describeWithEtcd('under chaos on etcd', {}, () => {
+  it(
+    'keeps answering every request correctly through etcd member and replica kills, and both replicas end up holding exactly the live replicas',
+    async () => {
+      const workDir = mkdtempSync(join(tmpdir(), 'conv-chaos-etcd-test-'));
+      const report = await runChaos({
+        durationMs: DURATION_MS,
+        seed: 42,
+        clients: 8,
+        apps: APP,
+        workDir,
+        etcdMembers: 3,
+        say: (line) => console.log(line),
+        hardTimeoutMs: HARD_TIMEOUT_MS,
+      });
+      console.log(formatReport(report));
 
-        expect(report.problems).toEqual([]);
-        expect(report.failures).toBe(0);
-        expect(report.wrongAnswers).toBe(0);
-        expect(report.registry).toEqual({ live: 12, missing: [], notUp: [], unexpected: [] });
-        // The faults happened: otherwise the run proves nothing.
-        expect(report.requests).toBeGreaterThan(500);
-        expect(report.etcdKills).toBeGreaterThan(0);
-        expect(report.converterKills).toBeGreaterThan(0);
-        expect(report.restarts).toBe(report.converterKills + report.discoveryKills + report.etcdKills);
-        if (passed(report)) rmSync(workDir, { recursive: true, force: true });
-      },
-      HARD_TIMEOUT_MS + 60_000,
-    );
-  });
-}
+      expect(report.problems).toEqual([]);
+      expect(report.failures).toBe(0);
+      expect(report.wrongAnswers).toBe(0);
+      expect(report.registry).toEqual({ live: 12, missing: [], notUp: [], unexpected: [] });
+      // The faults happened: otherwise the run proves nothing.
+      expect(report.requests).toBeGreaterThan(500);
+      expect(report.etcdKills).toBeGreaterThan(0);
+      expect(report.converterKills).toBeGreaterThan(0);
+      expect(report.restarts).toBe(report.converterKills + report.discoveryKills + report.etcdKills);
+      if (passed(report)) rmSync(workDir, { recursive: true, force: true });
+    },
+    HARD_TIMEOUT_MS + 60_000,
+  );
+});

@@ -3,14 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LineClient, type ServerProcess, etcdPresence, repoPath, startServer, stopAll, waitFor } from '@conv/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { LineClient, type ServerProcess, describeWithEtcd, repoPath, startServer, stopAll, waitFor } from '@conv/testkit';
+import { afterAll, expect, it } from 'vitest';
 
 // `conv etcd --members 3` for demos and tests, and `conv up --store etcd://a,b,c` on it: what
 // the README tells users to type, run as they would (the built CLI, real etcd processes).
 const CONV = repoPath('apps/conv/dist/main.js');
 const run = promisify(execFile);
-const presence = etcdPresence();
 
 async function list(port: number): Promise<string[]> {
   const client = await LineClient.connect(port);
@@ -24,7 +23,7 @@ async function list(port: number): Promise<string[]> {
   }
 }
 
-describe.skipIf(presence === 'skip')('conv etcd --members 3, then conv up --store etcd://a,b,c', { timeout: 120_000 }, () => {
+describeWithEtcd('conv etcd --members 3, then conv up --store etcd://a,b,c', { timeout: 120_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'conv-etcd-cluster-'));
   let etcd: ServerProcess;
   let store = '';

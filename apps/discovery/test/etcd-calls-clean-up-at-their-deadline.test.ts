@@ -1,5 +1,5 @@
 import { unitPair } from '@conv/registry';
-import { EtcdServer, etcdMetric, etcdPresence, waitFor } from '@conv/testkit';
+import { EtcdServer, etcdMetric, describeWithEtcd, waitFor } from '@conv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 import { type SilentEtcd, startSilentEtcd } from './silent-etcd';
@@ -37,8 +37,7 @@ describe('a lease keepalive that etcd never answers', () => {
   });
 });
 
-const presence = etcdPresence();
-describe.skipIf(presence !== 'present')('a watch that etcd creates after its deadline', () => {
+describeWithEtcd('a watch that etcd creates after its deadline', {}, () => {
   let etcd: EtcdServer;
   beforeAll(async () => {
     etcd = await EtcdServer.start();

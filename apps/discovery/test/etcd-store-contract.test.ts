@@ -1,45 +1,34 @@
-import { EtcdServer, describeSharedStoreContract, etcdPresence } from '@conv/testkit';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { EtcdServer, describeSharedStoreContract, describeWithEtcd } from '@conv/testkit';
+import { afterAll, beforeAll } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 
 // The shared-store contract (from the testkit), run on a real etcd (the testkit runs the same
 // suite on the registry's in-memory store).
-const presence = etcdPresence();
-
-if (presence === 'required-but-missing') {
-  describe('etcd store', () => {
-    it('needs the etcd binary in CI (apt-get install etcd-server)', () => {
-      throw new Error('CI is set but no `etcd` binary is on PATH: .ci/run should have installed etcd-server');
-    });
+describeWithEtcd('the shared-store contract on a real etcd', {}, () => {
+  let etcd: EtcdServer | undefined;
+  beforeAll(async () => {
+    etcd = await EtcdServer.start();
+  }, 30_000);
+  afterAll(async () => {
+    await etcd?.destroy();
   });
-} else {
-  // Without etcd (and outside CI) the suite is listed as skipped, after the loud banner above.
-  describe.skipIf(presence === 'skip')('the shared-store contract on a real etcd', () => {
-    let etcd: EtcdServer | undefined;
-    beforeAll(async () => {
-      etcd = await EtcdServer.start();
-    }, 30_000);
-    afterAll(async () => {
-      await etcd?.destroy();
-    });
 
-    describeSharedStoreContract({
-      name: 'EtcdRegistryStore',
-      open: (namespace) => {
-        const endpoint = etcd?.endpoint ?? '';
-        // Each test its own prefix on the file's etcd: a fresh registry every time.
-        const open = () => new EtcdRegistryStore({ endpoints: [endpoint], leaseTtlSeconds: 30, timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
-        return Promise.resolve({ a: open(), b: open() });
-      },
-      compact: async (_store, revision) => {
-        const client = new Etcd3({ hosts: `http://${etcd?.endpoint ?? ''}` });
-        try {
-          await client.kv.compact({ revision: String(revision), physical: true });
-        } finally {
-          client.close();
-        }
-      },
-    });
+  describeSharedStoreContract({
+    name: 'EtcdRegistryStore',
+    open: (namespace) => {
+      const endpoint = etcd?.endpoint ?? '';
+      // Each test its own prefix on the file's etcd: a fresh registry every time.
+      const open = () => new EtcdRegistryStore({ endpoints: [endpoint], leaseTtlSeconds: 30, timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
+      return Promise.resolve({ a: open(), b: open() });
+    },
+    compact: async (_store, revision) => {
+      const client = new Etcd3({ hosts: `http://${etcd?.endpoint ?? ''}` });
+      try {
+        await client.kv.compact({ revision: String(revision), physical: true });
+      } finally {
+        client.close();
+      }
+    },
   });
-}
+});

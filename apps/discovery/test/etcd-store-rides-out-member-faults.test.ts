@@ -1,15 +1,14 @@
 import { unitPair } from '@conv/registry';
-import { EtcdCluster, etcdPresence, waitFor } from '@conv/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdCluster, describeWithEtcd, waitFor } from '@conv/testkit';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 
 // The etcd store on a three-member cluster, member faults one at a time: what the client does
 // when a member dies, freezes, or the cluster elects a new leader. Deadlines here are the
 // store's own (2 s a call); the waits poll with their own.
-const presence = etcdPresence();
 const FT_IN = unitPair('ft', 'in');
 
-describe.skipIf(presence !== 'present')('the etcd store on a three-member cluster', { timeout: 60_000 }, () => {
+describeWithEtcd('the etcd store on a three-member cluster', { timeout: 60_000 }, () => {
   let cluster: EtcdCluster;
   const stores: EtcdRegistryStore[] = [];
   let namespace = 0;

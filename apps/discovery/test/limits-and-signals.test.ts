@@ -80,7 +80,12 @@ describe('signals', () => {
     // admission probe to it, and so the ADD waiting on that probe, stay in flight until then.
     const probes: { socket: Socket; request: string }[] = [];
     let released = false;
-    const answer = ({ socket, request }: { socket: Socket; request: string }) => socket.end(request.startsWith('c d ') ? '2\n' : 'FAILURE wrong pair. (WRONG_PAIR)\n');
+    // A c/d converter, 1 c = 2 d, both ways (the admission probe checks the inverse too).
+    const answer = ({ socket, request }: { socket: Socket; request: string }) => {
+      const [from, to, amount] = request.trim().split(/\s+/);
+      const x = Number(amount);
+      socket.end(from === 'c' && to === 'd' ? `${x * 2}\n` : from === 'd' && to === 'c' ? `${x / 2}\n` : 'FAILURE wrong pair. (WRONG_PAIR)\n');
+    };
     const gate = createServer((socket) => {
       const probe = { socket, request: '' };
       probes.push(probe);

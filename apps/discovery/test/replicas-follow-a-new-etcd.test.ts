@@ -1,14 +1,13 @@
-import { EtcdCluster, etcdPresence } from '@conv/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdCluster, describeWithEtcd } from '@conv/testkit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReplicasUnderFaults } from './replicas-under-faults';
 
 // etcd lost and replaced by a new, empty one at the same address (a member rebuilt without its
 // data): its revisions start over, below everything the replicas have seen. They must take the
 // new etcd for the truth (reload, forget old revisions), not wait for revisions they already
 // passed, and the converters' re-announces register every live converter again.
-const presence = etcdPresence();
 
-describe.skipIf(presence !== 'present')('replicas whose etcd is replaced by a new, empty one', { timeout: 60_000 }, () => {
+describeWithEtcd('replicas whose etcd is replaced by a new, empty one', { timeout: 60_000 }, () => {
   let cluster: EtcdCluster;
   let system: ReplicasUnderFaults;
 

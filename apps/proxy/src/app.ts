@@ -52,7 +52,7 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     config.httpPort === undefined
       ? undefined
       : createProxyMetrics({ stats: () => router.stats, connections: (): number => server.connections, cachedPaths: () => router.cache.size, discoveryUp: () => discovery.isUp });
-  const plain: Answer = (request, options) => router.answer(request, options);
+  const plain: Answer = (request, options) => router.reply(request, options);
   const answer: Answer = metrics ? metrics.observe(plain) : plain;
   const server: LineServer = await startLineServer({
     host: config.host,

@@ -8,7 +8,6 @@ import {
   parseFailure,
   formatAddress,
 } from '@conv/protocol';
-import { endpointKey } from './endpoint-book';
 import type { Logger } from '@conv/server';
 import type { ConverterPort, HopAttempt } from './router';
 
@@ -237,7 +236,7 @@ export class ConverterPool implements ConverterPort {
   }
 
   #state(endpoint: Endpoint): EndpointState {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     let state = this.#endpoints.get(key);
     if (!state) {
       state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, idle: [], open: 0, waiters: [] };

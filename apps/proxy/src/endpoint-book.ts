@@ -1,9 +1,5 @@
-import type { Endpoint } from '@conv/protocol';
+import { type Endpoint, formatAddress } from '@conv/protocol';
 
-/** A key for an endpoint in maps and sets; IPv6 hosts contain colons, so the port goes in brackets-free form last. */
-export function endpointKey(endpoint: Endpoint): string {
-  return `${endpoint.host} ${endpoint.port}`;
-}
 
 /** A key for an unordered pair of units: `LOOKUP a b` and `LOOKUP b a` ask for the same pool. Units never contain spaces. */
 export function pairKey(a: string, b: string): string {
@@ -36,22 +32,22 @@ export class EndpointBook {
       pool = { endpoints: [], cursor: 0 };
       this.#pools.set(key, pool);
     }
-    const wanted = endpointKey(endpoint);
-    if (!pool.endpoints.some((known) => endpointKey(known) === wanted)) pool.endpoints.push(endpoint);
+    const wanted = formatAddress(endpoint);
+    if (!pool.endpoints.some((known) => formatAddress(known) === wanted)) pool.endpoints.push(endpoint);
     const retired = this.#retired.get(key);
-    if (retired) this.#retired.set(key, retired.filter((old) => endpointKey(old) !== wanted));
+    if (retired) this.#retired.set(key, retired.filter((old) => formatAddress(old) !== wanted));
   }
 
   /** Drops `endpoint` from every pair: it is dead, or serves another pair now. */
   forget(endpoint: Endpoint): void {
-    const gone = endpointKey(endpoint);
+    const gone = formatAddress(endpoint);
     for (const [key, pool] of this.#pools) {
-      const index = pool.endpoints.findIndex((known) => endpointKey(known) === gone);
+      const index = pool.endpoints.findIndex((known) => formatAddress(known) === gone);
       if (index < 0) continue;
       pool.endpoints.splice(index, 1);
       if (pool.cursor > index) pool.cursor--;
       if (pool.endpoints.length === 0) this.#pools.delete(key);
-      const retired = (this.#retired.get(key) ?? []).filter((old) => endpointKey(old) !== gone);
+      const retired = (this.#retired.get(key) ?? []).filter((old) => formatAddress(old) !== gone);
       retired.push(endpoint);
       this.#retired.set(key, retired.slice(-MAX_RETIRED_PER_PAIR));
     }
@@ -67,32 +63,32 @@ export class EndpointBook {
   lastResort(a: string, b: string, exclude: ReadonlySet<string>): Endpoint | undefined {
     const key = pairKey(a, b);
     const candidates = [...(this.#pools.get(key)?.endpoints ?? []), ...(this.#retired.get(key) ?? [])].filter(
-      (endpoint) => !exclude.has(endpointKey(endpoint)),
+      (endpoint) => !exclude.has(formatAddress(endpoint)),
     );
-    const failedAt = (endpoint: Endpoint) => this.#failedUntil.get(endpointKey(endpoint)) ?? 0;
+    const failedAt = (endpoint: Endpoint) => this.#failedUntil.get(formatAddress(endpoint)) ?? 0;
     return candidates.sort((x, y) => failedAt(x) - failedAt(y))[0];
   }
 
   /** An endpoint that answered after all: known for the pair again, and no longer skipped. */
   revive(units: readonly [string, string], endpoint: Endpoint): void {
-    this.#failedUntil.delete(endpointKey(endpoint));
+    this.#failedUntil.delete(formatAddress(endpoint));
     this.learn(units, endpoint);
   }
 
   /** Marks `endpoint` failed at `now`; returns false when it was already marked (report it once). */
   markFailed(endpoint: Endpoint, now: number): boolean {
     const fresh = !this.isFailed(endpoint, now);
-    this.#failedUntil.set(endpointKey(endpoint), now + this.failedTtlMs);
+    this.#failedUntil.set(formatAddress(endpoint), now + this.failedTtlMs);
     return fresh;
   }
 
   /** When the endpoint's failure mark ends; 0 when it has none (for ordering last resorts). */
   failedUntil(endpoint: Endpoint): number {
-    return this.#failedUntil.get(endpointKey(endpoint)) ?? 0;
+    return this.#failedUntil.get(formatAddress(endpoint)) ?? 0;
   }
 
   isFailed(endpoint: Endpoint, now: number): boolean {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const until = this.#failedUntil.get(key);
     if (until === undefined) return false;
     if (until > now) return true;
@@ -116,7 +112,7 @@ export class EndpointBook {
     for (let step = 0; step < count; step++) {
       const index = (pool.cursor + step) % count;
       const endpoint = pool.endpoints[index];
-      if (!endpoint || exclude.has(endpointKey(endpoint)) || this.isFailed(endpoint, now)) continue;
+      if (!endpoint || exclude.has(formatAddress(endpoint)) || this.isFailed(endpoint, now)) continue;
       pool.cursor = (index + 1) % count;
       return endpoint;
     }

@@ -1,4 +1,4 @@
-import { type ConversionRequest, type FailureCode, parseFailure } from '@conv/protocol';
+import { type ConversionRequest, type FailureCode } from '@conv/protocol';
 import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { type CounterSeries, FastCounter, FastHistogram } from '@conv/server';
 import type { RouterStats } from './router';
@@ -78,18 +78,17 @@ export function createProxyMetrics(sources: ProxyMetricsSources): ProxyMetrics {
     observe(answer) {
       return async (request: ConversionRequest, options?: { trace?: boolean }) => {
         const started = performance.now();
-        const reply = await answer(request, options);
+        const answered = await answer(request, options);
         latency.observe((performance.now() - started) / 1000);
-        // A traced reply has HOP lines first; the outcome is its last line.
-        if (!reply.startsWith('FAILURE') && !reply.includes('\nFAILURE')) {
+        const code = answered.outcome;
+        if (code === 'ok') {
           ok.inc();
-          return reply;
+          return answered;
         }
-        const code = parseFailure(reply.trimEnd().split('\n').at(-1) ?? '')?.code ?? 'UNSPECIFIED';
         let failed = failures.get(code);
         if (failed === undefined) failures.set(code, (failed = requests.series({ outcome: code })));
         failed.inc();
-        return reply;
+        return answered;
       };
     },
   };

@@ -1,6 +1,6 @@
 import { PathFinder, type PathResult } from '@conv/conversion';
-import type { Endpoint, Health, WatchChange, WatchEntry } from '@conv/protocol';
-import { endpointKey, pairKey } from './endpoint-book';
+import { type Endpoint, type Health, type WatchChange, type WatchEntry, formatAddress } from '@conv/protocol';
+import { pairKey } from './endpoint-book';
 
 type Member = { readonly endpoint: Endpoint; readonly key: string; health: Health };
 type ViewPool = { readonly pair: readonly [string, string]; readonly members: Member[]; cursor: number; up: number };
@@ -66,7 +66,7 @@ export class PoolView {
 
   apply(change: WatchChange): void {
     // The pools touched: the change's pair, and the one the endpoint was in (if another).
-    const held = this.#byEndpoint.get(endpointKey(change.endpoint));
+    const held = this.#byEndpoint.get(formatAddress(change.endpoint));
     const touched = [pairKey(change.units[0], change.units[1]), ...(held ? [pairKey(held.pair[0], held.pair[1])] : [])];
     const before = touched.map((pk) => this.#shape(pk)).join('|');
     if (change.kind === 'removed') this.#remove(change.endpoint);
@@ -134,7 +134,7 @@ export class PoolView {
   }
 
   #put(units: readonly [string, string], endpoint: Endpoint, health: Health): void {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const pk = pairKey(units[0], units[1]);
     const held = this.#byEndpoint.get(key);
     if (held !== undefined && pairKey(held.pair[0], held.pair[1]) !== pk) this.#remove(endpoint);
@@ -156,7 +156,7 @@ export class PoolView {
   }
 
   #remove(endpoint: Endpoint): void {
-    const key = endpointKey(endpoint);
+    const key = formatAddress(endpoint);
     const pool = this.#byEndpoint.get(key);
     if (pool === undefined) return;
     this.#byEndpoint.delete(key);

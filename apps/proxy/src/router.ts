@@ -15,7 +15,8 @@ import {
   ok,
   formatAddress,
 } from '@conv/protocol';
-import { EndpointBook, endpointKey } from './endpoint-book';
+import { EndpointBook } from './endpoint-book';
+import type { Answered } from './session';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
 import type { Logger } from '@conv/server';
 import { type HopUnits, PathCache } from './path-cache';
@@ -95,13 +96,20 @@ export class Router {
    * `trace`, preceded by one HOP line per conversion naming the server that answered it.
    */
   async answer(request: ConversionRequest, options: { trace?: boolean } = {}): Promise<string> {
+    return (await this.reply(request, options)).text;
+  }
+
+  /** `answer`, with what came of it as a value (`ok` or the FAILURE code) for whoever counts. */
+  async reply(request: ConversionRequest, options: { trace?: boolean } = {}): Promise<Answered> {
     this.stats.requests++;
     // Converting a unit to itself needs no server; discovery would call it SAME_UNIT.
-    if (request.from === request.to) return formatConversionReply({ kind: 'amount', amount: request.amount });
+    if (request.from === request.to) return { outcome: 'ok', text: formatConversionReply({ kind: 'amount', amount: request.amount }) };
     const trace: TracedHop[] | undefined = options.trace ? [] : undefined;
     const result = await this.convert(request, trace);
     const hops = trace?.map(formatTracedHop).join('') ?? '';
-    return hops + (result.ok ? formatConversionReply({ kind: 'amount', amount: result.value }) : formatFailure(result.failure));
+    return result.ok
+      ? { outcome: 'ok', text: hops + formatConversionReply({ kind: 'amount', amount: result.value }) }
+      : { outcome: result.failure.code, text: hops + formatFailure(result.failure) };
   }
 
   /** Converts along the path; each answered hop is appended to `trace` when one is given. */
@@ -160,7 +168,7 @@ export class Router {
   #pick(from: string, to: string, tried: ReadonlySet<string>): Endpoint | undefined {
     const now = this.#now();
     if (!this.view.synced) return this.book.pick(from, to, now, tried);
-    return this.view.pick(from, to, (endpoint) => !tried.has(endpointKey(endpoint)) && !this.book.isFailed(endpoint, now));
+    return this.view.pick(from, to, (endpoint) => !tried.has(formatAddress(endpoint)) && !this.book.isFailed(endpoint, now));
   }
 
   async #runChain(hops: readonly HopUnits[], amount: number, trace?: TracedHop[]): Promise<Result<number>> {
@@ -201,7 +209,7 @@ export class Router {
         }
       }
       if (!endpoint) break;
-      tried.add(endpointKey(endpoint));
+      tried.add(formatAddress(endpoint));
       const attemptResult = await this.#converters.convert(endpoint, line);
       const verdict = attemptResult.kind === 'line' ? judgeHopReply(attemptResult.line) : attemptResult;
       switch (verdict.kind) {
@@ -242,7 +250,7 @@ export class Router {
       }
       if (reply.kind !== 'endpoint') break;
       const { endpoint } = reply;
-      if (tried.has(endpointKey(endpoint))) continue;
+      if (tried.has(formatAddress(endpoint))) continue;
       if (this.book.isFailed(endpoint, this.#now())) {
         suspect ??= endpoint;
         continue;

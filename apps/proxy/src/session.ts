@@ -1,8 +1,11 @@
-import { type ConversionRequest, PERSIST_ACK, failure, formatFailure, formatGreeting, parseConversionCommand } from '@conv/protocol';
+import { type ConversionRequest, type FailureCode, PERSIST_ACK, failure, formatFailure, formatGreeting, parseConversionCommand } from '@conv/protocol';
 import type { ConnectionMode, LineSession } from '@conv/server';
 
+/** A request answered: what came of it (`ok` or the FAILURE code) and the reply's bytes. */
+export type Answered = { readonly outcome: 'ok' | FailureCode; readonly text: string };
+
 /** The reply to a request; with `trace`, one HOP line per conversion comes before the answer. */
-export type Answer = (request: ConversionRequest, options?: { trace?: boolean }) => Promise<string>;
+export type Answer = (request: ConversionRequest, options?: { trace?: boolean }) => Promise<Answered>;
 
 /**
  * One client connection's conversation, without the socket: the course's exchange (one
@@ -23,7 +26,7 @@ export function createProxySession(answer: Answer): LineSession {
         mode = 'persistent';
         return `${PERSIST_ACK}\n`;
       }
-      return answer(command.value.request, { trace: command.value.kind === 'trace' }).catch(() =>
+      return answer(command.value.request, { trace: command.value.kind === 'trace' }).then((answered) => answered.text, () =>
         formatFailure(failure('INTERNAL', 'the proxy could not answer this request; it keeps serving.')),
       );
     },

@@ -1,5 +1,6 @@
+import { formatAddress } from '@conv/protocol';
 import { describe, expect, it } from 'vitest';
-import { EndpointBook, endpointKey, pairKey } from '../src/endpoint-book';
+import { EndpointBook, pairKey } from '../src/endpoint-book';
 import { PathCache, decide } from '../src/path-cache';
 
 const hops = [['ft', 'in']] as const;
@@ -51,9 +52,9 @@ describe('endpoint book', () => {
     for (const e of [a, b, c]) book.learn(['ft', 'in'], e);
     expect(book.markFailed(b, 100)).toBe(true);
     expect(book.markFailed(b, 200)).toBe(false);
-    expect(book.pick('ft', 'in', 300, new Set([endpointKey(a)]))).toEqual(c);
-    expect(book.pick('ft', 'in', 300, new Set([endpointKey(a), endpointKey(c)]))).toBeUndefined();
-    expect(book.pick('ft', 'in', 3200, new Set([endpointKey(a), endpointKey(c)]))).toEqual(b);
+    expect(book.pick('ft', 'in', 300, new Set([formatAddress(a)]))).toEqual(c);
+    expect(book.pick('ft', 'in', 300, new Set([formatAddress(a), formatAddress(c)]))).toBeUndefined();
+    expect(book.pick('ft', 'in', 3200, new Set([formatAddress(a), formatAddress(c)]))).toEqual(b);
   });
 
   it('forgets an endpoint for every pair', () => {

@@ -6,8 +6,9 @@ import {
   formatAmount,
   formatFailure,
   parseConversionRequest,
+  formatAddress,
 } from '@conv/protocol';
-import { endpointKey, pairKey } from '../src/endpoint-book';
+import { pairKey } from '../src/endpoint-book';
 import { silentLogger } from '@conv/server';
 import { type ConverterPort, type DiscoveryPort, type HopAttempt, Router } from '../src/router';
 
@@ -34,7 +35,7 @@ export class World {
   /** Registers a converter for `units` converting units[0] -> units[1] by `factor`. */
   add(units: readonly [string, string], factor: number, behaviour: Behaviour = 'ok'): Endpoint {
     const endpoint = { host: '127.0.0.1', port: this.#nextPort++ };
-    this.converters.set(endpointKey(endpoint), { units, factor, behaviour, calls: 0 });
+    this.converters.set(formatAddress(endpoint), { units, factor, behaviour, calls: 0 });
     const key = pairKey(units[0], units[1]);
     const pool = this.pools.get(key) ?? { endpoints: [], next: 0 };
     pool.endpoints.push(endpoint);
@@ -47,8 +48,8 @@ export class World {
   }
 
   converter(endpoint: Endpoint): Converter {
-    const found = this.converters.get(endpointKey(endpoint));
-    if (!found) throw new Error(`no converter at ${endpointKey(endpoint)}`);
+    const found = this.converters.get(formatAddress(endpoint));
+    if (!found) throw new Error(`no converter at ${formatAddress(endpoint)}`);
     return found;
   }
 
@@ -90,7 +91,7 @@ export class World {
         case 'REMOVE': {
           this.reports.push(request.endpoint);
           for (const pool of this.pools.values()) {
-            pool.endpoints = pool.endpoints.filter((e) => endpointKey(e) !== endpointKey(request.endpoint));
+            pool.endpoints = pool.endpoints.filter((e) => formatAddress(e) !== formatAddress(request.endpoint));
           }
           return Promise.resolve({ kind: 'success' });
         }
@@ -109,7 +110,7 @@ export class World {
 
   readonly converterPort: ConverterPort = {
     convert: (endpoint: Endpoint, line: string): Promise<HopAttempt> => {
-      const converter = this.converters.get(endpointKey(endpoint));
+      const converter = this.converters.get(formatAddress(endpoint));
       if (!converter) return Promise.resolve({ kind: 'dead', reason: 'connect failed: ECONNREFUSED' });
       converter.calls++;
       const request = parseConversionRequest(line.trimEnd());

@@ -20,7 +20,7 @@ describe('the proxy view of the pools', () => {
     view.apply(change(2, 'health', 3, 'wrong'));
     expect(picks(view, 3)).toEqual([1, 1, 1]);
     // A wrong endpoint is not even a last resort.
-    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1 1']), () => 0)).toBeUndefined();
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:1']), () => 0)).toBeUndefined();
   });
 
   it('uses a down or pending endpoint only as a last resort, up ones (failed recently) first', () => {
@@ -29,8 +29,8 @@ describe('the proxy view of the pools', () => {
     expect(picks(view, 2)).toEqual([3, 3]);
     expect(view.pick('ft', 'in', (e) => e.port !== 3)).toBeUndefined();
     expect(view.lastResort('ft', 'in', new Set(), () => 0)?.port).toBe(3);
-    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1 3']), () => 0)?.port).toBe(2);
-    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1 3', '127.0.0.1 2']), () => 0)?.port).toBe(1);
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:3']), () => 0)?.port).toBe(2);
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:3', '127.0.0.1:2']), () => 0)?.port).toBe(1);
   });
 
   it('finds paths over pairs with an up endpoint, and a joining replica takes its turn', () => {

@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ask, list } from './system';
 
 // The proxy given several discovery replicas, without etcd: two discovery servers with registries
-// of their own, each knowing its own ft:in converter: one answers 24 for `ft in 2`, the other
-// (--factor 10) 20. A converter dies with its discovery, so an answer can only come from a
+// of their own, each knowing its own x:y converter (a pair the catalog does not know, so each may
+// have its own factor and still pass discovery's answer checks): one answers 24 for `x y 2`, the
+// other 20. A converter dies with its discovery, so an answer can only come from a
 // converter the proxy learned from a live replica: the answer says which replica it asked.
 
 afterEach(stopAll);
@@ -12,11 +13,11 @@ afterEach(stopAll);
 const discoveryAt = (port: number): Promise<ServerProcess> =>
   startServer(APP.discovery, ['--port', String(port), '--db', ':memory:', '--check-interval', '100ms']);
 
-/** A ft:in converter registered with `discovery` only; `factor` 10 makes it answer 20 where the catalog says 24. */
-async function converterOn(discovery: ServerProcess, factor?: number): Promise<ServerProcess> {
-  const flags = factor === undefined ? [] : ['--factor', String(factor)];
-  const converter = await startServer(APP.converter, ['0', '--pair', 'ft:in', ...flags, '--discovery', `127.0.0.1:${discovery.port}`, '--announce-interval', '300ms']);
-  await waitFor(async () => (await list(discovery)).includes(`ft in 127.0.0.1 ${converter.port} up`), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
+/** An x:y converter registered with `discovery` only: 1 x = `factor` y (12 unless told). */
+async function converterOn(discovery: ServerProcess, factor = 12): Promise<ServerProcess> {
+  const flags = ['--factor', String(factor)];
+  const converter = await startServer(APP.converter, ['0', '--pair', 'x:y', ...flags, '--discovery', `127.0.0.1:${discovery.port}`, '--announce-interval', '300ms']);
+  await waitFor(async () => (await list(discovery)).includes(`x y 127.0.0.1 ${converter.port} up`), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
   return converter;
 }
 
@@ -25,11 +26,11 @@ async function killAll(...processes: ServerProcess[]): Promise<void> {
   await Promise.all(processes.map((process) => process.exited));
 }
 
-/** Asks `ft in 2` until the answer is `expected`, then five more times: the answers in a row. */
+/** Asks `x y 2` until the answer is `expected`, then five more times: the answers in a row. */
 async function answersThrough(proxy: ServerProcess, expected: string, what: string): Promise<string[]> {
-  await waitFor(async () => (await ask(proxy, 'ft in 2')) === expected, { what, timeoutMs: 30_000 });
+  await waitFor(async () => (await ask(proxy, 'x y 2')) === expected, { what, timeoutMs: 30_000 });
   const next: string[] = [];
-  for (let i = 0; i < 5; i++) next.push(await ask(proxy, 'ft in 2'));
+  for (let i = 0; i < 5; i++) next.push(await ask(proxy, 'x y 2'));
   return next;
 }
 

@@ -2,7 +2,7 @@ import type { LineSession } from '@conv/server';
 import { describe, expect, it } from 'vitest';
 import { createProxySession } from '../src/session';
 
-const doubling = () => createProxySession((request) => Promise.resolve(`${request.amount * 2}\n`));
+const doubling = () => createProxySession((request) => Promise.resolve({ outcome: 'ok' as const, text: `${request.amount * 2}\n` }));
 
 /** One request line: the reply, and whether the line server closes the connection after it (mode `single`). */
 async function step(session: LineSession, line: string): Promise<{ reply: string; close: boolean }> {
@@ -37,7 +37,7 @@ describe('a proxy session', () => {
   it('answers INTERNAL when answering throws, and keeps serving', async () => {
     // The first answer throws, the next ones work: one bug costs one request, not the connection.
     let calls = 0;
-    const session = createProxySession((request) => (calls++ === 0 ? Promise.reject(new Error('bug')) : Promise.resolve(`${request.amount * 2}\n`)));
+    const session = createProxySession((request) => (calls++ === 0 ? Promise.reject(new Error('bug')) : Promise.resolve({ outcome: 'ok' as const, text: `${request.amount * 2}\n` })));
     expect(await step(session, 'persist')).toEqual({ reply: 'OK persistent\n', close: false });
     const failed = await step(session, 'ft in 1');
     expect(failed.reply).toMatch(/^FAILURE internal error\. .*\(INTERNAL\)\n$/);

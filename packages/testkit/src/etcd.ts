@@ -6,6 +6,7 @@ import { parsePrometheusText } from './prometheus-text';
 import { waitFor } from './wait-for';
 import { freePort } from './line-client';
 import { runningInCI } from './ci';
+import { describe, it } from 'vitest';
 
 /**
  * Real etcd for tests and benchmarks: one member or a cluster, each member with its own data dir in a temp
@@ -27,6 +28,24 @@ export function etcdPresence(): 'present' | 'skip' | 'required-but-missing' {
       '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n',
   );
   return 'skip';
+}
+
+/**
+ * `describe` for a suite that needs a real etcd: it runs when the binary is on PATH; outside CI
+ * without it, it is listed as skipped after etcdPresence's loud banner; in CI without it, one
+ * test fails and says what is missing (a skip must never hide there).
+ */
+export function describeWithEtcd(name: string, options: { timeout?: number }, body: () => void): void {
+  const presence = etcdPresence();
+  if (presence === 'required-but-missing') {
+    describe(name, () => {
+      it('needs the etcd binary in CI (apt-get install etcd-server)', () => {
+        throw new Error('CI is set but no `etcd` binary is on PATH: .ci/run should have installed etcd-server');
+      });
+    });
+    return;
+  }
+  describe.skipIf(presence === 'skip')(name, options, body);
 }
 
 /** The sum of one metric's samples (all labels) on a member's /metrics. */

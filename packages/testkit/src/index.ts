@@ -1,5 +1,5 @@
 export { runningInCI } from './ci';
-export { EtcdCluster, EtcdMember, EtcdServer, etcdMetric, etcdPresence } from './etcd';
+export { EtcdCluster, EtcdMember, EtcdServer, describeWithEtcd, etcdMetric, etcdPresence } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
 export { LineClient, exchange, freePort, openSocket } from './line-client';
