@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LineClient, type ServerProcess, describeWithEtcd, repoPath, startServer, stopAll, waitFor } from '@conv/testkit';
+import { type ServerProcess, describeWithEtcd, repoPath, startServer, stopAll, waitFor, listRegistrations } from '@conv/testkit';
 import { afterAll, expect, it } from 'vitest';
 
 // `conv etcd --members 3` for demos and tests, and `conv up --store etcd://a,b,c` on it: what
@@ -11,17 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 const CONV = repoPath('apps/conv/dist/main.js');
 const run = promisify(execFile);
 
-async function list(port: number): Promise<string[]> {
-  const client = await LineClient.connect(port);
-  try {
-    client.send('LIST');
-    const lines: string[] = [];
-    for (let line = await client.nextLine(5_000); line !== 'END'; line = await client.nextLine(5_000)) lines.push(line);
-    return lines;
-  } finally {
-    client.close();
-  }
-}
+const list = listRegistrations;
 
 describeWithEtcd('conv etcd --members 3, then conv up --store etcd://a,b,c', { timeout: 120_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'conv-etcd-cluster-'));

@@ -9,6 +9,7 @@ import {
   hostFlag,
   logLevelFlag,
   portFlag,
+  flagsOf,
   readCommandLine,
   switchFlag,
   tokenFlag,
@@ -126,19 +127,13 @@ export function validateConfig(input: Readonly<Record<string, unknown>>): Config
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {
   const line = readCommandLine(COMMAND, argv);
   if (line.kind === 'print') return line;
-  const input: Record<string, unknown> = { ...line.flags };
+  const input = flagsOf(line, env);
   const [port, unit1, unit2] = line.positionals;
-  if (port !== undefined) {
-    if (line.flags.port !== undefined && line.flags.port !== port) throw new ServerError('USAGE', `the port was given twice, as ${port} and --port ${String(line.flags.port)}`);
-    input.port = port;
-  }
   // The seed's form `converter 5557 b in`: the pair as two words after the port.
   if (unit1 !== undefined) {
     if (unit2 === undefined) throw new ServerError('USAGE', `the pair needs two units after the port, such as "converter ${port ?? '5557'} ${unit1} in"`);
     if (input.pair !== undefined) throw new ServerError('USAGE', 'the pair was given twice, as arguments and as --pair');
     input.pair = `${unit1}:${unit2}`;
   }
-  // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
-  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
   return { kind: 'run', config: validateConfig(input) };
 }

@@ -1,15 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { APP, startFakeConverter, stopAll, waitFor, type FakeConverter } from '@conv/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, askOnce, list, startDiscovery, tempDir } from './helpers';
+import { APP, waitFor } from '@conv/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FAST_CHECKS, askOnce, list, startDiscovery, tempDir, useFakeConverters } from './helpers';
 
 const dir = tempDir();
-const converters: FakeConverter[] = [];
-afterEach(async () => {
-  await Promise.all(converters.splice(0).map((c) => c.close()));
-  await stopAll();
-});
+const converter = useFakeConverters();
 afterAll(() => dir.remove());
 
 /** Runs the built app to its exit; resolves with the exit code and what it printed. */
@@ -47,9 +43,8 @@ describe('durability', () => {
 
   it('hands out a restored registration only after a probe has proven it, and never a dead one', async () => {
     const db = dir.file('restored.db');
-    const alive = await startFakeConverter({ units: ['ft', 'in'] });
-    const dead = await startFakeConverter({ units: ['ft', 'in'], host: '127.0.0.2' });
-    converters.push(alive, dead);
+    const alive = await converter(['ft', 'in']);
+    const dead = await converter(['ft', 'in'], { host: '127.0.0.2' });
     const first = await startDiscovery(['--db', db, ...FAST_CHECKS]);
     await askOnce(first.port, `ADD ft in 127.0.0.1 ${alive.port}`);
     await askOnce(first.port, `ADD ft in 127.0.0.2 ${dead.port}`);

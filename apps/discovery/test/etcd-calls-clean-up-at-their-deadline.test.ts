@@ -1,6 +1,6 @@
 import { unitPair } from '@conv/registry';
-import { EtcdServer, etcdMetric, describeWithEtcd, waitFor } from '@conv/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { etcdMetric, describeWithEtcd, waitFor, useEtcdServer } from '@conv/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ETCD_PREFIX, EtcdRegistryStore } from '../src/etcd-store';
 import { type SilentEtcd, startSilentEtcd } from './silent-etcd';
 
@@ -38,25 +38,19 @@ describe('a lease keepalive that etcd never answers', () => {
 });
 
 describeWithEtcd('a watch that etcd creates after its deadline', {}, () => {
-  let etcd: EtcdServer;
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-  }, 30_000);
-  afterAll(async () => {
-    await etcd.destroy();
-  });
+  const etcdServer = useEtcdServer();
 
   it('is cancelled as soon as etcd answers: no watch nobody reads is left in etcd', async () => {
-    const store = new EtcdRegistryStore({ endpoints: [etcd.endpoint], leaseTtlSeconds: 15, timeoutMs: 500 });
+    const store = new EtcdRegistryStore({ endpoints: [etcdServer().endpoint], leaseTtlSeconds: 15, timeoutMs: 500 });
     stores.push(store);
     const { revision } = await store.load();
-    const watchers = () => etcdMetric(etcd.endpoint, 'etcd_debugging_mvcc_watcher_total');
+    const watchers = () => etcdMetric(etcdServer().endpoint, 'etcd_debugging_mvcc_watcher_total');
     expect(await watchers()).toBe(0);
 
-    etcd.freeze();
+    etcdServer().freeze();
     const late = await store.watch(revision + 1, { change: () => undefined, broken: () => undefined }).catch((error: unknown) => error);
     expect((late as Error).message).toMatch(/did not watch within 500 ms/);
-    etcd.thaw();
+    etcdServer().thaw();
 
     // etcd now creates the abandoned watch. A second one on the same client is created after
     // it (one at a time, in order), so once it exists the first was created too.

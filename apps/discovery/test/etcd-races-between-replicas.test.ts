@@ -1,24 +1,18 @@
-import { APP, EtcdServer, freePort, startServer, stopAll, waitFor, describeWithEtcd } from '@conv/testkit';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { APP, freePort, startServer, stopAll, waitFor, describeWithEtcd, useEtcdServer } from '@conv/testkit';
+import { afterEach, expect, it } from 'vitest';
 import { askOnce, FAST_CHECKS, list, startDiscovery } from './helpers';
 
 // Races between two discovery replicas on one real etcd: the same endpoint added on both at
 // once, a registration renewed through the replica that did not make it, and etcd missing at
 // start. (Lost and in-flight writes across etcd crashes are in replicas-share-one-registry-in-etcd.)
 describeWithEtcd('races between replicas on etcd', { timeout: 90_000 }, () => {
-  let etcd: EtcdServer;
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-  }, 30_000);
-  afterAll(async () => {
-    await etcd.destroy();
-  });
+  const etcdServer = useEtcdServer();
   afterEach(async () => {
     await stopAll();
   });
 
   const replicas = (extra: readonly string[] = []) =>
-    Promise.all([startDiscovery(['--store', etcd.url, '--trust-registrations', ...FAST_CHECKS, ...extra]), startDiscovery(['--store', etcd.url, '--trust-registrations', ...FAST_CHECKS, ...extra])]);
+    Promise.all([startDiscovery(['--store', etcdServer().url, '--trust-registrations', ...FAST_CHECKS, ...extra]), startDiscovery(['--store', etcdServer().url, '--trust-registrations', ...FAST_CHECKS, ...extra])]);
 
   it('two replicas adding one endpoint at once, each for its own pair: exactly one wins, and both replicas list the winner alone', async () => {
     const [a, b] = await replicas();

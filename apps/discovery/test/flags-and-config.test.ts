@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ServerError } from '@conv/server';
 import { DEFAULTS, readConfig as parseCli } from '../src/config';
-
-function usageError(argv: string[]): string {
-  try {
-    parseCli(argv);
-  } catch (error) {
-    if (error instanceof ServerError && error.code === 'USAGE') return error.message;
-    throw error;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be refused`);
-}
+import { usageError } from './helpers';
 
 function config(argv: string[]) {
   const outcome = parseCli(argv);

@@ -1,21 +1,8 @@
-import { type FakeConverter, startFakeConverter, stopAll, waitFor, logMatches, waitForLog } from '@conv/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery } from './helpers';
+import { waitFor, logMatches, waitForLog } from '@conv/testkit';
+import { describe, expect, it } from 'vitest';
+import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery, healthOf, useFakeConverters } from './helpers';
 
-const converters: FakeConverter[] = [];
-afterEach(async () => {
-  await Promise.all(converters.splice(0).map((c) => c.close()));
-  await stopAll();
-});
-
-async function converter(units: [string, string], options: { host?: string; port?: number } = {}): Promise<FakeConverter> {
-  const c = await startFakeConverter({ units, ...options });
-  converters.push(c);
-  return c;
-}
-
-const healthOf = async (port: number, endpoint: string) =>
-  (await list(port)).find((line) => line.includes(` ${endpoint} `))?.split(' ').at(-1);
+const converter = useFakeConverters();
 
 describe('active health checks', () => {
   it('marks a converter that dies down, stops handing it out, and brings it back when it returns', async () => {

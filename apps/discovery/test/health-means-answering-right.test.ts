@@ -1,21 +1,8 @@
-import { type FakeConverter, type FakeAnswer, findLogs, loggedHttpUrl, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, ask, askOnce, list, openSession, startDiscovery } from './helpers';
+import { findLogs, loggedHttpUrl, waitFor } from '@conv/testkit';
+import { describe, expect, it } from 'vitest';
+import { FAST_CHECKS, ask, askOnce, openSession, startDiscovery, healthOf, useFakeConverters } from './helpers';
 
-const converters: FakeConverter[] = [];
-afterEach(async () => {
-  await Promise.all(converters.splice(0).map((c) => c.close()));
-  await stopAll();
-});
-
-async function converter(units: [string, string], options: { host?: string; factor?: number; answer?: FakeAnswer } = {}): Promise<FakeConverter> {
-  const c = await startFakeConverter({ units, ...options });
-  converters.push(c);
-  return c;
-}
-
-const healthOf = async (port: number, endpoint: string) =>
-  (await list(port)).find((line) => line.includes(` ${endpoint} `))?.split(' ').at(-1);
+const converter = useFakeConverters();
 
 describe('an exact pair is checked against the catalog', () => {
   it('never hands out a server answering 13 for 1 ft -> in; shows it wrong in LIST, /status.json and the log; hands out the right one', async () => {

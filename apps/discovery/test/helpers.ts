@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DiscoveryVerb, createDiscoveryReplyReader, parseDiscoveryRequest } from '@conv/protocol';
-import { APP, LineClient, type ServerProcess, startServer } from '@conv/testkit';
+import { APP, type FakeAnswer, type FakeConverter, LineClient, type ServerProcess, startFakeConverter, startServer, stopAll } from '@conv/testkit';
+import { ServerError } from '@conv/server';
+import { afterEach } from 'vitest';
+import { readConfig } from '../src/config';
 
 /** A fresh temp folder per test file; removed by the returned cleanup. */
 export function tempDir(): { path: string; file(name: string): string; remove(): void } {
@@ -70,4 +73,37 @@ export async function oneShot(port: number, line: string): Promise<string[]> {
   client.socket.end(`${line}\n`);
   await client.closed;
   return client.lines;
+}
+
+/**
+ * A starter of fake converters for one test file: every one it started, and every process the
+ * file started, is stopped after each test.
+ */
+export function useFakeConverters(): (units: [string, string], options?: { host?: string; port?: number; factor?: number; answer?: FakeAnswer }) => Promise<FakeConverter> {
+  const converters: FakeConverter[] = [];
+  afterEach(async () => {
+    await Promise.all(converters.splice(0).map((c) => c.close()));
+    await stopAll();
+  });
+  return async (units, options = {}) => {
+    const c = await startFakeConverter({ units, ...options });
+    converters.push(c);
+    return c;
+  };
+}
+
+/** The health LIST shows for `endpoint` (`<host> <port>`), or undefined when it is not listed. */
+export async function healthOf(port: number, endpoint: string): Promise<string | undefined> {
+  return (await list(port)).find((line) => line.includes(` ${endpoint} `))?.split(' ').at(-1);
+}
+
+/** The one-line USAGE error `discovery <argv>` is refused with; throws if it is accepted. */
+export function usageError(argv: string[]): string {
+  try {
+    readConfig(argv);
+  } catch (error) {
+    if (error instanceof ServerError && error.code === 'USAGE') return error.message;
+    throw error;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
 }

@@ -1,20 +1,14 @@
-import { APP, EtcdServer, type FakeConverter, type ServerProcess, exchange, startFakeConverter, startServer, stopAll, waitFor, describeWithEtcd } from '@conv/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APP, type FakeConverter, type ServerProcess, exchange, startFakeConverter, startServer, stopAll, waitFor, describeWithEtcd, useEtcdServer } from '@conv/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { askOnce, FAST_CHECKS, list, openSession, readReply, startDiscovery } from './helpers';
 
 // Two discovery replicas on one real etcd (own data dir, own loopback ports), as users run them
 // with `--store etcd://...`: writes on one are seen on the other, dead converters vanish by lease
 // expiry, the proxy fails over between replicas, and an etcd crash loses no acknowledged write.
 describeWithEtcd('on a real etcd', {}, () => {
-  let etcd: EtcdServer;
+  const etcdServer = useEtcdServer();
   const converters: FakeConverter[] = [];
 
-  beforeAll(async () => {
-    etcd = await EtcdServer.start();
-  }, 30_000);
-  afterAll(async () => {
-    await etcd.destroy();
-  });
   afterEach(async () => {
     await stopAll();
     for (const converter of converters.splice(0)) await converter.close();
@@ -22,7 +16,7 @@ describeWithEtcd('on a real etcd', {}, () => {
 
   /** Two replicas on the file's etcd (tests start from an empty registry with `clear`). */
   async function replicas(extra: readonly string[] = []): Promise<[ServerProcess, ServerProcess]> {
-    const args = ['--store', etcd.url, ...FAST_CHECKS, ...extra];
+    const args = ['--store', etcdServer().url, ...FAST_CHECKS, ...extra];
     return Promise.all([startDiscovery(args), startDiscovery(args)]);
   }
 
@@ -45,7 +39,7 @@ describeWithEtcd('on a real etcd', {}, () => {
   describe('discovery replicas sharing one registry in etcd', { timeout: 60_000 }, () => {
     it('says in its banner that the registry is shared in etcd', async () => {
       const [a] = await replicas();
-      expect(a.banner).toContain(`registry ${etcd.url} (shared, lease 15s)`);
+      expect(a.banner).toContain(`registry ${etcdServer().url} (shared, lease 15s)`);
     });
 
     it('shows an ADD on one replica to LOOKUP on the other, and a REMOVE likewise', async () => {
@@ -165,16 +159,16 @@ describeWithEtcd('on a real etcd', {}, () => {
         }
       })().catch((error: unknown) => refused.push(`writer failed: ${error instanceof Error ? error.message : String(error)}`));
       await waitFor(() => acknowledged.length >= 20, { what: 'twenty ADDs acknowledged before the kill' });
-      await etcd.kill();
+      await etcdServer().kill();
       await waitFor(() => refused.length >= 2, { what: 'ADDs refused while etcd is down', timeoutMs: 20_000 });
       writing = false;
       await writer;
       session.close();
       expect(refused.filter((reply) => !reply.endsWith('(UNAVAILABLE)'))).toEqual([]);
 
-      await etcd.restart();
+      await etcdServer().restart();
       // A replica that was not running during any of it knows only what etcd kept.
-      const fresh = await startDiscovery(['--store', etcd.url, ...FAST_CHECKS, '--down-grace', '10m', '--pending-grace', '10m']);
+      const fresh = await startDiscovery(['--store', etcdServer().url, ...FAST_CHECKS, '--down-grace', '10m', '--pending-grace', '10m']);
       const known = async () => new Set((await list(fresh.port)).map((line) => Number(line.split(' ')[3])));
       await waitFor(async () => (await known()).size >= acknowledged.length, { what: 'the fresh replica to load the registry', timeoutMs: 20_000 });
       const kept = await known();
@@ -192,7 +186,7 @@ describeWithEtcd('on a real etcd', {}, () => {
         await waitFor(async () => JSON.stringify(await list(replica.port)) === JSON.stringify(registered), { what: 'both registered and up', timeoutMs: 15_000 });
       }
 
-      await etcd.kill();
+      await etcdServer().kill();
       const late = await fakeConverter(['m', 'cm'], 100);
       await waitFor(async () => (await askOnce(a.port, `ADD m cm 127.0.0.1 ${late.port}`))[0]?.endsWith('(UNAVAILABLE)'), {
         what: 'ADD to answer UNAVAILABLE while etcd is down',
@@ -206,7 +200,7 @@ describeWithEtcd('on a real etcd', {}, () => {
       expect(await askOnce(b.port, 'LOOKUP_MULTI lbs kg')).toEqual([`lbs kg 127.0.0.1 ${kept[1]!.port} 1`]);
       expect(await list(a.port)).toEqual(registered);
 
-      await etcd.restart();
+      await etcdServer().restart();
       await waitFor(async () => (await askOnce(a.port, `ADD m cm 127.0.0.1 ${late.port}`))[0] === 'SUCCESS', {
         what: 'ADD to work again once etcd is back',
         timeoutMs: 20_000,

@@ -1,21 +1,8 @@
-import { type FakeConverter, findLogs, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ask, askOnce, list, openSession, startDiscovery } from './helpers';
+import { findLogs, waitFor } from '@conv/testkit';
+import { describe, expect, it } from 'vitest';
+import { ask, askOnce, list, openSession, startDiscovery, healthOf, useFakeConverters } from './helpers';
 
-const converters: FakeConverter[] = [];
-afterEach(async () => {
-  await Promise.all(converters.splice(0).map((c) => c.close()));
-  await stopAll();
-});
-
-async function converter(units: [string, string]): Promise<FakeConverter> {
-  const c = await startFakeConverter({ units });
-  converters.push(c);
-  return c;
-}
-
-const healthOf = async (port: number, endpoint: string) =>
-  (await list(port)).find((line) => line.includes(` ${endpoint} `))?.split(' ').at(-1);
+const converter = useFakeConverters();
 
 describe('REPORT <host> <port> [reason...]', () => {
   it('is listed in FEATURES, answers SUCCESS, and changes nothing about a healthy server', async () => {

@@ -1,13 +1,9 @@
-import { type FakeConverter, type ServerProcess, loggedHttpUrl, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FAST_CHECKS, askOnce, startDiscovery, tempDir } from './helpers';
+import { type ServerProcess, loggedHttpUrl, waitFor } from '@conv/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FAST_CHECKS, askOnce, startDiscovery, tempDir, useFakeConverters } from './helpers';
 
 const dir = tempDir();
-const converters: FakeConverter[] = [];
-afterEach(async () => {
-  await Promise.all(converters.splice(0).map((c) => c.close()));
-  await stopAll();
-});
+const converter = useFakeConverters();
 afterAll(() => dir.remove());
 
 type Report = { pools: { endpoints: { address: string; health: string; served: number }[] }[] };
@@ -38,12 +34,11 @@ async function startWithThreeUp(db: string, extra: readonly string[] = []): Prom
 /** Two ft/in converters and one in/cm, registered in that order; then 5 LOOKUPs of ft/in and one of in/cm. */
 async function registerAndServe(db: string, extra: readonly string[] = []): Promise<{ discovery: ServerProcess; counted: Record<string, number> }> {
   const [a, b, c] = await Promise.all([
-    startFakeConverter({ units: ['ft', 'in'], factor: 12 }),
-    startFakeConverter({ units: ['ft', 'in'], factor: 12 }),
-    startFakeConverter({ units: ['in', 'cm'], factor: 2.54 }),
+    converter(['ft', 'in'], { factor: 12 }),
+    converter(['ft', 'in'], { factor: 12 }),
+    converter(['in', 'cm'], { factor: 2.54 }),
   ]);
   if (!a || !b || !c) throw new Error('a fake converter did not start');
-  converters.push(a, b, c);
   const discovery = await startDiscovery(['--db', db, '--http-port', '0', ...FAST_CHECKS, ...extra]);
   for (const converter of [a, b, c]) {
     expect(await askOnce(discovery.port, `ADD ${converter.units[0]} ${converter.units[1]} 127.0.0.1 ${converter.port}`)).toEqual(['SUCCESS']);

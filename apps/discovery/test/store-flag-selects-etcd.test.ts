@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readConfig as parseCli } from '../src/config';
-import { ServerError } from '@conv/server';
+import { usageError } from './helpers';
 
 function parse(argv: string[]) {
   const outcome = parseCli(argv);
   if (outcome.kind !== 'run') throw new Error('expected a config');
   return outcome.config;
-}
-
-function usageError(argv: string[]): string {
-  try {
-    parseCli(argv);
-  } catch (error) {
-    if (error instanceof ServerError && error.code === 'USAGE') return error.message;
-    throw error;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be refused`);
 }
 
 describe('--store etcd://...', () => {

@@ -8,6 +8,7 @@ import {
   hostFlag,
   logLevelFlag,
   portFlag,
+  flagsOf,
   readCommandLine,
   tokenFlag,
   validateFlags,
@@ -77,12 +78,8 @@ export function validateConfig(input: Readonly<Record<string, unknown>>): Config
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {
   const line = readCommandLine(COMMAND, argv);
   if (line.kind === 'print') return line;
-  const input: Record<string, unknown> = { ...line.flags };
-  const [port, seedHost, seedPort] = line.positionals;
-  if (port !== undefined) {
-    if (line.flags.port !== undefined && line.flags.port !== port) throw new ServerError('USAGE', `the port was given twice, as ${port} and --port ${String(line.flags.port)}`);
-    input.port = port;
-  }
+  const input = flagsOf(line, env);
+  const [, seedHost, seedPort] = line.positionals;
   if ((seedHost === undefined) !== (seedPort === undefined)) {
     throw new ServerError('USAGE', 'the seed form needs both <discovery-host> and <discovery-port>, e.g. "proxy 5556 127.0.0.1 5555"');
   }
@@ -91,7 +88,5 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     const host = seedHost.startsWith('[') ? seedHost.slice(1, -1) : seedHost;
     input.discovery = /^[0-9]+$/.test(seedPort) ? formatAddress({ host, port: Number(seedPort) }) : `${seedHost}:${seedPort}`;
   }
-  // The environment keeps the secret out of `ps` listings; a flag, when given, wins.
-  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
   return { kind: 'run', config: validateConfig(input) };
 }

@@ -100,3 +100,19 @@ export function configKey(name: string, flag: FlagSpec = { describe: '' }): stri
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, '; ').trim();
 }
+
+/**
+ * The flags to validate, from the seed's forms too: the first positional is the port (refused
+ * when --port says another), and the token comes from CONV_TOKEN unless --token gives one (the
+ * environment keeps a secret out of `ps` listings). The app reads its other positionals itself.
+ */
+export function flagsOf(line: ReadCommandLine, env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
+  const input: Record<string, unknown> = { ...line.flags };
+  const [port] = line.positionals;
+  if (port !== undefined) {
+    if (line.flags.port !== undefined && line.flags.port !== port) throw new ServerError('USAGE', `the port was given twice, as ${port} and --port ${String(line.flags.port)}`);
+    input.port = port;
+  }
+  if (input.token === undefined && env.CONV_TOKEN) input.token = env.CONV_TOKEN;
+  return input;
+}

@@ -4,7 +4,7 @@
 // opens sockets; the domain packages never import it.
 export { isLoopbackAddress, normalizePeerAddress } from './address';
 export { exposureNote, formatBanner, isLoopbackHost, parseBanner } from './banner';
-export { configKey, readCommandLine } from './command-line';
+export { configKey, flagsOf, readCommandLine } from './command-line';
 export type { CommandLine, CommandSpec, FlagSpec, ReadCommandLine } from './command-line';
 export { DiscoverySession, RETURN_AFTER_MS, askDiscovery, isUnavailable } from './discovery-client';
 export { DiscoveryReplicas } from './discovery-replicas';

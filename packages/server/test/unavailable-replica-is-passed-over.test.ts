@@ -1,4 +1,4 @@
-import { APP, LineClient, type ScriptedServer, exchange, startFakeConverter, startScriptedServer, startServer, stopAll, unavailableReplica, waitFor } from '@conv/testkit';
+import { APP, type ScriptedServer, exchange, startFakeConverter, startScriptedServer, startServer, stopAll, unavailableReplica, waitFor, listRegistrations } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoveryReplicas, DiscoverySession, createLogger } from '../src/index';
 
@@ -20,17 +20,7 @@ async function replicaCutOffFromEtcd(): Promise<ScriptedServer> {
 
 const liveDiscovery = () => startServer(APP.discovery, ['0', '--db', ':memory:', '--trust-registrations', '--check-interval', '0']);
 
-async function list(port: number): Promise<string[]> {
-  const client = await LineClient.connect(port);
-  try {
-    client.send('LIST');
-    const lines: string[] = [];
-    for (let line = await client.nextLine(5_000); line !== 'END'; line = await client.nextLine(5_000)) lines.push(line);
-    return lines;
-  } finally {
-    client.close();
-  }
-}
+const list = listRegistrations;
 
 const quiet = () => {
   const lines: string[] = [];

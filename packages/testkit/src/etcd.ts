@@ -6,7 +6,7 @@ import { parsePrometheusText } from './prometheus-text';
 import { waitFor } from './wait-for';
 import { freePort } from './line-client';
 import { runningInCI } from './ci';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 /**
  * Real etcd for tests and benchmarks: one member or a cluster, each member with its own data dir in a temp
@@ -46,6 +46,21 @@ export function describeWithEtcd(name: string, options: { timeout?: number }, bo
     return;
   }
   describe.skipIf(presence === 'skip')(name, options, body);
+}
+
+/** One etcd for the enclosing suite: started before its tests, destroyed after; read it in tests. */
+export function useEtcdServer(): () => EtcdServer {
+  let etcd: EtcdServer | undefined;
+  beforeAll(async () => {
+    etcd = await EtcdServer.start();
+  }, 30_000);
+  afterAll(async () => {
+    await etcd?.destroy();
+  });
+  return () => {
+    if (etcd === undefined) throw new Error('useEtcdServer: etcd is read before the suite started it');
+    return etcd;
+  };
 }
 
 /** The sum of one metric's samples (all labels) on a member's /metrics. */

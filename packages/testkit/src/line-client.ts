@@ -136,3 +136,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/** A discovery server's LIST, as its `unit1 unit2 host port health` lines, on a connection of its own. */
+export async function listRegistrations(port: number): Promise<string[]> {
+  const client = await LineClient.connect(port);
+  try {
+    client.send('LIST');
+    const lines: string[] = [];
+    for (let line = await client.nextLine(5_000); line !== 'END'; line = await client.nextLine(5_000)) lines.push(line);
+    return lines;
+  } finally {
+    client.close();
+  }
+}
