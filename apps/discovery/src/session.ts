@@ -1,30 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  DISCOVERY_HELP,
-  type DiscoveryReply,
-  type DiscoveryRequest,
-  type DiscoveryVerb,
-  type FailureCode,
-  type Failure,
-  failure,
-  formatDiscoveryReply,
-  parseDiscoveryRequest,
-  formatAddress,
-  tokenize,
-} from '@conv/protocol';
+import { DISCOVERY_HELP, type DiscoveryReply, type DiscoveryRequest, type DiscoveryVerb, type FailureCode, failure, formatDiscoveryReply, parseDiscoveryRequest, formatAddress, tokenize } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
-import {
-  type AddOutcome,
-  type Endpoint,
-  type EndpointRegistry,
-  RegistryError,
-  type Settled,
-  type UnitPair,
-  unitPair,
-} from '@conv/registry';
-import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer, isLoopbackAddress } from '@conv/server';
+import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, type Settled, type UnitPair, unitPair } from '@conv/registry';
+import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer } from '@conv/server';
 import { type Watch, Watchers, watcherLabel } from './watchers';
+import { unknownPair } from './lookup-failures';
 import { ReportLimiter } from './reports';
+import { isOwnAddress, tokenDigest, tokenMatches } from './who-may-change';
+
+export { isOwnAddress };
 
 /** What the session needs of the health checks: a narrow door, so the logic stays testable. */
 export interface HealthChecks {
@@ -53,7 +36,6 @@ export type DiscoveryServiceOptions = {
   maxPendingPerSource?: number;
   maxPending?: number;
 };
-
 
 const PONG: DiscoveryReply = { kind: 'pong' };
 const SESSION: DiscoveryReply = { kind: 'session' };
@@ -99,7 +81,7 @@ export class DiscoveryService {
     this.#checks = options.checks;
     this.#log = options.log;
     this.#trust = options.trustRegistrations ?? false;
-    this.#tokenDigest = options.token === undefined ? undefined : digest(options.token);
+    this.#tokenDigest = options.token === undefined ? undefined : tokenDigest(options.token);
     const registry = this.#registry;
     this.watchers = new Watchers(registry);
     this.#finder = new PathFinder({
@@ -182,8 +164,8 @@ export class DiscoveryService {
     switch (request.verb) {
       case 'LOOKUP': {
         const endpoint = this.#registry.next(request.units);
-        if (endpoint !== undefined) return reply({ kind: 'endpoint', endpoint });
-        return reply({ kind: 'failure', failure: this.#unknownPair(request.units) });
+        if (endpoint !== undefined) return { kind: 'endpoint', endpoint };
+        return { kind: 'failure', failure: unknownPair(this.#registry, request.units) };
       }
       case 'LOOKUP_MULTI':
         return this.#lookupMulti(request.from, request.to);
@@ -205,15 +187,15 @@ export class DiscoveryService {
       case 'FEATURES':
         return FEATURES_REPLY;
       case 'LIST':
-        return reply({
+        return {
           kind: 'list',
           registrations: this.#registry.registrations().map((r) => ({ units: [r.pair[0], r.pair[1]], endpoint: r.endpoint, health: r.health })),
-        });
+        };
       case 'HELP':
         return HELP;
       case 'WATCH':
         // Served by `connect`, which holds the connection the changes are pushed to.
-        return reply({ kind: 'failure', failure: failure('INTERNAL', 'WATCH needs a connection to push changes to.') });
+        return { kind: 'failure', failure: failure('INTERNAL', 'WATCH needs a connection to push changes to.') };
     }
   }
 
@@ -222,10 +204,10 @@ export class DiscoveryService {
     if (!path.ok) {
       switch (path.reason) {
         case 'same-unit':
-          return reply({ kind: 'failure', failure: failure('SAME_UNIT', `${from} to ${to} needs no conversion.`) });
+          return { kind: 'failure', failure: failure('SAME_UNIT', `${from} to ${to} needs no conversion.`) };
         case 'unknown-unit':
         case 'no-path':
-          return reply({ kind: 'failure', failure: failure('NO_PATH', `No chain of healthy servers converts ${from} -> ${to}.`) });
+          return { kind: 'failure', failure: failure('NO_PATH', `No chain of healthy servers converts ${from} -> ${to}.`) };
       }
     }
     const hops = path.hops.map((hop) => {
@@ -234,12 +216,12 @@ export class DiscoveryService {
       if (endpoint === undefined) throw new Error(`path hop ${hop.from}/${hop.to} has no up endpoint`);
       return { from: hop.from, to: hop.to, endpoint };
     });
-    return reply({ kind: 'path', hops });
+    return { kind: 'path', hops };
   }
 
   #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): Reply {
     if (units[0] === units[1]) {
-      return reply({ kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) });
+      return { kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) };
     }
     const pair = unitPair(units[0], units[1]);
     const health = this.#trust ? 'up' : 'pending';
@@ -255,10 +237,10 @@ export class DiscoveryService {
   #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): Reply {
     if (!outcome.ok) {
       const [a, b] = outcome.existing;
-      const exists = reply({
+      const exists: DiscoveryReply = {
         kind: 'failure',
         failure: failure('ENTRY_EXISTS', `${endpoint.host} ${endpoint.port} is registered for ${a} ${b}; REMOVE it first.`),
-      });
+      };
       // A server that died without deregistering, replaced on its port by one for another pair:
       // the dead registration gives way once the new one proves it serves its pair.
       const old = this.#registry.find(endpoint);
@@ -288,7 +270,7 @@ export class DiscoveryService {
     else if (this.#registry.counts().pending >= this.#maxPending) detail = `${this.#maxPending} registrations are still waiting for their first health check`;
     if (detail === undefined) return undefined;
     this.#log.warn('admission-refused', { from: source, detail });
-    return reply({ kind: 'failure', failure: failure('TOO_MANY_PENDING', `${detail}; try again once they pass or leave.`) });
+    return { kind: 'failure', failure: failure('TOO_MANY_PENDING', `${detail}; try again once they pass or leave.`) };
   }
 
   #rememberPending(source: string, endpoint: Endpoint): void {
@@ -318,23 +300,21 @@ export class DiscoveryService {
 
   /** Without a configured token every change is allowed; with one, only a matching token. */
   #authorized(token: string | undefined): boolean {
-    if (this.#tokenDigest === undefined) return true;
-    // Equal-length digests compared in constant time: timing reveals nothing about the secret.
-    return token !== undefined && timingSafeEqual(digest(token), this.#tokenDigest);
+    return this.#tokenDigest === undefined || tokenMatches(token, this.#tokenDigest);
   }
 
   #unauthorized(verb: 'ADD' | 'REMOVE', peer: Peer): DiscoveryReply {
     this.#log.warn('unauthorized', { verb, from: peer.address });
-    return reply({
+    return {
       kind: 'failure',
       failure: failure('UNAUTHORIZED', `${verb} needs this registry's token: append token=<secret>. Nothing was changed.`),
-    });
+    };
   }
 
   #remove(endpoint: Endpoint, peer: Peer, withToken = false): Reply {
     const known = this.#registry.find(endpoint);
     if (known === undefined) {
-      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
+      return { kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) };
     }
     const key = formatAddress(endpoint);
     const pair = `${known.pair[0]}/${known.pair[1]}`;
@@ -359,7 +339,7 @@ export class DiscoveryService {
   #report(endpoint: Endpoint, peer: Peer, reason: string): DiscoveryReply {
     const known = this.#registry.find(endpoint);
     if (known === undefined) {
-      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) });
+      return { kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered at ${endpoint.host} ${endpoint.port}.`) };
     }
     const key = formatAddress(endpoint);
     if (this.reports.admit(peer.address, key)) {
@@ -373,27 +353,12 @@ export class DiscoveryService {
   #removePair(units: readonly [string, string], peer: Peer, withToken: boolean): Reply {
     const members = this.#registry.pool(unitPair(units[0], units[1])).endpoints();
     if (members.length === 0) {
-      return reply({ kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered for ${units[0]} ${units[1]}.`) });
+      return { kind: 'failure', failure: failure('NOT_REGISTERED', `Nothing is registered for ${units[0]} ${units[1]}.`) };
     }
     const pending = members.map((endpoint) => this.#remove(endpoint, peer, withToken)).filter((reply) => reply instanceof Promise);
     return pending.length === 0 ? SUCCESS : Promise.all(pending).then(() => SUCCESS);
   }
 
-  #unknownPair(units: readonly [string, string]): Failure {
-    const [a, b] = units[0] < units[1] ? units : [units[1], units[0]];
-    const detail = `No healthy server converts ${a} <-> ${b}`;
-    if (a === b) return failure('UNKNOWN_PAIR', `${detail}.`);
-    const members = this.#registry.pool(unitPair(a, b)).endpoints();
-    if (members.length === 0) return failure('UNKNOWN_PAIR', `${detail}.`);
-    let pending = 0;
-    let down = 0;
-    for (const endpoint of members) {
-      const health = this.#registry.find(endpoint)?.health;
-      if (health === 'pending') pending++;
-      else if (health === 'down') down++;
-    }
-    return failure('UNKNOWN_PAIR', `${detail}; ${members.length} registered: ${pending} pending a check, ${down} down.`);
-  }
 }
 
 function optional(request: { name?: string | undefined; httpPort?: number | undefined }): { name?: string; httpPort?: number } {
@@ -405,25 +370,6 @@ function after<T, R>(outcome: Settled<T>, fn: (value: T) => R | Promise<R>): R |
   return outcome instanceof Promise ? outcome.then(fn) : fn(outcome);
 }
 
-function reply(value: DiscoveryReply): DiscoveryReply {
-  return value;
-}
-
 function answered(verb: DiscoveryVerb | undefined, reply: DiscoveryReply): Answered {
   return { verb, outcome: reply.kind === 'failure' ? reply.failure.code : 'ok', text: formatDiscoveryReply(reply) };
-}
-
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
-
-/**
- * True when a request from `peer` comes from the endpoint's own host, i.e. the server itself is
- * leaving. A DNS name is not resolved (that would put a lookup on the request path): only
- * `localhost` counts, and only from a loopback peer.
- */
-export function isOwnAddress(peer: string, endpoint: Endpoint): boolean {
-  if (peer === '') return false;
-  if (endpoint.host === peer) return true;
-  return endpoint.host === 'localhost' && isLoopbackAddress(peer);
 }
