@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeFeed, type EndpointRegistry, MemorySharedRegistryStore, Registry, type RegistryChange, SharedRegistry, unitPair } from '../src/index';
-import { ep } from './helpers';
+import { ep, until } from './helpers';
 
 const FT_IN = unitPair('ft', 'in');
-
-async function until(probe: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const brief = (c: RegistryChange) => `${c.seq} ${c.kind} ${c.pair.join('/')} ${c.endpoint.port} ${c.health}`;
 

@@ -26,3 +26,12 @@ export const ep = (host: string, port: number): Endpoint => ({ host, port });
 export function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
+
+/** Polls `probe` until it holds, for 10 s at most: a replica follows its store asynchronously. */
+export async function until(probe: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySharedRegistryStore, RegistryError, SharedRegistry, unitPair, type RemoteEffect } from '../src/index';
-import { ep } from './helpers';
+import { ep, until } from './helpers';
 
 const FT_IN = unitPair('ft', 'in');
 const KG_G = unitPair('kg', 'g');
-
-async function until(probe: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const ports = (registry: SharedRegistry) => registry.registrations().map((r) => r.endpoint.port);
 
