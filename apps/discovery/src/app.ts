@@ -67,6 +67,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       token: config.token,
       maxPendingPerSource: config.maxPendingPerSource,
       maxPending: config.maxPending,
+      ...(config.sessionWriteWaitMs === 0 ? {} : { sessionWriteWaitMs: config.sessionWriteWaitMs }),
     });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);

@@ -71,6 +71,11 @@ export const ConfigSchema = z.strictObject({
   leaseTtlMs: durationFlag({ min: 1000 }).default(15_000),
   /** With --store: the deadline of one call to etcd (an ADD answers UNAVAILABLE after about this long). */
   etcdTimeoutMs: durationFlag().default(2_000),
+  /**
+   * On a SESSION or WATCH connection, how long an ADD or REMOVE waiting for etcd may hold the
+   * replies pipelined behind it: half the proxy's 1 s wait for discovery, so its lookups never time out behind one.
+   */
+  sessionWriteWaitMs: durationFlag({ zeroTurnsOff: true }).default(500),
   logLevel: logLevelFlag().default('info'),
 });
 
@@ -117,6 +122,7 @@ export const COMMAND: CommandSpec = {
     store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
     'lease-ttl': { type: 'duration', describe: 'with --store: an endpoint not re-announced (ADD) for this long disappears', default: show(DEFAULTS.leaseTtlMs) },
     'etcd-timeout': { type: 'duration', describe: 'with --store: the deadline of one call to etcd; ADD and REMOVE answer UNAVAILABLE after it', default: show(DEFAULTS.etcdTimeoutMs) },
+    'session-write-wait': { type: 'duration', describe: 'on a SESSION or WATCH connection, an ADD or REMOVE still waiting for etcd after this long is answered UNAVAILABLE (not confirmed) so that the requests pipelined behind it are not held; 0 = wait as long as etcd takes', default: show(DEFAULTS.sessionWriteWaitMs) },
     'http-port': { describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0: any free port)' },
   },
 };

@@ -4,6 +4,7 @@ import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, t
 import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer } from '@conv/server';
 import { type Watch, Watchers, watcherLabel } from './watchers';
 import { unknownPair } from './lookup-failures';
+import { notConfirmed, notConfirmedAfter } from './unconfirmed-change';
 import { ReportLimiter } from './reports';
 import { isOwnAddress, tokenDigest, tokenMatches } from './who-may-change';
 
@@ -35,6 +36,12 @@ export type DiscoveryServiceOptions = {
   /** New registrations waiting for their admission probe: at most this many from one address, and in all. */
   maxPendingPerSource?: number;
   maxPending?: number;
+  /**
+   * On a connection that asked for SESSION or WATCH (a pipelining client, such as the proxy),
+   * how long a change still waiting for the shared registry may hold the replies behind it; it
+   * is then answered UNAVAILABLE (not confirmed). Unset: as long as the change takes.
+   */
+  sessionWriteWaitMs?: number;
 };
 
 const PONG: DiscoveryReply = { kind: 'pong' };
@@ -70,12 +77,14 @@ export class DiscoveryService {
   readonly reports: ReportLimiter;
   readonly #maxPendingPerSource: number;
   readonly #maxPending: number;
+  readonly #sessionWriteWaitMs: number | undefined;
   /** Endpoints each source registered that may still be pending; pruned as they leave pending. */
   readonly #pendingBy = new Map<string, Map<string, Endpoint>>();
 
   constructor(options: DiscoveryServiceOptions) {
     this.#maxPendingPerSource = options.maxPendingPerSource ?? Number.POSITIVE_INFINITY;
     this.#maxPending = options.maxPending ?? Number.POSITIVE_INFINITY;
+    this.#sessionWriteWaitMs = options.sessionWriteWaitMs;
     this.reports = options.reports ?? new ReportLimiter();
     this.#registry = options.registry;
     this.#checks = options.checks;
@@ -122,7 +131,11 @@ export class DiscoveryService {
           return watch.reply;
         }
         const reply = answer(line, peer);
-        return reply instanceof Promise ? reply.then(keep) : keep(reply);
+        if (!(reply instanceof Promise)) return keep(reply);
+        // Replies go out in order: on a session, a change waiting for etcd must not hold the
+        // lookups pipelined behind it past the client's own wait (the proxy's is 1 s).
+        const waitMs = this.#sessionWriteWaitMs;
+        return (mode === 'grace' || waitMs === undefined ? reply : notConfirmedAfter(reply, waitMs, this.#log, () => answered(undefined, notConfirmed(waitMs)))).then(keep);
       },
       closed: () => watch?.stop(),
     };

@@ -23,13 +23,13 @@ describe('the command line', () => {
         '--pending-grace', '1500', '--trust-registrations', '--greeting', '--max-connections', '2',
         '--idle-timeout', '0', '--close-grace', '1s', '--shutdown-timeout', '5s', '--max-line-bytes', '128', '--log-level', 'debug', '--lease-ttl', '3s',
         '--etcd-timeout', '1.5s', '--max-pending-per-source', '10', '--max-pending', '20', '--admission-rate', '0',
-        '--token', 'sekrit-token', '--http-port', '0',
+        '--session-write-wait', '0', '--token', 'sekrit-token', '--http-port', '0',
       ]),
     ).toEqual({
       port: 0, host: '::1', db: ':memory:', checkIntervalMs: 100, checkTimeoutMs: 1000, checkConcurrency: 8,
       maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
       greeting: true, maxConnections: 2, idleTimeoutMs: 0, closeGraceMs: 1000, shutdownTimeoutMs: 5000, maxLineBytes: 128, logLevel: 'debug', leaseTtlMs: 3000,
-      etcdTimeoutMs: 1500, classroom: false, maxPendingPerSource: 10, maxPending: 20, admissionRate: 0, token: 'sekrit-token', httpPort: 0,
+      etcdTimeoutMs: 1500, sessionWriteWaitMs: 0, classroom: false, maxPendingPerSource: 10, maxPending: 20, admissionRate: 0, token: 'sekrit-token', httpPort: 0,
     });
     // --store excludes --db, so it is read on its own.
     expect(config(['--store', 'etcd://127.0.0.1:2379,[::1]:2379']).store).toEqual({ kind: 'etcd', endpoints: ['127.0.0.1:2379', '[::1]:2379'] });
@@ -68,7 +68,7 @@ describe('the command line', () => {
     const flags = ['--port', '--host', '--db', '--check-interval', '--check-timeout', '--check-concurrency', '--max-probe-rate',
       '--fail-threshold', '--pass-threshold', '--down-grace', '--pending-grace', '--trust-registrations', '--classroom', '--token', '--greeting',
       '--max-connections', '--idle-timeout', '--close-grace', '--shutdown-timeout', '--max-line-bytes', '--log-level', '--store',
-      '--lease-ttl', '--etcd-timeout', '--http-port', '--max-pending-per-source', '--max-pending', '--admission-rate', '--help', '--version'];
+      '--lease-ttl', '--etcd-timeout', '--session-write-wait', '--http-port', '--max-pending-per-source', '--max-pending', '--admission-rate', '--help', '--version'];
     expect([...new Set(text.match(/--[a-z][a-z-]*/g))].sort()).toEqual([...flags].sort());
   });
 });
