@@ -21,6 +21,7 @@ export {
   PortSchema,
   TokenSchema,
   UnitSchema,
+  isUnit,
   canonicalHost,
   formatAmount,
   parseAmount,

@@ -1,11 +1,11 @@
-import { type Endpoint, type UnitPair, MAX_UNIT_LENGTH, UnitSchema, canonicalHost, formatAddress, quote } from '@conv/protocol';
+import { type Endpoint, type UnitPair, MAX_UNIT_LENGTH, canonicalHost, formatAddress, isUnit, quote } from '@conv/protocol';
 import { RegistryError } from './errors';
 
 // The words are the protocol's: a registry pools exactly what the wire can name.
 export type { Endpoint, UnitPair };
 
 function checkUnit(unit: unknown, a: unknown, b: unknown): asserts unit is string {
-  if (!UnitSchema.safeParse(unit).success) {
+  if (!isUnit(unit)) {
     throw new RegistryError(
       'INVALID_PAIR',
       `Expected two units of 1..${MAX_UNIT_LENGTH} characters without whitespace, received ${quote(a)} and ${quote(b)}.`,
