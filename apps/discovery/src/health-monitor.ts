@@ -53,6 +53,12 @@ type Tracked = {
   source: string | undefined;
 };
 
+/**
+ * Of the routine probes started while endpoints of both kinds wait, heartbeating ones get one in
+ * this many: their crashes show as lapses, so their probes only check answers.
+ */
+export const LEASED_SHARE = 10;
+
 /** A FIFO without Array#shift's O(n) cost. */
 class Queue<T> {
   #items: T[] = [];
@@ -97,6 +103,7 @@ export class HealthMonitor {
    * crash shows as a lapse; they take the budget only when no endpoint without a lease waits.
    */
   readonly #leased = new Queue<Tracked>();
+  #routineTurns = 0;
   /** Admission probes per source, and the sources with some waiting, in turn. */
   readonly #admissions = new Map<string, Queue<Tracked>>();
   readonly #sources = new Queue<string>();
@@ -291,7 +298,11 @@ export class HealthMonitor {
         tracked = this.#nextAdmission();
         admission = tracked !== undefined;
       }
-      if (!tracked && this.#routine.length + this.#leased.length > 0 && (this.#budget?.take() ?? true)) tracked = this.#routine.shift() ?? this.#leased.shift();
+      if (!tracked && this.#routine.length + this.#leased.length > 0 && (this.#budget?.take() ?? true)) {
+        // Lower priority, never starved: heartbeating endpoints get one routine probe in LEASED_SHARE when both wait.
+        const leasedTurn = ++this.#routineTurns % LEASED_SHARE === 0;
+        tracked = leasedTurn ? (this.#leased.shift() ?? this.#routine.shift()) : (this.#routine.shift() ?? this.#leased.shift());
+      }
       if (!tracked) return;
       tracked.queued = false;
       tracked.source = undefined;
