@@ -21,13 +21,13 @@ describe('a lease keepalive that etcd never answers', () => {
 
   it('fails the ADD at the deadline and closes its stream', async () => {
     const endpoint = { host: '127.0.0.1', port: 4001 };
-    const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1 });
+    const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1, leaseMs: 5_000 });
     silent = await startSilentEtcd({ key: `${ETCD_PREFIX}127.0.0.1:4001`, value, lease: '42' });
     const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], timeoutMs: 1_000 });
     stores.push(store);
 
-    // The endpoint is registered for this pair: the put refreshes its lease with one keepalive.
-    const refused = await store.put({ pair: FT_IN, endpoint, addedAt: 2 }).catch((error: unknown) => error);
+    // The endpoint is registered for this pair with this lease: the put refreshes it with one keepalive.
+    const refused = await store.put({ pair: FT_IN, endpoint, addedAt: 2, leaseMs: 5_000 }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toMatch(/did not refresh the lease within 1000 ms/);
     expect(silent.keepalivesReceived).toBe(1);
