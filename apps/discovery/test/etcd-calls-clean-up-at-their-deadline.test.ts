@@ -21,13 +21,13 @@ describe('a lease keepalive that etcd never answers', () => {
 
   it('fails the ADD at the deadline and closes its stream', async () => {
     const endpoint = { host: '127.0.0.1', port: 4001 };
-    const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1 });
+    const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1, leaseMs: 5_000 });
     silent = await startSilentEtcd({ key: `${ETCD_PREFIX}127.0.0.1:4001`, value, lease: '42' });
-    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], leaseTtlSeconds: 15, timeoutMs: 1_000 });
+    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], timeoutMs: 1_000 });
     stores.push(store);
 
-    // The endpoint is registered for this pair: the put refreshes its lease with one keepalive.
-    const refused = await store.put({ pair: FT_IN, endpoint, addedAt: 2 }).catch((error: unknown) => error);
+    // The endpoint is registered for this pair with this lease: the put refreshes it with one keepalive.
+    const refused = await store.put({ pair: FT_IN, endpoint, addedAt: 2, leaseMs: 5_000 }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toMatch(/did not refresh the lease within 1000 ms/);
     expect(silent.keepalivesReceived).toBe(1);
@@ -41,7 +41,7 @@ describeWithEtcd('a watch that etcd creates after its deadline', {}, () => {
   const etcdServer = useEtcdServer();
 
   it('is cancelled as soon as etcd answers: no watch nobody reads is left in etcd', async () => {
-    const store = new EtcdRegistryStore({ endpoints: [etcdServer().endpoint], leaseTtlSeconds: 15, timeoutMs: 500 });
+    const store = new EtcdRegistryStore({ endpoints: [etcdServer().endpoint], timeoutMs: 500 });
     stores.push(store);
     const { revision } = await store.load();
     const watchers = () => etcdMetric(etcdServer().endpoint, 'etcd_debugging_mvcc_watcher_total');

@@ -2,7 +2,7 @@ import { Registry } from '@conv/registry';
 import { silentLogger } from '@conv/server';
 import { waitFor } from '@conv/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HealthMonitor, type HealthMonitorOptions } from '../src/health-monitor';
+import { HealthMonitor, type HealthMonitorOptions, LEASED_SHARE } from '../src/health-monitor';
 import type { ProbeResult } from '../src/probe';
 
 // The scheduler with its one edge (the probe's socket) held in the test's hand: each probe
@@ -40,7 +40,7 @@ function setup(options: Partial<HealthMonitorOptions>) {
     await monitor.stop();
     registry.close();
   });
-  return { monitor, started, endpoint, track, settleAll };
+  return { monitor, started, endpoint, track, settleAll, registry };
 }
 
 const opened: (() => Promise<void>)[] = [];
@@ -84,6 +84,28 @@ describe('probe scheduling', () => {
     monitor.start();
     monitor.probeNow(endpoint(150));
     expect(started.map((held) => held.key)).toContain('127.0.0.1:150');
+  });
+
+  it('gives the routine budget to endpoints that never heartbeat first; heartbeating ones get a small share, never none', async () => {
+    const { monitor, started, endpoint, track, settleAll, registry } = setup({ intervalMs: 100, maxProbeRate: 20, concurrency: 64 });
+    // Twenty course servers (no lease) want 200 probes a second, ten times the budget; four heartbeat.
+    const course = range(1, 20);
+    const heartbeating = range(101, 4);
+    for (const port of course) registry.add(['ft', 'in'], endpoint(port));
+    for (const port of heartbeating) registry.add(['ft', 'in'], endpoint(port), { leaseMs: 60_000 });
+    track(...course, ...heartbeating);
+    monitor.start();
+    await waitFor(
+      () => {
+        settleAll();
+        return started.length >= 60;
+      },
+      { what: 'sixty routine probes', timeoutMs: 20_000 },
+    );
+    const first = started.slice(0, 60).map((held) => Number(held.key.split(':')[1]));
+    const leased = first.filter((port) => port > 100).length;
+    expect(leased).toBeGreaterThanOrEqual(1);
+    expect(leased).toBeLessThanOrEqual(60 / LEASED_SHARE + 1);
   });
 
   it('keeps routine probes within the budget', async () => {
