@@ -9,5 +9,7 @@ export default [
   'apps/discovery',
   'apps/converter',
   'apps/proxy',
-  'apps/conv',
+  'apps/conv/vitest.config.ts',
+  // Its files that bring up whole systems, one at a time after the rest.
+  'apps/conv/vitest.alone.config.ts',
 ];
