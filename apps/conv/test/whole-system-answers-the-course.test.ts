@@ -68,7 +68,8 @@ describe('pnpm start: the whole system on loopback', () => {
     // A negative amount after --, or quoted, where it cannot be taken for a flag.
     expect(await conv('--', '-3', 'ft', 'in')).toBe('-36');
     expect(await conv('ft in -3')).toBe('-36');
-  });
+    // Eight runs of the conv client (a node start each) beside a loaded system: 60 s was not enough at a load of 24.
+  }, 120_000);
 
   it('shows with --path every conversion of a question and the converter that answered it', async () => {
     const lines = (await conv('--path', '56.34', '$', 'cm')).split('\n');
