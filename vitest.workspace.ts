@@ -6,8 +6,14 @@ export default [
   'packages/conversion',
   'packages/testkit',
   'packages/server',
-  'apps/discovery',
-  'apps/converter',
-  'apps/proxy',
-  'apps/conv',
+  'apps/discovery/vitest.config.ts',
+  'apps/converter/vitest.config.ts',
+  'apps/proxy/vitest.config.ts',
+  'apps/conv/vitest.config.ts',
+  // The apps' files that must not share the machine (hostile suites, Chromium, whole systems,
+  // chaos runs): one at a time, after the rest.
+  'apps/discovery/vitest.alone.config.ts',
+  'apps/converter/vitest.alone.config.ts',
+  'apps/proxy/vitest.alone.config.ts',
+  'apps/conv/vitest.alone.config.ts',
 ];

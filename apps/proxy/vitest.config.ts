@@ -1,3 +1,4 @@
 import { testProject } from '../../vitest.base';
+import { ALONE } from './vitest.alone.config';
 
-export default testProject('proxy', { spawnsProcesses: true });
+export default testProject('proxy', { spawnsProcesses: true, alone: ALONE });

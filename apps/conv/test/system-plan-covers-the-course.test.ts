@@ -9,7 +9,11 @@ const discovery = DEFAULT_DISCOVERY;
 describe('the system plan', () => {
   it('runs two replicas of each of the eleven course pairs, on distinct ports', () => {
     const converters = converterSpecs(options, discovery);
-    expect(COURSE_PAIRS).toHaveLength(11);
+    // The course's eleven pairs (course.md), written out here rather than read from the code.
+    expect(COURSE_PAIRS).toEqual([
+      ['ft', 'in'], ['in', 'cm'], ['cm', 'm'], ['kg', 'g'], ['kg', 'lbs'], ['lbs', 'oz'],
+      ['oz', '$'], ['lbs', 'b'], ['b', 'in'], ['b', 'gK'], ['$', 'y'],
+    ]);
     expect(converters).toHaveLength(22);
     expect(new Set(converters.map((c) => c.port)).size).toBe(22);
     expect(converters.map((c) => c.port)).toEqual(Array.from({ length: 22 }, (_, i) => 6001 + i));
@@ -20,6 +24,7 @@ describe('the system plan', () => {
 
   it('lets every port be chosen by the system with port 0', () => {
     const converters = converterSpecs({ ...options, converterPort: 0 }, discovery);
+    expect(converters).toHaveLength(22);
     expect(converters.every((c) => c.port === 0)).toBe(true);
   });
 

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { convert } from '@conv/conversion';
 import { type ServerProcess, LineClient, exchange, repoPath, startServer, stopAll, waitFor } from '@conv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COURSE_PAIRS } from '../src/system';
@@ -51,22 +50,26 @@ describe('pnpm start: the whole system on loopback', () => {
     expect(processes()).toHaveLength(24);
   });
 
-  it('answers the course\'s four questions through several converters, matching the catalog', async () => {
-    const questions: [string, string, string][] = [
-      ['45.6', 'lbs', 'kg'],
-      ['150', 'b', 'ft'],
-      ['43', 'gK', 'y'],
-      ['56.34', '$', 'cm'],
+  it('answers the course\'s four questions through several converters, with the values worked out by hand', async () => {
+    // Worked out with exact fractions from the definitions (1 lb = 0.45359237 kg, 1 in = 2.54 cm)
+    // and the default banana facts (118 g, 7.4375 in, 0.422 g of potassium, $0.60 per lb,
+    // 140.5001 yen per $), not by the code under test; each hop rounds once, hence 1e-12.
+    const questions: [string, string, string, number][] = [
+      ['45.6', 'lbs', 'kg', 20.683812072], // 45.6 * 0.45359237
+      ['150', 'b', 'ft', 92.96875], // 150 * 7.4375 / 12
+      ['43', 'gK', 'y', 2234.601855744519], // 43 / 0.422 * 118 / 453.59237 * 0.6 * 140.5001
+      ['56.34', '$', 'cm', 6818.832475692362], // 56.34 / 0.6 * 453.59237 / 118 * 7.4375 * 2.54
     ];
-    for (const [amount, from, to] of questions) {
+    for (const [amount, from, to, expected] of questions) {
       const answer = Number(await conv(amount, from, to));
-      expect(relativeError(answer, convert(Number(amount), from, to)), `${amount} ${from} -> ${to}`).toBeLessThan(1e-12);
+      expect(relativeError(answer, expected), `${amount} ${from} -> ${to}: ${answer}`).toBeLessThan(1e-12);
     }
     expect(await conv('$ cm 56.34')).toBe(await conv('56.34', '$', 'cm'));
     // A negative amount after --, or quoted, where it cannot be taken for a flag.
     expect(await conv('--', '-3', 'ft', 'in')).toBe('-36');
     expect(await conv('ft in -3')).toBe('-36');
-  });
+    // Eight runs of the conv client (a node start each) beside a loaded system: 60 s was not enough at a load of 24.
+  }, 120_000);
 
   it('shows with --path every conversion of a question and the converter that answered it', async () => {
     const lines = (await conv('--path', '56.34', '$', 'cm')).split('\n');
@@ -80,15 +83,32 @@ describe('pnpm start: the whole system on loopback', () => {
     ]);
     const converterPorts = new Set(processes().filter((p) => p.name.startsWith('converter')).map((p) => p.port));
     for (const line of lines.slice(0, 5)) expect(converterPorts.has(Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]))).toBe(true);
+    expect(relativeError(Number(lines[5]), 6818.832475692362), lines[5]).toBeLessThan(1e-12);
     expect(lines[5]).toBe(await conv('56.34', '$', 'cm'));
   });
 
   it('converts every course pair both ways through the proxy', async () => {
-    for (const [a, b] of COURSE_PAIRS) {
-      for (const [from, to] of [[a, b], [b, a]] as const) {
+    // [a, b, 3 a in b, 3 b in a], worked out by hand from the same definitions and facts.
+    const answers: [string, string, number, number][] = [
+      ['ft', 'in', 36, 0.25],
+      ['in', 'cm', 7.62, 1.1811023622047243], // 3 / 2.54
+      ['cm', 'm', 0.03, 300],
+      ['kg', 'g', 3000, 0.003],
+      ['kg', 'lbs', 6.613867865546327, 1.36077711], // 3 / 0.45359237; 3 * 0.45359237
+      ['lbs', 'oz', 48, 0.1875],
+      ['oz', '$', 0.1125, 80], // $0.60 per 16 oz
+      ['lbs', 'b', 11.532009406779661, 0.7804364081344667], // 3 * 453.59237 / 118; 3 * 118 / 453.59237
+      ['b', 'in', 22.3125, 0.40336134453781514], // 3 * 7.4375; 3 / 7.4375
+      ['b', 'gK', 1.266, 7.109004739336493], // 3 * 0.422; 3 / 0.422
+      ['$', 'y', 421.5003, 0.021352297969894685], // 3 * 140.5001; 3 / 140.5001
+    ];
+    // Every pair the system runs is asked, no more and no fewer.
+    expect(answers.map(([a, b]) => `${a}:${b}`)).toEqual(COURSE_PAIRS.map(([a, b]) => `${a}:${b}`));
+    for (const [a, b, forward, backward] of answers) {
+      for (const [from, to, expected] of [[a, b, forward], [b, a, backward]] as const) {
         const [greeting, answer] = await exchange(system.port, `${from} ${to} 3`);
         expect(greeting).toMatch(/^HELLO proxy/);
-        expect(relativeError(Number(answer), convert(3, from, to)), `${from} -> ${to}: ${answer}`).toBeLessThan(1e-12);
+        expect(relativeError(Number(answer), expected), `${from} -> ${to}: ${answer}`).toBeLessThan(1e-12);
       }
     }
   });

@@ -34,7 +34,9 @@ const running = new Set<ChildProcess>();
 
 /**
  * Starts `node <script> ...args` (or `<script> ...args` for a command that is not a .js file) and resolves once it prints its banner. Rejects with the
- * process output if it exits first or the banner does not come within `timeoutMs`.
+ * process output if it exits first or the banner does not come within `timeoutMs`. The default
+ * (45 s, under the 60 s test timeout) fits a node start beside two CPU burners and another test
+ * file: it only ever costs time when the process never starts.
  */
 export function startServer(
   script: string,
@@ -48,7 +50,7 @@ export function startServer(
     cwd?: string;
   } = {},
 ): Promise<ServerProcess> {
-  const { timeoutMs = 15_000, env, detached = false, cwd } = options;
+  const { timeoutMs = 45_000, env, detached = false, cwd } = options;
   // A JavaScript file runs under this node; anything else is a command as people type it (bin/proxy).
   const [command, argv] = /\.[cm]?js$/.test(script) ? [process.execPath, [script, ...args]] : [script, [...args]];
   const child = spawn(command, argv, {
