@@ -28,7 +28,7 @@ export const ConfigSchema = z.strictObject({
   staleTtlMs: durationFlag().default(300_000),
   /** Outlier ejection: the first ejection's length, doubling with each in a row, up to the max. */
   ejectionTimeMs: durationFlag().default(3000),
-  maxEjectionTimeMs: durationFlag().default(60_000),
+  maxEjectionTimeMs: durationFlag().default(30_000),
   maxConnections: countFlag(1, 1_000_000).default(1024),
   idleTimeoutMs: durationFlag().default(30_000),
   /** In-flight requests get a few hop timeouts to finish. */

@@ -195,6 +195,12 @@ export class Router {
       let endpoint = this.#pick(from, to, tried);
       let lastResort = false;
       if (!endpoint && this.view.synced) {
+        // Every `up` endpoint left is ejected: ejection is a preference, not a ban (Envoy's panic
+        // mode), so they are tried in turn before anything `pending` or `down`.
+        endpoint = this.view.pick(from, to, (e) => !tried.has(formatAddress(e)));
+        if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint), reason: 'every up endpoint is ejected' });
+      }
+      if (!endpoint && this.view.synced) {
         // The view is complete: no LOOKUP can offer more. One last try, the likeliest first.
         if (lastResortUsed) break;
         lastResortUsed = true;

@@ -29,7 +29,7 @@ describe('the command line', () => {
       pathTtlMs: 2000,
       staleTtlMs: 300_000,
       ejectionTimeMs: 3000,
-      maxEjectionTimeMs: 60_000,
+      maxEjectionTimeMs: 30_000,
       maxConnections: 1024,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 3000,
@@ -50,9 +50,9 @@ describe('the command line', () => {
 
   it('takes the ejection times, with --failed-ttl as the old name of the base time', async () => {
     expect(await config('--ejection-time', '500ms', '--max-ejection-time', '10s')).toMatchObject({ ejectionTimeMs: 500, maxEjectionTimeMs: 10_000 });
-    expect(await config('--failed-ttl', '2s')).toMatchObject({ ejectionTimeMs: 2000, maxEjectionTimeMs: 60_000 });
+    expect(await config('--failed-ttl', '2s')).toMatchObject({ ejectionTimeMs: 2000, maxEjectionTimeMs: 30_000 });
     expect(await usageError('--failed-ttl', '2s', '--ejection-time', '1s')).toMatch(/not both/);
-    expect(await usageError('--ejection-time', '2m')).toBe('--max-ejection-time must be at least --ejection-time (2m), got "1m"');
+    expect(await usageError('--ejection-time', '2m')).toBe('--max-ejection-time must be at least --ejection-time (2m), got "30s"');
   });
 
   it('refuses bad values with one line naming the flag', async () => {
