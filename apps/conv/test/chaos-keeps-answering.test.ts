@@ -16,7 +16,8 @@ describe('under chaos', () => {
     async () => {
       const report = await unbrokenChaosRun({ durationMs: DURATION_MS, hardTimeoutMs: HARD_TIMEOUT_MS });
       // The faults happened and hurt: otherwise the run proves nothing.
-      expect(report.requests).toBeGreaterThan(1000);
+      // Enough requests to meet the faults; a count, not a rate (a loaded machine serves fewer).
+      expect(report.requests).toBeGreaterThan(300);
       expect(report.converterKills).toBeGreaterThan(0);
       expect(report.discoveryKills).toBeGreaterThan(0);
       expect(report.stops).toBeGreaterThan(0);
