@@ -59,6 +59,9 @@ export class ServerProcess {
       } catch (error) {
         if (attempt + 1 >= attempts) throw error;
         onRetry?.(error instanceof Error ? error : new Error(String(error)));
+        // A start cut off at its banner deadline was SIGKILLed: on a loaded machine its exit can
+        // come after the retry would begin, which then found it still `starting`.
+        await this.#exited;
         await sleep(200 * (attempt + 1));
       }
     }
