@@ -201,9 +201,9 @@ export class Router {
         if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint), reason: 'every up endpoint is ejected' });
       }
       if (!endpoint && this.view.synced) {
-        // The view is complete: no LOOKUP can offer more. The rest in turn, the likeliest first
-        // (after a discovery restart every restored endpoint is `pending` until probed again,
-        // and the live one may be any of them).
+        // The view is complete: no LOOKUP can offer more. One last try, the likeliest first.
+        if (lastResortUsed) break;
+        lastResortUsed = true;
         endpoint = this.view.lastResort(from, to, tried, (e) => this.outliers.ejectedUntil(e));
         lastResort = endpoint !== undefined;
         if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint) });
