@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { LIAR_PAIRS } from '../src/chaos/converter-faults';
 import { CHAOS_PAIRS, REPLICAS } from '../src/chaos/harness';
 import { DEFAULT_RECOVERY_MS, type Fault, FAULT_RATES, faultEndMs, maxFaultedAtOnce, planFaults, quietMs } from '../src/chaos/fault-plan';
 import { seededRandom } from '../src/chaos/random';
 
-const plan = (seed: number, durationMs = 60_000) => planFaults({ seed, durationMs, pairs: CHAOS_PAIRS, replicas: REPLICAS });
+const plan = (seed: number, durationMs = 60_000) => planFaults({ seed, durationMs, pairs: CHAOS_PAIRS, replicas: REPLICAS, liarPairs: LIAR_PAIRS });
 
 describe('the fault plan', () => {
   it('is a pure function of the seed and the duration', () => {
@@ -15,8 +16,15 @@ describe('the fault plan', () => {
   it('draws every kind of fault, even in a short run', () => {
     for (const seed of [1, 2, 3, 42, 1234]) {
       const kinds = new Set(plan(seed, 30_000).map((fault) => fault.kind));
-      expect([...kinds].sort(), `seed ${seed}`).toEqual(['kill-converter', 'kill-discovery', 'stop-converter']);
+      expect([...kinds].sort(), `seed ${seed}`).toEqual(['drain-converter', 'kill-converter', 'kill-discovery', 'lie-converter', 'stop-converter']);
     }
+  });
+
+  it('plants liars only in pairs whose answers discovery checks exactly, and none without such pairs', () => {
+    const liars = plan(42, 600_000).filter((fault) => fault.kind === 'lie-converter');
+    expect(liars.length).toBeGreaterThan(5);
+    for (const liar of liars) expect(LIAR_PAIRS).toContain(liar.target.pair);
+    expect(planFaults({ seed: 42, durationMs: 600_000, pairs: CHAOS_PAIRS, replicas: REPLICAS }).some((f) => f.kind === 'lie-converter')).toBe(false);
   });
 
   it('on etcd, kills one etcd member and one discovery replica at a time, never both replicas; on SQLite, plans what it always did', () => {

@@ -17,9 +17,10 @@ import { startLeaseClock } from './lease-clock';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { type Prober, createConversionProber } from './probe';
 import { DiscoveryService, type HealthChecks } from './session';
+import { watchersWithFigures } from './watcher-figures';
 import { STATUS_PAGE_HTML } from './status-page';
 import { statusReport } from './status';
-import { formatAddress } from '@conv/protocol';
+import { type StatusReport, formatAddress } from '@conv/protocol';
 
 /** Sent to each new connection with --greeting (seed clients read the first line as the answer, so off by default). */
 export const GREETING = 'HELLO discovery - send HELP for commands\n';
@@ -121,12 +122,11 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
             startedAt,
             routes: {
               '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML }),
-              '/status.json': () =>
-                jsonReply({
-                  ...statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() }),
-                  // The proxies (and others) that watch this server, with their operator ports.
-                  watchers: service.watchers.list(),
-                }),
+              '/status.json': async () => {
+                const report = statusReport(registry, { address: shown, registry: db, shared: shared !== undefined, pid: process.pid, startedAt, now: Date.now() });
+                // The proxies (and others) that watch this server, each proxy with its figures.
+                return jsonReply({ ...report, watchers: await watchersWithFigures(service.watchers.list()) } satisfies StatusReport);
+              },
             },
           }).catch(async (error: unknown) => {
             await server.close(0);

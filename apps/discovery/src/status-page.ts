@@ -57,6 +57,15 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .health.up { background: var(--up); } .health.down { background: var(--down); } .health.pending { background: var(--pending); } .health.wrong { background: var(--wrong); }
   .next { color: var(--next); font-weight: 600; }
   .empty { color: var(--muted); padding: 18px 0; }
+  .proxies { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
+  .proxy { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
+  .proxy h3 { margin: 0 0 6px; font: 600 13px ui-monospace, SFMono-Regular, Menlo, monospace; }
+  .proxy h3 small { color: var(--muted); font-weight: 400; }
+  .proxy .figures { display: flex; gap: 14px; flex-wrap: wrap; }
+  .proxy .figures b { display: block; font-size: 17px; font-variant-numeric: tabular-nums; }
+  .proxy .figures span { color: var(--muted); font-size: 11px; }
+  .proxy .bad { color: var(--down); } .proxy .good { color: var(--up); }
+  .proxy .unreachable { color: var(--down); font-size: 12px; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
@@ -78,6 +87,11 @@ export const STATUS_PAGE_HTML = `<!doctype html>
         <dt>up since</dt><dd id="server-since"></dd>
       </dl>
       <p class="note" id="server-note"></p>
+    </section>
+    <section id="proxies-card">
+      <h2>Proxies watching this server</h2>
+      <div class="proxies" id="proxies"></div>
+      <div class="empty" id="no-proxies">No proxy watches this server.</div>
     </section>
   </div>
   <section id="pools-card">
@@ -185,6 +199,36 @@ function drawPools(report) {
     table.append(body);
   }
 }
+// One panel per watcher, with the figures discovery read from its operator port.
+function drawProxies(watchers) {
+  const box = $("proxies");
+  box.replaceChildren();
+  $("no-proxies").hidden = watchers.length > 0;
+  for (const w of watchers) {
+    const panel = el("div", { class: "proxy", "data-proxy": w.name || w.peer });
+    const title = el("h3", {}, w.name || w.peer);
+    title.append(el("small", {}, " " + w.peer + (w.httpPort === undefined ? "" : " http " + w.httpPort)));
+    panel.append(title);
+    const f = w.figures;
+    if (f === undefined) panel.append(el("div", { class: "note" }, "no operator port named (WATCH without http=)"));
+    else if (f.unreachable !== undefined) panel.append(el("div", { class: "unreachable", "data-figure": "unreachable" }, "unreachable: " + f.unreachable));
+    else {
+      const figures = el("div", { class: "figures" });
+      const figure = (key, value, label, cls) => {
+        const item = el("div", { "data-figure": key, class: cls || "" });
+        item.append(el("b", {}, value), el("span", {}, label));
+        figures.append(item);
+      };
+      figure("requests", String(f.requests), "requests");
+      figure("failovers", String(f.failovers), "failovers", f.failovers > 0 ? "bad" : "");
+      figure("p99", f.p99Ms === null ? "-" : "\u2264 " + f.p99Ms + " ms", "p99");
+      figure("discovery", f.discoveryUp ? "yes" : "no", "reaches discovery", f.discoveryUp ? "good" : "bad");
+      figure("ejected", String(f.outliers.filter((o) => o.ejected).length), "ejected now");
+      panel.append(figures);
+    }
+    box.append(panel);
+  }
+}
 async function refresh() {
   try {
     const response = await fetch("status.json", { cache: "no-store" });
@@ -194,6 +238,7 @@ async function refresh() {
     drawCounts(report.counts);
     drawGraph(report.graph);
     drawPools(report);
+    drawProxies(report.watchers || []);
     const live = $("live");
     live.className = "live";
     live.textContent = "live - updated " + new Date(report.now).toLocaleTimeString();

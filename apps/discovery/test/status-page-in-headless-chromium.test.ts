@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type FakeConverter, loggedHttpUrl, repoPath, runningInCI, startFakeConverter, stopAll, waitFor } from '@conv/testkit';
+import { APP, type FakeConverter, exchange, loggedHttpUrl, repoPath, runningInCI, startFakeConverter, startServer, stopAll, waitFor } from '@conv/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_CHECKS, askOnce, list, startDiscovery } from './helpers';
@@ -126,12 +126,22 @@ describe('the status page, in headless Chromium', () => {
       expect(added.every((reply) => reply[0] === 'SUCCESS')).toBe(true);
       await waitFor(async () => (await list(discovery.port)).filter((line) => line.endsWith(' up')).length === 22, { what: '22 endpoints up', timeoutMs: 30_000 });
       for (let i = 0; i < 3; i++) expect((await askOnce(discovery.port, 'LOOKUP_MULTI $ cm')).length).toBe(5);
+      // A real proxy watching this server, with a few requests behind it: its panel shows them.
+      const proxy = await startServer(APP.proxy, ['0', '127.0.0.1', String(discovery.port), '--http-port', '0']);
+      for (let i = 0; i < 4; i++) expect((await exchange(proxy.port, 'ft in 1'))[1]).toBe('12');
+      const proxyName = `proxy-${proxy.child.pid ?? 0}`;
 
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(url);
       await waitFor(async () => (await page.locator('tr[data-health="up"]').count()) === 22, { what: '22 endpoints shown up', timeoutMs: 30_000 });
+      const panel = page.locator(`.proxy[data-proxy="${proxyName}"]`);
+      const figure = (key: string) => panel.locator(`[data-figure="${key}"] b`).textContent({ timeout: 2_000 }).catch(() => null);
+      await waitFor(async () => Number(await figure('requests')) >= 4, { what: "the proxy's panel with its requests", timeoutMs: 20_000 });
+      expect(await figure('failovers')).toBe('0');
+      expect(await figure('discovery')).toBe('yes');
+      expect(await figure('p99')).toMatch(/^\u2264 [0-9.]+ ms$/);
 
       // This server says which discovery server (or replica) it is, in the page and the tab.
       expect(await page.locator('#where').textContent()).toBe(`discovery 127.0.0.1:${discovery.port}`);
@@ -147,6 +157,7 @@ describe('the status page, in headless Chromium', () => {
         return {
           graph: box('#graph-card'),
           pools: box('#pools-card'),
+          proxies: box('#proxies-card'),
           poolCount: doc.querySelectorAll('tbody[data-pool]').length,
           lastRow: box('#pools tbody:last-of-type tr:last-child'),
           nodes: path.map((unit) => box(`svg#graph g.node[data-unit="${unit}"]`)?.left ?? null),
@@ -160,6 +171,8 @@ describe('the status page, in headless Chromium', () => {
       expect(measured.poolCount).toBe(11);
       expect(lastRow.bottom).toBeLessThanOrEqual(1000);
       expect(pools.bottom).toBeLessThanOrEqual(1000);
+      // The proxies' panels under the graph, above the fold too.
+      expect(measured.proxies?.bottom ?? Infinity).toBeLessThanOrEqual(1000);
       // $ -> oz -> lbs -> b -> in -> cm, the course's longest question, runs left to right.
       expect(nodes.every((x) => x !== null)).toBe(true);
       expect(nodes).toEqual([...nodes].sort((p, q) => (p ?? 0) - (q ?? 0)));

@@ -1,4 +1,5 @@
 import {
+  type HttpServer,
   type LineServer,
   type Logger,
   type RunningServer,
@@ -6,6 +7,7 @@ import {
   formatBanner,
   startLineServer,
   startOperatorPort,
+  jsonReply,
 } from '@conv/server';
 import type { Config } from './config';
 import { ConverterPool } from './converter-pool';
@@ -13,7 +15,7 @@ import { createProxyMetrics } from './metrics';
 import { PoolView } from './pool-view';
 import { Router } from './router';
 import { type Answer, createProxySession } from './session';
-import { formatAddress } from '@conv/protocol';
+import { type ProxyFigures, formatAddress } from '@conv/protocol';
 
 /** Starts the proxy from a validated config: discovery session, converter pool, router, TCP. */
 export async function startProxy(config: Config, log: Logger): Promise<RunningServer> {
@@ -26,7 +28,10 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     whileDown: `serving from the last watched view, or cached paths up to ${config.staleTtlMs}ms old; reconnecting`,
     watch: {
       name: `proxy-${process.pid}`,
-      ...(config.httpPort === undefined ? {} : { httpPort: config.httpPort }),
+      // The operator port as bound (`--http-port 0` picks one): discovery reads this proxy's figures there.
+      get httpPort() {
+        return http?.port;
+      },
       snapshot: (entries) => view.replace(entries),
       change: (change) => {
         view.apply(change);
@@ -42,16 +47,21 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     converters,
     pathTtlMs: config.pathTtlMs,
     staleTtlMs: config.staleTtlMs,
-    failedTtlMs: config.failedTtlMs,
+    ejection: { baseMs: config.ejectionTimeMs, maxMs: config.maxEjectionTimeMs },
     log,
     view,
   });
-  discovery.start();
   // Read at scrape time only, after `server` below exists.
   const metrics =
     config.httpPort === undefined
       ? undefined
-      : createProxyMetrics({ stats: () => router.stats, connections: (): number => server.connections, cachedPaths: () => router.cache.size, discoveryUp: () => discovery.isUp });
+      : createProxyMetrics({
+          stats: () => router.stats,
+          connections: (): number => server.connections,
+          cachedPaths: () => router.cache.size,
+          discoveryUp: () => discovery.isUp,
+          ejections: () => ({ total: router.outliers.ejections, ejected: router.outliers.ejectedCount(Date.now()) }),
+        });
   const plain: Answer = (request, options) => router.reply(request, options);
   const answer: Answer = metrics ? metrics.observe(plain) : plain;
   const server: LineServer = await startLineServer({
@@ -68,15 +78,26 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
     throw error;
   });
   const address = formatAddress(server.address);
-  const http =
+  const http: HttpServer | undefined =
     metrics && config.httpPort !== undefined
-      ? await startOperatorPort({ host: config.host, port: config.httpPort, log, service: 'proxy', facts: { address }, metrics: metrics.registry }).catch(async (error: unknown) => {
+      ? await startOperatorPort({
+          host: config.host,
+          port: config.httpPort,
+          log,
+          service: 'proxy',
+          facts: { address },
+          metrics: metrics.registry,
+          // What discovery's status page shows in this proxy's panel; also which converters are ejected now.
+          routes: { '/status.json': () => jsonReply({ service: 'proxy', address, ...metrics.figures(), outliers: router.outliers.records(Date.now()) } satisfies ProxyFigures) },
+        }).catch(async (error: unknown) => {
           await server.close(0);
           converters.close();
           discovery.close();
           throw error;
         })
       : undefined;
+  // Started once the operator port is bound, so the first WATCH names it.
+  discovery.start();
   const discoveryList = config.discovery.map(formatAddress).join(',');
   log.info('start', {
     address,

@@ -26,7 +26,9 @@ export const ConfigSchema = z.strictObject({
   hopTimeoutMs: durationFlag().default(1000),
   pathTtlMs: durationFlag().default(2000),
   staleTtlMs: durationFlag().default(300_000),
-  failedTtlMs: durationFlag().default(3000),
+  /** Outlier ejection: the first ejection's length, doubling with each in a row, up to the max. */
+  ejectionTimeMs: durationFlag().default(3000),
+  maxEjectionTimeMs: durationFlag().default(30_000),
   maxConnections: countFlag(1, 1_000_000).default(1024),
   idleTimeoutMs: durationFlag().default(30_000),
   /** In-flight requests get a few hop timeouts to finish. */
@@ -60,7 +62,9 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'hop-timeout': { type: 'duration', describe: 'connect + answer time allowed for one hop', default: show(DEFAULTS.hopTimeoutMs) },
     'path-ttl': { type: 'duration', describe: 'how long a learned path is fresh', default: show(DEFAULTS.pathTtlMs) },
     'stale-ttl': { type: 'duration', describe: 'how long a path may be used while discovery is unreachable', default: show(DEFAULTS.staleTtlMs) },
-    'failed-ttl': { type: 'duration', describe: 'how long a dead converter is skipped locally', default: show(DEFAULTS.failedTtlMs) },
+    'ejection-time': { type: 'duration', describe: 'a converter that failed or timed out is ejected this long, doubled for each ejection in a row', default: show(DEFAULTS.ejectionTimeMs) },
+    'max-ejection-time': { type: 'duration', describe: 'the longest an ejection grows to', default: show(DEFAULTS.maxEjectionTimeMs) },
+    'failed-ttl': { type: 'duration', describe: 'old name of --ejection-time (same meaning)' },
     'max-connections': { describe: 'client connections served at once', default: String(DEFAULTS.maxConnections) },
     'idle-timeout': { type: 'duration', describe: 'close a client silent this long', default: show(DEFAULTS.idleTimeoutMs) },
     'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight', default: show(DEFAULTS.shutdownTimeoutMs) },
@@ -88,5 +92,15 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     const host = seedHost.startsWith('[') ? seedHost.slice(1, -1) : seedHost;
     input.discovery = /^[0-9]+$/.test(seedPort) ? formatAddress({ host, port: Number(seedPort) }) : `${seedHost}:${seedPort}`;
   }
-  return { kind: 'run', config: validateConfig(input) };
+  // --failed-ttl was a fixed skip time; it is now the base of a growing ejection.
+  if (input.failedTtlMs !== undefined) {
+    if (input.ejectionTimeMs !== undefined) throw new ServerError('USAGE', 'give --ejection-time or its old name --failed-ttl, not both');
+    input.ejectionTimeMs = input.failedTtlMs;
+    delete input.failedTtlMs;
+  }
+  const config = validateConfig(input);
+  if (config.maxEjectionTimeMs < config.ejectionTimeMs) {
+    throw new ServerError('USAGE', `--max-ejection-time must be at least --ejection-time (${show(config.ejectionTimeMs)}), got "${show(config.maxEjectionTimeMs)}"`);
+  }
+  return { kind: 'run', config };
 }

@@ -1,4 +1,5 @@
 import { type Endpoint, formatAddress } from '@conv/protocol';
+import type { Outliers } from './outliers';
 
 
 /** A key for an unordered pair of units: `LOOKUP a b` and `LOOKUP b a` ask for the same pool. Units never contain spaces. */
@@ -13,16 +14,15 @@ const MAX_RETIRED_PER_PAIR = 8;
 
 /**
  * What the proxy knows about converters, learned from discovery's answers: the endpoints seen
- * for each pair, handed out in local round robin, and the endpoints that failed recently,
- * skipped until their failure is `failedTtlMs` old. Pure data; the caller passes the time.
+ * for each pair, handed out in local round robin, skipping the endpoints the outlier detector
+ * has ejected. Pure data; the caller passes the time.
  */
 export class EndpointBook {
   readonly #pools = new Map<string, Pool>();
-  readonly #failedUntil = new Map<string, number>();
   /** Endpoints forgotten per pair, newest last: the last resort when nothing else is left (see lastResort). */
   readonly #retired = new Map<string, Endpoint[]>();
 
-  constructor(private readonly failedTtlMs: number) {}
+  constructor(readonly outliers: Outliers) {}
 
   /** Remembers that discovery handed out `endpoint` for the pair. */
   learn(units: readonly [string, string], endpoint: Endpoint): void {
@@ -65,35 +65,8 @@ export class EndpointBook {
     const candidates = [...(this.#pools.get(key)?.endpoints ?? []), ...(this.#retired.get(key) ?? [])].filter(
       (endpoint) => !exclude.has(formatAddress(endpoint)),
     );
-    const failedAt = (endpoint: Endpoint) => this.#failedUntil.get(formatAddress(endpoint)) ?? 0;
+    const failedAt = (endpoint: Endpoint) => this.outliers.ejectedUntil(endpoint);
     return candidates.sort((x, y) => failedAt(x) - failedAt(y))[0];
-  }
-
-  /** An endpoint that answered after all: known for the pair again, and no longer skipped. */
-  revive(units: readonly [string, string], endpoint: Endpoint): void {
-    this.#failedUntil.delete(formatAddress(endpoint));
-    this.learn(units, endpoint);
-  }
-
-  /** Marks `endpoint` failed at `now`; returns false when it was already marked (report it once). */
-  markFailed(endpoint: Endpoint, now: number): boolean {
-    const fresh = !this.isFailed(endpoint, now);
-    this.#failedUntil.set(formatAddress(endpoint), now + this.failedTtlMs);
-    return fresh;
-  }
-
-  /** When the endpoint's failure mark ends; 0 when it has none (for ordering last resorts). */
-  failedUntil(endpoint: Endpoint): number {
-    return this.#failedUntil.get(formatAddress(endpoint)) ?? 0;
-  }
-
-  isFailed(endpoint: Endpoint, now: number): boolean {
-    const key = formatAddress(endpoint);
-    const until = this.#failedUntil.get(key);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.#failedUntil.delete(key);
-    return false;
   }
 
   /** The endpoints known for a pair, in the order learned. */
@@ -102,7 +75,7 @@ export class EndpointBook {
   }
 
   /**
-   * The next endpoint of the pair in round robin, skipping recently failed ones and those in
+   * The next endpoint of the pair in round robin, skipping ejected ones and those in
    * `exclude` (already tried for this request); undefined when none is left.
    */
   pick(a: string, b: string, now: number, exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
@@ -112,7 +85,7 @@ export class EndpointBook {
     for (let step = 0; step < count; step++) {
       const index = (pool.cursor + step) % count;
       const endpoint = pool.endpoints[index];
-      if (!endpoint || exclude.has(formatAddress(endpoint)) || this.isFailed(endpoint, now)) continue;
+      if (!endpoint || exclude.has(formatAddress(endpoint)) || this.outliers.isEjected(endpoint, now)) continue;
       pool.cursor = (index + 1) % count;
       return endpoint;
     }

@@ -12,12 +12,18 @@ export type ProxyMetricsSources = {
   connections: () => number;
   cachedPaths: () => number;
   discoveryUp: () => boolean;
+  /** Ejections since start, and endpoints ejected now. */
+  ejections: () => { total: number; ejected: number };
 };
+
+/** The few figures discovery's status page shows per proxy (the rest of /status.json is added by the app). */
+export type ProxyFigureCounts = { requests: number; ok: number; failovers: number; p99Ms: number | null; discoveryUp: boolean; ejections: number };
 
 export type ProxyMetrics = {
   readonly registry: MetricsRegistry;
   /** The same answer function, each request counted by outcome and timed. */
   observe(answer: Answer): Answer;
+  figures(): ProxyFigureCounts;
 };
 
 /** The proxy's Prometheus registry: default Node metrics plus ours (see README). */
@@ -69,12 +75,39 @@ export function createProxyMetrics(sources: ProxyMetricsSources): ProxyMetrics {
       this.set(sources.discoveryUp() ? 1 : 0);
     },
   });
+  new Counter({
+    name: 'proxy_ejections_total',
+    help: 'Converters ejected (outlier detection) because they timed out or failed; each ejection once.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.ejections().total);
+    },
+  });
+  new Gauge({
+    name: 'proxy_ejected_endpoints',
+    help: 'Converters ejected now (skipped while another replica of the pair is usable).',
+    registers,
+    collect() {
+      this.set(sources.ejections().ejected);
+    },
+  });
   // Label children made once; the request path only looks them up.
   const ok = requests.series({ outcome: 'ok' });
   const failures = new Map<FailureCode, CounterSeries>();
 
   return {
     registry,
+    figures() {
+      return {
+        requests: sources.stats().requests,
+        ok: ok.value,
+        failovers: sources.stats().failovers,
+        p99Ms: quantileMs(latency.counts, latency.count, 0.99),
+        discoveryUp: sources.discoveryUp(),
+        ejections: sources.ejections().total,
+      };
+    },
     observe(answer) {
       return async (request: ConversionRequest, options?: { trace?: boolean }) => {
         const started = performance.now();
@@ -92,4 +125,19 @@ export function createProxyMetrics(sources: ProxyMetricsSources): ProxyMetrics {
       };
     },
   };
+}
+
+/**
+ * A quantile from the latency histogram, in ms: the upper bound of the bucket it falls in (the
+ * histogram keeps no finer detail); above the last bound, that bound. Null before any request.
+ */
+function quantileMs(counts: Float64Array, total: number, q: number): number | null {
+  if (total === 0) return null;
+  const wanted = Math.ceil(total * q);
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i] ?? 0;
+    if (seen >= wanted) return (LATENCY_BUCKETS[Math.min(i, LATENCY_BUCKETS.length - 1)] ?? 0) * 1000;
+  }
+  return (LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1] ?? 0) * 1000;
 }

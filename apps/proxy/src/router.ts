@@ -16,6 +16,7 @@ import {
   formatAddress,
 } from '@conv/protocol';
 import { EndpointBook } from './endpoint-book';
+import { type EjectionPolicy, Outliers } from './outliers';
 import type { Answered } from './session';
 import { judgeHopReply, unavailableHop, upstreamFailure } from './hop-reply';
 import type { Logger } from '@conv/server';
@@ -46,7 +47,8 @@ export type RouterOptions = {
   converters: ConverterPort;
   pathTtlMs: number;
   staleTtlMs: number;
-  failedTtlMs: number;
+  /** How long a failed endpoint is ejected: base x 2^(ejections in a row - 1), capped. */
+  ejection: EjectionPolicy;
   log: Logger;
   now?: () => number;
   /**
@@ -71,6 +73,8 @@ const MAX_LOOKUPS_PER_FAILOVER = 3;
 export class Router {
   readonly stats: RouterStats = { requests: 0, failovers: 0, retries: 0, reports: 0, reroutes: 0 };
   readonly book: EndpointBook;
+  /** Endpoints that timed out or failed, skipped for a time that grows while they keep failing. */
+  readonly outliers: Outliers;
   readonly cache: PathCache;
   /** Every pool as discovery's watch shows it; used instead of LOOKUPs once synced. */
   readonly view: PoolView;
@@ -85,7 +89,8 @@ export class Router {
     this.#converters = options.converters;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
-    this.book = new EndpointBook(options.failedTtlMs);
+    this.outliers = new Outliers(options.ejection);
+    this.book = new EndpointBook(this.outliers);
     this.cache = new PathCache({ pathTtlMs: options.pathTtlMs, staleTtlMs: options.staleTtlMs });
     this.view = options.view ?? new PoolView();
     if (options.view === undefined) this.view.unavailable();
@@ -168,7 +173,7 @@ export class Router {
   #pick(from: string, to: string, tried: ReadonlySet<string>): Endpoint | undefined {
     const now = this.#now();
     if (!this.view.synced) return this.book.pick(from, to, now, tried);
-    return this.view.pick(from, to, (endpoint) => !tried.has(formatAddress(endpoint)) && !this.book.isFailed(endpoint, now));
+    return this.view.pick(from, to, (endpoint) => !tried.has(formatAddress(endpoint)) && !this.outliers.isEjected(endpoint, now));
   }
 
   async #runChain(hops: readonly HopUnits[], amount: number, trace?: TracedHop[]): Promise<Result<number>> {
@@ -190,10 +195,16 @@ export class Router {
       let endpoint = this.#pick(from, to, tried);
       let lastResort = false;
       if (!endpoint && this.view.synced) {
+        // Every `up` endpoint left is ejected: ejection is a preference, not a ban (Envoy's panic
+        // mode), so they are tried in turn before anything `pending` or `down`.
+        endpoint = this.view.pick(from, to, (e) => !tried.has(formatAddress(e)));
+        if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint), reason: 'every up endpoint is ejected' });
+      }
+      if (!endpoint && this.view.synced) {
         // The view is complete: no LOOKUP can offer more. One last try, the likeliest first.
         if (lastResortUsed) break;
         lastResortUsed = true;
-        endpoint = this.view.lastResort(from, to, tried, (e) => this.book.failedUntil(e));
+        endpoint = this.view.lastResort(from, to, tried, (e) => this.outliers.ejectedUntil(e));
         lastResort = endpoint !== undefined;
         if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint) });
       } else if (!endpoint) {
@@ -214,7 +225,9 @@ export class Router {
       const verdict = attemptResult.kind === 'line' ? judgeHopReply(attemptResult.line) : attemptResult;
       switch (verdict.kind) {
         case 'amount':
-          if (lastResort) this.book.revive(hop, endpoint);
+          // An answer ends the streak: its next failure ejects it for the base time again.
+          if (this.outliers.succeeded(endpoint)) this.#log.info('endpoint-restored', { endpoint: formatAddress(endpoint) });
+          if (lastResort) this.book.learn(hop, endpoint);
           if (this.#log.level === 'debug') this.#log.debug('hop-answered', { from, to, endpoint: formatAddress(endpoint) });
           trace?.push({ from, to, endpoint, input: amount, output: verdict.amount });
           return ok(verdict.amount);
@@ -251,7 +264,7 @@ export class Router {
       if (reply.kind !== 'endpoint') break;
       const { endpoint } = reply;
       if (tried.has(formatAddress(endpoint))) continue;
-      if (this.book.isFailed(endpoint, this.#now())) {
+      if (this.outliers.isEjected(endpoint, this.#now())) {
         suspect ??= endpoint;
         continue;
       }
@@ -262,14 +275,16 @@ export class Router {
   }
 
   /**
-   * Remembers the endpoint as failed, forgets it, and asks discovery to look, once per failure
-   * window: a REPORT, which only asks for a probe, never a REMOVE (only discovery decides down).
-   * A discovery server that lists no `report` (a course server) is told nothing.
+   * Ejects the endpoint, forgets it (without a watch), and asks discovery to look, once per
+   * ejection: a REPORT, which only asks for a probe, never a REMOVE (only discovery decides
+   * down). A discovery server that lists no `report` (a course server) is told nothing.
    */
   #reportDead(endpoint: Endpoint, reason: string): void {
-    const firstReport = this.book.markFailed(endpoint, this.#now());
+    const ejection = this.outliers.eject(endpoint, this.#now());
     this.book.forget(endpoint);
-    if (!firstReport || !(this.#discovery.features ?? []).includes('report')) return;
+    if (!ejection.fresh) return;
+    this.#log.warn('endpoint-ejected', { endpoint: formatAddress(endpoint), reason, consecutive: ejection.consecutive, ejectionMs: ejection.ejectionMs });
+    if (!(this.#discovery.features ?? []).includes('report')) return;
     this.stats.reports++;
     this.#discovery.request({ verb: 'REPORT', endpoint, reason: reason.slice(0, 200) }).then(
       (reply) => this.#log.info('endpoint-reported', { endpoint: formatAddress(endpoint), reason, discovery: reply.kind === 'failure' ? reply.failure.code : 'SUCCESS' }),

@@ -1,6 +1,7 @@
 import { formatAddress } from '@conv/protocol';
 import { describe, expect, it } from 'vitest';
 import { EndpointBook, pairKey } from '../src/endpoint-book';
+import { Outliers } from '../src/outliers';
 import { PathCache, decide } from '../src/path-cache';
 
 const hops = [['ft', 'in']] as const;
@@ -40,25 +41,25 @@ describe('endpoint book', () => {
   });
 
   it('hands out the endpoints of a pair in round robin, learning each once', () => {
-    const book = new EndpointBook(3000);
+    const book = new EndpointBook(new Outliers({ baseMs: 3000, maxMs: 3000 }));
     book.learn(['ft', 'in'], a);
     book.learn(['in', 'ft'], b);
     book.learn(['ft', 'in'], a);
     expect([0, 1, 2, 3].map(() => book.pick('ft', 'in', 0)?.port)).toEqual([4001, 4002, 4001, 4002]);
   });
 
-  it('skips endpoints tried for this request and endpoints that failed recently', () => {
-    const book = new EndpointBook(3000);
+  it('skips endpoints tried for this request and ejected endpoints', () => {
+    const book = new EndpointBook(new Outliers({ baseMs: 3000, maxMs: 3000 }));
     for (const e of [a, b, c]) book.learn(['ft', 'in'], e);
-    expect(book.markFailed(b, 100)).toBe(true);
-    expect(book.markFailed(b, 200)).toBe(false);
+    expect(book.outliers.eject(b, 100).fresh).toBe(true);
+    expect(book.outliers.eject(b, 200).fresh).toBe(false);
     expect(book.pick('ft', 'in', 300, new Set([formatAddress(a)]))).toEqual(c);
     expect(book.pick('ft', 'in', 300, new Set([formatAddress(a), formatAddress(c)]))).toBeUndefined();
     expect(book.pick('ft', 'in', 3200, new Set([formatAddress(a), formatAddress(c)]))).toEqual(b);
   });
 
   it('forgets an endpoint for every pair', () => {
-    const book = new EndpointBook(3000);
+    const book = new EndpointBook(new Outliers({ baseMs: 3000, maxMs: 3000 }));
     book.learn(['ft', 'in'], a);
     book.learn(['in', 'cm'], a);
     book.learn(['in', 'cm'], b);

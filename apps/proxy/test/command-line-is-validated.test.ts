@@ -28,7 +28,8 @@ describe('the command line', () => {
       hopTimeoutMs: 1000,
       pathTtlMs: 2000,
       staleTtlMs: 300_000,
-      failedTtlMs: 3000,
+      ejectionTimeMs: 3000,
+      maxEjectionTimeMs: 30_000,
       maxConnections: 1024,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 3000,
@@ -45,6 +46,13 @@ describe('the command line', () => {
     const parsed = await config('--port', '0', '--discovery', '[::1]:7000', '--hop-timeout', '250ms', '--path-ttl', '3s', '--stale-ttl', '1m', '--log-level', 'debug');
     expect(parsed).toMatchObject({ port: 0, discovery: [{ host: '::1', port: 7000 }], hopTimeoutMs: 250, pathTtlMs: 3000, staleTtlMs: 60_000, logLevel: 'debug' });
     expect(Object.isFrozen(parsed)).toBe(true);
+  });
+
+  it('takes the ejection times, with --failed-ttl as the old name of the base time', async () => {
+    expect(await config('--ejection-time', '500ms', '--max-ejection-time', '10s')).toMatchObject({ ejectionTimeMs: 500, maxEjectionTimeMs: 10_000 });
+    expect(await config('--failed-ttl', '2s')).toMatchObject({ ejectionTimeMs: 2000, maxEjectionTimeMs: 30_000 });
+    expect(await usageError('--failed-ttl', '2s', '--ejection-time', '1s')).toMatch(/not both/);
+    expect(await usageError('--ejection-time', '2m')).toBe('--max-ejection-time must be at least --ejection-time (2m), got "30s"');
   });
 
   it('refuses bad values with one line naming the flag', async () => {

@@ -143,7 +143,8 @@ export class World {
       converters: this.converterPort,
       pathTtlMs: options.pathTtlMs ?? 2000,
       staleTtlMs: options.staleTtlMs ?? 300_000,
-      failedTtlMs: options.failedTtlMs ?? 3000,
+      // The old fixed skip time is the base ejection; the cap keeps it from growing in these tests.
+      ejection: { baseMs: options.failedTtlMs ?? 3000, maxMs: options.failedTtlMs ?? 3000 },
       log: silentLogger,
       now: () => this.clock,
     });

@@ -94,6 +94,8 @@ export {
   StatusReportSchema,
 } from './status-report';
 export type { GraphLayout, LayoutNode, StatusEndpoint, StatusPool, StatusReport } from './status-report';
+export { OutlierRecordSchema, ProxyFiguresSchema, WatcherStatusSchema } from './proxy-figures';
+export type { OutlierRecord, ProxyFigures, WatcherStatus } from './proxy-figures';
 export { EpochSchema, WatchPositionSchema, WatchSeqSchema, WatcherNameSchema } from './watch-position';
 export type { WatchPosition } from './watch-position';
 export {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthSchema } from './discovery-reply';
+import { WatcherStatusSchema } from './proxy-figures';
 
 // `GET /status.json` on discovery's operator port: the status page draws it, `conv status` and
 // scripts read it. Discovery writes this shape and every reader checks it at its edge, so the
@@ -79,5 +80,7 @@ export const StatusReportSchema = z.object({
     edges: z.array(z.object({ pair: z.tuple([z.string(), z.string()]), alive: z.boolean() })),
     layout: GraphLayoutSchema,
   }),
+  /** Who watches this server (WATCH ... as= http=), proxies with the figures read from their operator ports. */
+  watchers: z.array(WatcherStatusSchema).optional(),
 });
 export type StatusReport = z.infer<typeof StatusReportSchema>;

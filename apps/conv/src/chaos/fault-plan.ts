@@ -9,13 +9,26 @@ export type ReplicaRef = { readonly pair: string; readonly replica: number };
  * - `stop-converter`: SIGSTOP a replica (it accepts TCP and answers nothing), SIGCONT it `stoppedMs` later;
  * - `kill-discovery`: SIGKILL a discovery replica (the only one on SQLite), restart it on the same
  *   port and registry `downMs` later;
- * - `kill-etcd-member`: SIGKILL one member of the etcd cluster, restart it on its data `downMs` later.
+ * - `kill-etcd-member`: SIGKILL one member of the etcd cluster, restart it on its data `downMs` later;
+ * - `lie-converter`: a bad redeploy: the replica is stopped (SIGTERM, it deregisters) and started
+ *   on its port with a wrong `--factor`, answers wrong for `lyingMs`, then is redeployed right;
+ * - `drain-converter`: the operator's `REMOVE` of the live replica (from its own host); it keeps
+ *   running, and announces itself again at its next heartbeat.
  */
 export type Fault =
   | { readonly kind: 'kill-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly downMs: number }
   | { readonly kind: 'stop-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly stoppedMs: number }
   | { readonly kind: 'kill-discovery'; readonly atMs: number; readonly replica: number; readonly downMs: number }
-  | { readonly kind: 'kill-etcd-member'; readonly atMs: number; readonly member: number; readonly downMs: number };
+  | { readonly kind: 'kill-etcd-member'; readonly atMs: number; readonly member: number; readonly downMs: number }
+  | { readonly kind: 'lie-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly lyingMs: number }
+  | { readonly kind: 'drain-converter'; readonly atMs: number; readonly target: ReplicaRef; readonly drainedMs: number };
+
+/** A fault aimed at one converter replica. */
+export type ConverterFault = Extract<Fault, { target: ReplicaRef }>;
+
+function isConverterFault(fault: Fault): fault is ConverterFault {
+  return 'target' in fault;
+}
 
 export type FaultKind = Fault['kind'];
 
@@ -30,6 +43,13 @@ export type FaultPlanOptions = {
   /** Members of the etcd cluster under the replicas (0: SQLite, no etcd faults); one is killed at a time, so a quorum stays. */
   readonly etcdMembers?: number;
   /**
+   * The pairs a liar may be planted in: those whose answers discovery checks exactly (the
+   * catalog's rational definitions). A wrong factor on an empirical pair (lbs:b) passes the
+   * inverse and stability checks by design, so a liar there is not a fault the system can see.
+   * None: no liars.
+   */
+  readonly liarPairs?: readonly string[];
+  /**
    * Time a replica still counts as faulted after its restart or SIGCONT: a restarted process
    * needs a moment to listen and register, a resumed one was reported dead and registers again
    * at its next announcement. Never more than `replicas - 1` of a pair are faulted, this included.
@@ -37,7 +57,7 @@ export type FaultPlanOptions = {
   readonly recoveryMs?: Recovery;
 };
 
-export type Recovery = { readonly killed: number; readonly stopped: number; readonly discovery: number; readonly etcd?: number };
+export type Recovery = { readonly killed: number; readonly stopped: number; readonly discovery: number; readonly etcd?: number; readonly drained?: number };
 
 /** Mean gaps between faults of each kind and the range of their lengths, in ms. */
 export const FAULT_RATES = {
@@ -45,9 +65,12 @@ export const FAULT_RATES = {
   'stop-converter': { meanGapMs: 6000, lengthMs: [2000, 4500] },
   'kill-discovery': { meanGapMs: 12_000, lengthMs: [300, 2500] },
   'kill-etcd-member': { meanGapMs: 10_000, lengthMs: [500, 3000] },
+  'lie-converter': { meanGapMs: 15_000, lengthMs: [2000, 5000] },
+  // How long a drained replica counts as out: it announces again within 1.5 s and is probed.
+  'drain-converter': { meanGapMs: 8000, lengthMs: [1500, 3000] },
 } as const satisfies Record<FaultKind, { meanGapMs: number; lengthMs: readonly [number, number] }>;
 
-export const DEFAULT_RECOVERY_MS: Recovery = Object.freeze({ killed: 1000, stopped: 500, discovery: 500, etcd: 3000 });
+export const DEFAULT_RECOVERY_MS: Recovery = Object.freeze({ killed: 1000, stopped: 500, discovery: 500, etcd: 3000, drained: 1000 });
 
 /** The quiet time at the start (load only) and at the end (everything back before the load stops). */
 export function quietMs(durationMs: number): number {
@@ -66,6 +89,11 @@ export function faultEndMs(fault: Fault, recovery: Recovery = DEFAULT_RECOVERY_M
     case 'kill-etcd-member':
       // A member back on its data rejoins, catches up and may hold an election: give it time.
       return fault.atMs + fault.downMs + (recovery.etcd ?? DEFAULT_RECOVERY_MS.etcd ?? 0);
+    case 'lie-converter':
+      // Two redeploys (wrong, then right), each a stop and a start.
+      return fault.atMs + fault.lyingMs + 2 * recovery.killed;
+    case 'drain-converter':
+      return fault.atMs + fault.drainedMs + (recovery.drained ?? DEFAULT_RECOVERY_MS.drained ?? 0);
   }
 }
 
@@ -87,7 +115,8 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   const last = durationMs - quiet;
   const etcdMembers = options.etcdMembers ?? 0;
   const discoveryReplicas = options.discoveryReplicas ?? 1;
-  const kinds = (Object.keys(FAULT_RATES) as FaultKind[]).filter((kind) => kind !== 'kill-etcd-member' || etcdMembers > 0);
+  const liarPairs = options.liarPairs ?? [];
+  const kinds = (Object.keys(FAULT_RATES) as FaultKind[]).filter((kind) => (kind !== 'kill-etcd-member' || etcdMembers > 0) && (kind !== 'lie-converter' || liarPairs.length > 0));
 
   // Arrival times per kind, each from its own stream, merged in time order.
   const arrivals: { kind: FaultKind; atMs: number }[] = [];
@@ -102,7 +131,7 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   const random = substream(seed, 1);
   const planned: Fault[] = [];
   const place = (kind: FaultKind, atMs: number): boolean => {
-    const fault = shape(kind, atMs, random, { pairs, replicas, discoveryReplicas, etcdMembers }, planned, recovery);
+    const fault = shape(kind, atMs, random, { pairs, replicas, discoveryReplicas, etcdMembers, liarPairs }, planned, recovery);
     if (!fault || faultEndMs(fault, recovery) > last) return false;
     planned.push(fault);
     return true;
@@ -117,7 +146,7 @@ export function planFaults(options: FaultPlanOptions): Fault[] {
   return planned.sort((a, b) => a.atMs - b.atMs);
 }
 
-type SystemShape = { pairs: readonly string[]; replicas: number; discoveryReplicas: number; etcdMembers: number };
+type SystemShape = { pairs: readonly string[]; replicas: number; discoveryReplicas: number; etcdMembers: number; liarPairs: readonly string[] };
 
 function shape(kind: FaultKind, atMs: number, random: Random, system: SystemShape, planned: readonly Fault[], recovery: Recovery): Fault | undefined {
   const { pairs, replicas } = system;
@@ -135,25 +164,34 @@ function shape(kind: FaultKind, atMs: number, random: Random, system: SystemShap
     const busy = planned.some((f) => f.kind === kind && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }));
     return busy ? undefined : fault;
   }
+  const make = (target: ReplicaRef): ConverterFault => {
+    switch (kind) {
+      case 'kill-converter':
+        return { kind, atMs, target, downMs: lengthMs };
+      case 'stop-converter':
+        return { kind, atMs, target, stoppedMs: lengthMs };
+      case 'lie-converter':
+        return { kind, atMs, target, lyingMs: lengthMs };
+      case 'drain-converter':
+        return { kind, atMs, target, drainedMs: lengthMs };
+    }
+  };
   const candidates: ReplicaRef[] = [];
-  for (const pair of pairs) {
+  for (const pair of kind === 'lie-converter' ? pairs.filter((p) => system.liarPairs.includes(p)) : pairs) {
     for (let replica = 0; replica < replicas; replica++) {
       const target = { pair, replica };
-      const fault: Fault = kind === 'kill-converter' ? { kind, atMs, target, downMs: lengthMs } : { kind, atMs, target, stoppedMs: lengthMs };
-      if (fits(fault, planned, replicas, recovery)) candidates.push(target);
+      if (fits(make(target), planned, replicas, recovery)) candidates.push(target);
     }
   }
   if (candidates.length === 0) return undefined;
-  const target = pick(random, candidates);
-  return kind === 'kill-converter' ? { kind, atMs, target, downMs: lengthMs } : { kind, atMs, target, stoppedMs: lengthMs };
+  return make(pick(random, candidates));
 }
 
 /** The replica is free for the whole window, and its pair keeps at least one replica in service throughout. */
-function fits(fault: Fault & { target: ReplicaRef }, planned: readonly Fault[], replicas: number, recovery: Recovery): boolean {
+function fits(fault: ConverterFault, planned: readonly Fault[], replicas: number, recovery: Recovery): boolean {
   const window = { start: fault.atMs, end: faultEndMs(fault, recovery) };
   const sameTime = planned.filter(
-    (f): f is Fault & { target: ReplicaRef } =>
-      (f.kind === 'kill-converter' || f.kind === 'stop-converter') && f.target.pair === fault.target.pair && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }),
+    (f): f is ConverterFault => isConverterFault(f) && f.target.pair === fault.target.pair && overlaps(window, { start: f.atMs, end: faultEndMs(f, recovery) }),
   );
   if (sameTime.some((f) => f.target.replica === fault.target.replica)) return false;
   // Counting every overlapping fault (not only simultaneous ones) keeps this simple and safe.
@@ -164,7 +202,7 @@ function fits(fault: Fault & { target: ReplicaRef }, planned: readonly Fault[], 
 export function maxFaultedAtOnce(faults: readonly Fault[], pair: string, recovery: Recovery = DEFAULT_RECOVERY_MS): number {
   const edges: [number, number][] = [];
   for (const f of faults) {
-    if ((f.kind !== 'kill-converter' && f.kind !== 'stop-converter') || f.target.pair !== pair) continue;
+    if (!isConverterFault(f) || f.target.pair !== pair) continue;
     edges.push([f.atMs, 1], [faultEndMs(f, recovery), -1]);
   }
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -188,6 +226,10 @@ export function describeFault(fault: Fault): string {
       return `${at} SIGKILL discovery${fault.replica > 0 ? ` #${fault.replica + 1}` : ''}, restart after ${fault.downMs} ms`;
     case 'kill-etcd-member':
       return `${at} SIGKILL etcd member m${fault.member + 1}, restart on its data after ${fault.downMs} ms`;
+    case 'lie-converter':
+      return `${at} redeploy ${replicaName(fault.target)} with a wrong --factor for ${fault.lyingMs} ms`;
+    case 'drain-converter':
+      return `${at} REMOVE ${replicaName(fault.target)} (drain a live replica)`;
   }
 }
 

@@ -2,6 +2,7 @@ import { type WriteStream, createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoint } from '@conv/protocol';
 import { askDiscovery } from '@conv/server';
+import { type ConverterFaultContext, LIAR_PAIRS, drainReplica, plantLiar } from './converter-faults';
 import { ChaosEtcdCluster } from './etcd-cluster';
 import { type Fault, describeFault, planFaults, replicaName } from './fault-plan';
 import { startLoad } from './load';
@@ -50,6 +51,8 @@ type Counters = {
   restarts: number;
   restartRetries: number;
   stops: number;
+  lies: number;
+  drains: number;
   skippedFaults: number;
 };
 
@@ -70,7 +73,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return log;
   };
   const proxyEvents: ProxyEventCounts = { failovers: 0, retries: 0 };
-  const counters: Counters = { converterKills: 0, discoveryKills: 0, etcdKills: 0, restarts: 0, restartRetries: 0, stops: 0, skippedFaults: 0 };
+  const counters: Counters = { converterKills: 0, discoveryKills: 0, etcdKills: 0, restarts: 0, restartRetries: 0, stops: 0, lies: 0, drains: 0, skippedFaults: 0 };
+  // Replicas lying or drained right now: running, but out of service as the plan counts it.
+  const outOfService = new Set<ServerProcess>();
   const problems: string[] = [];
   let closed = false;
 
@@ -135,6 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       replicas: REPLICAS,
       discoveryReplicas: discoveries.length,
       etcdMembers,
+      liarPairs: LIAR_PAIRS,
     });
     say(`chaos: ${options.durationMs / 1000} s, seed ${options.seed}, ${options.clients} clients, ${plan.length} faults planned`);
     const started = Date.now();
@@ -150,7 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const faulted = [...discoveries, ...replicas.map((r) => r.server)].filter((s) => s.state !== 'up').map((s) => `${s.name} ${s.state}`);
       say(
         `chaos ${((Date.now() - started) / 1000).toFixed(0)}s: ${stats.requests} requests, ${stats.failures} failed, ${stats.wrong} wrong; ` +
-          `${counters.converterKills + counters.discoveryKills + counters.etcdKills} kills, ${counters.stops} stops, ${proxyEvents.failovers} failovers; now: ${faulted.length > 0 ? faulted.join(', ') : 'no fault'}`,
+          `${counters.converterKills + counters.discoveryKills + counters.etcdKills} kills, ${counters.stops} stops, ${counters.lies} liars, ${counters.drains} drains, ${proxyEvents.failovers} failovers; now: ${faulted.length > 0 ? faulted.join(', ') : 'no fault'}`,
       );
     }, options.progressEveryMs ?? 5000);
 
@@ -179,6 +185,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const retrying = (server: ServerProcess) => (error: Error) =>
     say(`chaos: restarting ${server.name} on port ${server.port} failed, trying again: ${error.message.replace(/\s+/g, ' ').slice(0, 200)}`);
+
+  const faultContext: ConverterFaultContext = {
+    discoveries: () => discoveries.filter((d) => d.state === 'up').map((d) => ({ host: HOST, port: d.port })),
+    allDiscoveriesUp: () => discoveries.every((d) => d.state === 'up'),
+    closed: () => closed,
+    onRetry: retrying,
+  };
 
   const inject = async (fault: Fault): Promise<void> => {
     if (fault.kind === 'kill-discovery') {
@@ -216,9 +229,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (!target) throw new Error(`no replica ${replicaName(fault.target)}`);
     // The plan keeps one replica of each pair in service; a restart slower than planned could break
     // that (or still be under way), so check the processes themselves.
-    const othersOut = replicas.filter((r) => r.pair === target.pair && r !== target && r.server.state !== 'up').length;
-    if (target.server.state !== 'up' || othersOut >= REPLICAS - 1) {
+    const othersOut = replicas.filter((r) => r.pair === target.pair && r !== target && (r.server.state !== 'up' || outOfService.has(r.server))).length;
+    if (target.server.state !== 'up' || outOfService.has(target.server) || othersOut >= REPLICAS - 1) {
       counters.skippedFaults++;
+      return;
+    }
+    if (fault.kind === 'lie-converter' || fault.kind === 'drain-converter') {
+      outOfService.add(target.server);
+      try {
+        const outcome = fault.kind === 'lie-converter' ? await plantLiar(target.server, HOST, fault, faultContext) : await drainReplica(target.server, HOST, faultContext);
+        if (outcome.kind === 'skipped') counters.skippedFaults++;
+        else if (fault.kind === 'lie-converter') {
+          counters.lies++;
+          counters.restartRetries += outcome.restartRetries;
+        } else {
+          counters.drains++;
+          await sleep(fault.drainedMs);
+        }
+      } finally {
+        outOfService.delete(target.server);
+      }
       return;
     }
     if (fault.kind === 'kill-converter') {

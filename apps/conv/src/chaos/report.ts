@@ -13,6 +13,10 @@ export type ChaosReport = {
   /** Restarts that needed more than one attempt (the port was briefly taken). */
   readonly restartRetries: number;
   readonly stops: number;
+  /** Replicas redeployed with a wrong --factor (and back); their answers must never reach a client. */
+  readonly lies: number;
+  /** Live replicas removed by the operator (REMOVE from their own host). */
+  readonly drains: number;
   /** Planned faults not carried out because their pair had no other replica in service at that moment. */
   readonly skippedFaults: number;
   readonly proxyFailovers: number;
@@ -54,7 +58,7 @@ export function formatReport(report: ChaosReport): string {
     `  requests        ${report.requests} (${(report.requests / seconds).toFixed(1)}/s)`,
     `  failed          ${report.failures}`,
     `  wrong answers   ${report.wrongAnswers}`,
-    `  faults          ${report.converterKills} converter kills, ${report.discoveryKills} discovery kills, ${report.etcdKills > 0 ? `${report.etcdKills} etcd member kills, ` : ''}${report.stops} stops (SIGSTOP), ${report.skippedFaults} skipped`,
+    `  faults          ${report.converterKills} converter kills, ${report.discoveryKills} discovery kills, ${report.etcdKills > 0 ? `${report.etcdKills} etcd member kills, ` : ''}${report.stops} stops (SIGSTOP), ${report.lies} liars, ${report.drains} drains, ${report.skippedFaults} skipped`,
     `  restarts        ${report.restarts} (${report.restartRetries} needed a second attempt)`,
     `  proxy           ${report.proxyFailovers} failovers, ${report.proxyRetries} retries`,
     `  latency         p50 ${ms(report.p50LatencyMs)}, p99 ${ms(report.p99LatencyMs)}, max ${ms(report.maxLatencyMs)}`,

@@ -28,6 +28,8 @@ export class ServerProcess {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #starts = 0;
+  /** Added to the arguments of the next starts (a liar's wrong `--factor`); [] for the real thing. */
+  extraArgs: readonly string[] = [];
 
   constructor(readonly options: ServerProcessOptions) {}
 
@@ -57,6 +59,9 @@ export class ServerProcess {
       } catch (error) {
         if (attempt + 1 >= attempts) throw error;
         onRetry?.(error instanceof Error ? error : new Error(String(error)));
+        // A start cut off at its banner deadline was SIGKILLed: on a loaded machine its exit can
+        // come after the retry would begin, which then found it still `starting`.
+        await this.#exited;
         await sleep(200 * (attempt + 1));
       }
     }
@@ -66,7 +71,7 @@ export class ServerProcess {
     if (this.#state !== 'down') throw new Error(`${this.name} is ${this.#state}, not down`);
     this.#state = 'starting';
     this.#starts++;
-    const child = spawn(process.execPath, [this.options.script, ...this.options.args(this.#port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [this.options.script, ...this.options.args(this.#port), ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     const { log } = this.options;
     log.write(`--- ${new Date().toISOString()} start #${this.#starts} of ${this.name} (pid ${child.pid ?? '?'})\n`);
