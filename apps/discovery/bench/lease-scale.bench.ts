@@ -21,7 +21,7 @@ import { Conversation, cpuSeconds, killAll, loadAverage, machineCpu, memoryMb, p
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const DISCOVERY = here('../dist/main.js');
 const sizesArg = process.argv.indexOf('--sizes');
-const SIZES = (sizesArg >= 0 ? process.argv[sizesArg + 1] : process.env.BENCH_SIZES ?? '10,10000,100000').split(',').map(Number);
+const SIZES = ((sizesArg >= 0 ? process.argv[sizesArg + 1] : undefined) ?? process.env.BENCH_SIZES ?? '10,10000,100000').split(',').map(Number);
 const KILLS = Number(process.env.BENCH_KILLS ?? 30);
 const LOAD = process.env.BENCH_LOAD !== '0';
 const CPU_PROF = process.env.BENCH_CPU_PROF;
@@ -196,7 +196,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
     rps: outcome.rps.length > 0 ? outcome.rps.reduce((sum, v) => sum + v, 0) / outcome.rps.length : NaN, floorRps,
   };
   for (const conversation of [...watchers, control]) conversation.close();
-  await Promise.all(farms.map((farm) => (farm.child ? stop(farm.child) : undefined)));
+  await Promise.all(farms.flatMap((farm) => (farm.child ? [stop(farm.child)] : [])));
   await stop(discovery.child, 10_000);
   rmSync(dir, { recursive: true, force: true });
   return row;

@@ -25,7 +25,7 @@ export function start(command: string, args: string[], ready: RegExp, options: S
   child.stderr?.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000)));
   return new Promise((resolve, reject) => {
     let started = false;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       onLine(line);
       const match = started ? null : ready.exec(line);
       if (match) {
