@@ -13,6 +13,7 @@ import {
 import type { Config } from './config';
 import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
+import { startLeaseClock } from './lease-clock';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
 import { type Prober, createConversionProber } from './probe';
 import { DiscoveryService, type HealthChecks } from './session';
@@ -45,7 +46,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
   // --store etcd://...: a registry shared with other replicas; otherwise the SQLite file.
   // Loaded only then: the etcd client (gRPC) costs more start-up CPU than all the rest of discovery.
   const shared = config.store === undefined ? undefined : await (await import('./etcd-registry')).openEtcdRegistry(config, log);
-  const db = shared !== undefined ? `${shared.description} (shared, lease ${config.leaseTtlMs / 1000}s)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
+  const db = shared !== undefined ? `${shared.description} (shared)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;
   try {
@@ -94,6 +95,8 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     // Restored endpoints may have died while we were down: each is pending until its probe says up.
     for (const registration of restored) monitor.probeNow(registration.endpoint, { confirm: true });
     if (!config.classroom) monitor.start();
+    // A lapsed lease is `down` at once, whatever the probes' schedule: the clock asks the registry.
+    const leases = startLeaseClock(registry, log);
 
     const address = server.address;
     const shown = formatAddress(address);
@@ -153,6 +156,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
           await http?.close();
           await server.close(config.shutdownTimeoutMs);
           await checks.stop();
+          leases.stop();
           const kept = registry.counts().endpoints;
           clearInterval(flusher);
           // Nothing hands endpoints out any more: the counts written now are final.

@@ -67,7 +67,10 @@ export const ConfigSchema = z.strictObject({
   httpPort: portFlag().optional(),
   /** A shared registry in etcd instead of the SQLite file (`--db`); the two are exclusive. */
   store: storeFlag().optional(),
-  /** With --store: each registration's lease, 3 x the converters' default announce interval. */
+  /**
+   * Ignored since registrations ask for their own lease (ADD ... lease=): one without a lease has
+   * no etcd lease at all. Still accepted so that existing command lines keep starting.
+   */
   leaseTtlMs: durationFlag({ min: 1000 }).default(15_000),
   /** With --store: the deadline of one call to etcd (an ADD answers UNAVAILABLE after about this long). */
   etcdTimeoutMs: durationFlag().default(2_000),
@@ -115,7 +118,7 @@ export const COMMAND: CommandSpec = {
     'max-line-bytes': { describe: 'longest request line', default: String(DEFAULTS.maxLineBytes) },
     'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
     store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
-    'lease-ttl': { type: 'duration', describe: 'with --store: an endpoint not re-announced (ADD) for this long disappears', default: show(DEFAULTS.leaseTtlMs) },
+    'lease-ttl': { type: 'duration', describe: 'ignored (kept for old command lines): a registration asks for its own lease with ADD ... lease=<duration>, and one without a lease stays until removed' },
     'etcd-timeout': { type: 'duration', describe: 'with --store: the deadline of one call to etcd; ADD and REMOVE answer UNAVAILABLE after it', default: show(DEFAULTS.etcdTimeoutMs) },
     'http-port': { describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0: any free port)' },
   },

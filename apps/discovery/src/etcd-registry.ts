@@ -25,7 +25,7 @@ export type EtcdRegistry = {
  */
 export async function openEtcdRegistry(config: Config, log: Logger): Promise<EtcdRegistry> {
   const endpoints = config.store?.endpoints ?? [];
-  const store = new EtcdRegistryStore({ endpoints, leaseTtlSeconds: Math.ceil(config.leaseTtlMs / 1000), timeoutMs: config.etcdTimeoutMs });
+  const store = new EtcdRegistryStore({ endpoints, timeoutMs: config.etcdTimeoutMs });
   let checks: HealthChecks | undefined;
   let closed = false;
   let catchingUp = false;

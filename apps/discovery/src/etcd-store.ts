@@ -1,4 +1,4 @@
-import { formatAddress } from '@conv/protocol';
+import { LeaseMsSchema, formatAddress } from '@conv/protocol';
 import {
   type SharedChange,
   type SharedDeleteResult,
@@ -23,8 +23,6 @@ export const ETCD_PREFIX = '/conv/registry/v1/';
 export type EtcdStoreOptions = {
   /** `host:port` of each etcd member (plain http on loopback or a trusted network). */
   endpoints: readonly string[];
-  /** Each registration's lease: it disappears this long after its last ADD (re-announce). */
-  leaseTtlSeconds: number;
   /** Deadline of one call to etcd (a write waits at most this long, then fails UNAVAILABLE). */
   timeoutMs: number;
   prefix?: string;
@@ -42,15 +40,20 @@ const StoredValueSchema = z.object({
   pair: z.tuple([z.string(), z.string()]),
   endpoint: z.object({ host: z.string(), port: z.number().int() }),
   addedAt: z.number(),
+  /** The lease the registration asked for (ADD ... lease=); its key is attached to an etcd lease of that length. */
+  leaseMs: LeaseMsSchema.optional(),
 });
 
 /**
  * The registry in etcd (v3 API, through `etcd3`): one key per endpoint, its value JSON
- * `{ pair, endpoint, addedAt }`, attached to its own lease. Pool order is the key's
- * create_revision, the same for every replica. A put that finds the key for the same pair
- * only refreshes its lease (one keepalive): the converter's periodic re-announce keeps it
- * alive, and a converter that stops re-announcing disappears by itself when the lease ends,
- * whether or not any replica is up. Every call has a deadline, so that a write never hangs
+ * `{ pair, endpoint, addedAt, leaseMs? }`. Pool order is the key's create_revision, the same
+ * for every replica. A leased registration (ADD ... lease=) is attached to an etcd lease of its
+ * own, of that length rounded up to whole seconds (etcd grants no less than its minimum TTL,
+ * 2 s with default member settings): a put that finds the key for the same pair and lease only
+ * refreshes it (one keepalive), so the converter's heartbeat keeps it alive, and a converter
+ * that stops disappears by itself when the lease ends, whether or not any replica is up. A
+ * registration without a lease has no etcd lease: it stays until removed (a course server that
+ * sends one ADD is probed, and kept). Every call has a deadline, so that a write never hangs
  * while etcd is away, and whatever a call started (a keepalive stream, a watch) is closed when
  * its deadline passes, even if etcd answers later or never.
  */
@@ -58,7 +61,6 @@ export class EtcdRegistryStore implements SharedRegistryStore {
   readonly description: string;
   readonly #client: Etcd3;
   readonly #prefix: string;
-  readonly #ttl: number;
   readonly #timeoutMs: number;
   readonly #watchers = new Set<Watcher>();
   #closing: Promise<void> | undefined;
@@ -66,7 +68,6 @@ export class EtcdRegistryStore implements SharedRegistryStore {
   constructor(options: EtcdStoreOptions) {
     this.description = `etcd://${options.endpoints.join(',')}`;
     this.#prefix = options.prefix ?? ETCD_PREFIX;
-    this.#ttl = options.leaseTtlSeconds;
     this.#timeoutMs = options.timeoutMs;
     // One attempt on one member gets half the call's deadline: a member that is frozen (SIGSTOP,
     // a dead disk, a black-holed network) costs one attempt, and etcd3's retry reaches another
@@ -120,22 +121,22 @@ export class EtcdRegistryStore implements SharedRegistryStore {
       const outcome = await this.#existing(existing, registration);
       if (outcome !== undefined) return outcome;
     }
-    const granted = await this.#deadline('grant a lease', this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }));
-    const value = Buffer.from(JSON.stringify({ pair: registration.pair, endpoint: registration.endpoint, addedAt: registration.addedAt }));
+    const lease = await this.#grant(registration.leaseMs);
+    const value = valueOf(registration);
     // Create only if absent: two replicas adding one endpoint at once make one registration.
     const txn = await this.#deadline(
       'commit',
       this.#client.kv.txn({
         compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key, value, lease: granted.ID } }],
+        success: [{ request_put: { key, value, lease } }],
         failure: [{ request_range: { key } }],
       }),
     );
     if (txn.succeeded) {
       const revision = Number(txn.header.revision);
-      return { outcome: 'created', record: { pair: registration.pair, endpoint: registration.endpoint, addedAt: registration.addedAt, order: revision, revision } };
+      return { outcome: 'created', record: { ...recordOf(registration), order: revision, revision } };
     }
-    void this.#client.leaseClient.leaseRevoke({ ID: granted.ID }).catch(() => undefined);
+    this.#revoke(lease);
     const raced = txn.responses[0]?.response_range?.kvs[0];
     const outcome = raced === undefined ? undefined : await this.#existing(raced, registration);
     if (outcome === undefined) throw new Error('etcd changed the key under us; try again');
@@ -199,18 +200,57 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     return this.#closing;
   }
 
-  /** An existing key: a refresh for the same pair (one keepalive), a conflict for another. */
+  /**
+   * An existing key: for the same pair and lease a refresh (one keepalive of a leased one,
+   * nothing for one without), for another pair a conflict. The same pair asking for another
+   * lease, or none, or a key that has an etcd lease it should not have (made before leases
+   * were asked for): written again, in place, with the lease asked for.
+   */
   async #existing(kv: IKeyValue, registration: SharedRegistration): Promise<SharedPutResult | undefined> {
     const record = this.#record(kv);
     if (record === undefined) return undefined;
     if (record.pair[0] !== registration.pair[0] || record.pair[1] !== registration.pair[1]) return { outcome: 'conflict', record };
     const lease = String(kv.lease);
-    if (lease !== '0') {
+    const leased = lease !== '0';
+    if (record.leaseMs !== registration.leaseMs || leased !== (registration.leaseMs !== undefined)) return this.#rewrite(kv, record, registration);
+    if (leased) {
       const alive = await this.#deadline('refresh the lease', this.#keepaliveOnce(lease));
       // Expired between our read and the keepalive: etcd deletes the key; create it again.
       if (!alive) return undefined;
     }
     return { outcome: 'refreshed', record };
+  }
+
+  /** The same registration with the lease now asked for: one put, only if the key is still as read. */
+  async #rewrite(kv: IKeyValue, record: SharedRecord, registration: SharedRegistration): Promise<SharedPutResult | undefined> {
+    const wanted: SharedRegistration = { pair: record.pair, endpoint: record.endpoint, addedAt: record.addedAt, ...leaseOf(registration.leaseMs) };
+    const lease = await this.#grant(wanted.leaseMs);
+    const txn = await this.#deadline(
+      'commit',
+      this.#client.kv.txn({
+        compare: [{ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }],
+        success: [{ request_put: { key: kv.key, value: valueOf(wanted), lease } }],
+        failure: [],
+      }),
+    );
+    if (!txn.succeeded) {
+      this.#revoke(lease);
+      return undefined;
+    }
+    // The old lease holds no key any more: let it go now rather than at its end.
+    this.#revoke(String(kv.lease));
+    return { outcome: 'refreshed', record: { ...recordOf(wanted), order: record.order, revision: Number(txn.header.revision) } };
+  }
+
+  /** A lease of `leaseMs` rounded up to whole seconds, or '0' (no lease) without one. */
+  async #grant(leaseMs: number | undefined): Promise<string> {
+    if (leaseMs === undefined) return '0';
+    const granted = await this.#deadline('grant a lease', this.#client.leaseClient.leaseGrant({ TTL: Math.ceil(leaseMs / 1000) }));
+    return String(granted.ID);
+  }
+
+  #revoke(lease: string): void {
+    if (lease !== '0') void this.#client.leaseClient.leaseRevoke({ ID: lease }).catch(() => undefined);
   }
 
   /**
@@ -243,6 +283,7 @@ export class EtcdRegistryStore implements SharedRegistryStore {
         addedAt: value.addedAt,
         order: Number(kv.create_revision),
         revision: Number(kv.mod_revision),
+        ...leaseOf(value.leaseMs),
       };
     } catch {
       // Not one of ours (another tool's key under the prefix): not a registration.
@@ -289,6 +330,19 @@ export class EtcdRegistryStore implements SharedRegistryStore {
     }
     return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
+}
+
+function leaseOf(leaseMs: number | undefined): { leaseMs?: number } {
+  return leaseMs === undefined ? {} : { leaseMs };
+}
+
+/** What a key's value says of a registration (and what the record made from it carries). */
+function recordOf(registration: SharedRegistration): SharedRegistration {
+  return { pair: registration.pair, endpoint: registration.endpoint, addedAt: registration.addedAt, ...leaseOf(registration.leaseMs) };
+}
+
+function valueOf(registration: SharedRegistration): Buffer {
+  return Buffer.from(JSON.stringify(recordOf(registration)));
 }
 
 /** The key just past every key with this prefix (etcd's range_end for a prefix). */

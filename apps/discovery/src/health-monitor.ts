@@ -90,7 +90,13 @@ export class HealthMonitor {
   readonly #slots: Set<Tracked>[];
   readonly #tickMs: number;
   readonly #urgent = new Queue<Tracked>();
+  /** Routine probes of endpoints that never heartbeat: probes are all that finds them dead. */
   readonly #routine = new Queue<Tracked>();
+  /**
+   * Routine probes of heartbeating endpoints (they hold a lease): only answer-checking, since a
+   * crash shows as a lapse; they take the budget only when no endpoint without a lease waits.
+   */
+  readonly #leased = new Queue<Tracked>();
   /** Admission probes per source, and the sources with some waiting, in turn. */
   readonly #admissions = new Map<string, Queue<Tracked>>();
   readonly #sources = new Queue<string>();
@@ -127,7 +133,8 @@ export class HealthMonitor {
   get stats(): { tracked: number; inFlight: number; queued: number; admissionsQueued: number } {
     let admissionsQueued = 0;
     for (const queue of this.#admissions.values()) admissionsQueued += queue.length;
-    return { tracked: this.#tracked.size, inFlight: this.#inFlight, queued: this.#urgent.length + this.#routine.length + admissionsQueued, admissionsQueued };
+    const queued = this.#urgent.length + this.#routine.length + this.#leased.length + admissionsQueued;
+    return { tracked: this.#tracked.size, inFlight: this.#inFlight, queued, admissionsQueued };
   }
 
   start(): void {
@@ -268,7 +275,7 @@ export class HealthMonitor {
       // Still queued or running from last turn: the probes are behind, do not pile up.
       if (tracked.queued || tracked.inFlight) continue;
       tracked.queued = true;
-      this.#routine.push(tracked);
+      (this.#registry.holdsLease(tracked.endpoint) ? this.#leased : this.#routine).push(tracked);
     }
     this.#pump();
   }
@@ -276,14 +283,15 @@ export class HealthMonitor {
   #pump(): void {
     while (!this.#stopped && this.#inFlight < this.#options.concurrency) {
       // Urgent first; then admissions (fair across sources, budgeted, half the slots at most);
-      // then routine probes within their budget. Nothing startable: the next tick or wake pumps again.
+      // then routine probes within their budget, endpoints without a lease before heartbeating
+      // ones. Nothing startable: the next tick or wake pumps again.
       let admission = false;
       let tracked = this.#urgent.shift();
       if (!tracked) {
         tracked = this.#nextAdmission();
         admission = tracked !== undefined;
       }
-      if (!tracked && this.#routine.length > 0 && (this.#budget?.take() ?? true)) tracked = this.#routine.shift();
+      if (!tracked && this.#routine.length + this.#leased.length > 0 && (this.#budget?.take() ?? true)) tracked = this.#routine.shift() ?? this.#leased.shift();
       if (!tracked) return;
       tracked.queued = false;
       tracked.source = undefined;

@@ -20,7 +20,7 @@ export interface HealthChecks {
 }
 
 /** What this server adds to the course protocol, as FEATURES lists it (see docs/protocol.md). */
-export const FEATURES: readonly string[] = ['session', 'report', 'remove-pair', 'watch'];
+export const FEATURES: readonly string[] = ['session', 'report', 'remove-pair', 'watch', 'lease'];
 
 export type DiscoveryServiceOptions = {
   registry: EndpointRegistry;
@@ -171,7 +171,7 @@ export class DiscoveryService {
         return this.#lookupMulti(request.from, request.to);
       case 'ADD':
         if (!this.#authorized(request.token)) return this.#unauthorized('ADD', peer);
-        return this.#add(request.units, request.endpoint, peer);
+        return this.#add(request.units, request.endpoint, peer, request.leaseMs);
       case 'REMOVE':
         if (!this.#authorized(request.token)) return this.#unauthorized('REMOVE', peer);
         return this.#remove(request.endpoint, peer, request.token !== undefined && this.#tokenDigest !== undefined);
@@ -189,7 +189,12 @@ export class DiscoveryService {
       case 'LIST':
         return {
           kind: 'list',
-          registrations: this.#registry.registrations().map((r) => ({ units: [r.pair[0], r.pair[1]], endpoint: r.endpoint, health: r.health })),
+          registrations: this.#registry.registrations().map((r) => ({
+            units: [r.pair[0], r.pair[1]],
+            endpoint: r.endpoint,
+            health: r.health,
+            ...(r.leaseMs === undefined ? {} : { leaseMs: r.leaseMs, lapsed: r.lapsed }),
+          })),
         };
       case 'HELP':
         return HELP;
@@ -219,7 +224,7 @@ export class DiscoveryService {
     return { kind: 'path', hops };
   }
 
-  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer): Reply {
+  #add(units: readonly [string, string], endpoint: Endpoint, peer: Peer, leaseMs: number | undefined): Reply {
     if (units[0] === units[1]) {
       return { kind: 'failure', failure: failure('SAME_UNIT', `A server converts between two different units, not ${units[0]} and itself.`) };
     }
@@ -231,10 +236,10 @@ export class DiscoveryService {
       this.#rememberPending(peer.address, endpoint);
     }
     // Acknowledged once the registry has made it durable: at once in SQLite, once etcd has committed it.
-    return after(this.#registry.add(pair, endpoint, { health }), (outcome) => this.#added(outcome, pair, endpoint, peer));
+    return after(this.#registry.add(pair, endpoint, { health, leaseMs }), (outcome) => this.#added(outcome, pair, endpoint, peer, leaseMs));
   }
 
-  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer): Reply {
+  #added(outcome: AddOutcome, pair: UnitPair, endpoint: Endpoint, peer: Peer, leaseMs: number | undefined): Reply {
     if (!outcome.ok) {
       const [a, b] = outcome.existing;
       const exists: DiscoveryReply = {
@@ -245,13 +250,14 @@ export class DiscoveryService {
       // the dead registration gives way once the new one proves it serves its pair.
       const old = this.#registry.find(endpoint);
       if (old === undefined || old.health === 'up') return exists;
-      return this.#checks.admits(endpoint, pair).then((admitted) => (admitted ? this.#replace(endpoint, old.pair, pair, peer) : exists));
+      return this.#checks.admits(endpoint, pair).then((admitted) => (admitted ? this.#replace(endpoint, old.pair, pair, peer, leaseMs) : exists));
     }
     this.#checks.track(endpoint, pair);
     const health = this.#registry.find(endpoint)?.health;
     if (outcome.created) {
       this.#log.info('registered', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, health, from: peer.address });
     }
+    if (outcome.renewed !== undefined) this.#log.info('lease-renewed', { endpoint: formatAddress(endpoint), pair: `${pair[0]}/${pair[1]}`, from: outcome.renewed.from, to: outcome.renewed.to });
     // The admission check: nothing is handed out before a probe proves it serves the pair. A
     // re-ADD of an endpoint that is not up (a converter restarting) is checked at once too.
     if (health !== 'up') this.#checks.probeNow(endpoint, { confirm: true, source: peer.address });
@@ -286,16 +292,12 @@ export class DiscoveryService {
     mine.set(formatAddress(endpoint), endpoint);
   }
 
-  async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Promise<DiscoveryReply> {
+  async #replace(endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer, leaseMs: number | undefined): Promise<DiscoveryReply> {
     await this.#registry.remove(endpoint);
-    const added = await this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending' });
-    return this.#replaced(added, endpoint, old, pair, peer);
-  }
-
-  #replaced(outcome: AddOutcome, endpoint: Endpoint, old: UnitPair, pair: UnitPair, peer: Peer): Reply {
+    const added = await this.#registry.add(pair, endpoint, { health: this.#trust ? 'up' : 'pending', leaseMs });
     this.#checks.untrack(endpoint);
     this.#log.info('replaced', { endpoint: formatAddress(endpoint), was: `${old[0]}/${old[1]}`, pair: `${pair[0]}/${pair[1]}`, from: peer.address });
-    return this.#added(outcome, pair, endpoint, peer);
+    return this.#added(added, pair, endpoint, peer, leaseMs);
   }
 
   /** Without a configured token every change is allowed; with one, only a matching token. */

@@ -28,6 +28,8 @@ export function statusReport(registry: EndpointRegistry, meta: StatusMeta): Stat
       healthSince: registration.healthSince,
       served: registration.served,
       next: pool.next === formatAddress(registration.endpoint),
+      lease: registration.leaseMs === undefined ? null : { ms: registration.leaseMs, expiresAt: registration.leaseExpiresAt ?? null, lapsed: registration.lapsed },
+      lapses: registration.lapses,
     });
   }
   const listed = [...pools.values()].map((pool) => ({ ...pool, next: pool.endpoints.find((e) => e.next)?.address ?? null }));

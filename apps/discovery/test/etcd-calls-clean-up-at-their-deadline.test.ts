@@ -23,7 +23,7 @@ describe('a lease keepalive that etcd never answers', () => {
     const endpoint = { host: '127.0.0.1', port: 4001 };
     const value = JSON.stringify({ pair: FT_IN, endpoint, addedAt: 1 });
     silent = await startSilentEtcd({ key: `${ETCD_PREFIX}127.0.0.1:4001`, value, lease: '42' });
-    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], leaseTtlSeconds: 15, timeoutMs: 1_000 });
+    const store = new EtcdRegistryStore({ endpoints: [silent.endpoint], timeoutMs: 1_000 });
     stores.push(store);
 
     // The endpoint is registered for this pair: the put refreshes its lease with one keepalive.
@@ -41,7 +41,7 @@ describeWithEtcd('a watch that etcd creates after its deadline', {}, () => {
   const etcdServer = useEtcdServer();
 
   it('is cancelled as soon as etcd answers: no watch nobody reads is left in etcd', async () => {
-    const store = new EtcdRegistryStore({ endpoints: [etcdServer().endpoint], leaseTtlSeconds: 15, timeoutMs: 500 });
+    const store = new EtcdRegistryStore({ endpoints: [etcdServer().endpoint], timeoutMs: 500 });
     stores.push(store);
     const { revision } = await store.load();
     const watchers = () => etcdMetric(etcdServer().endpoint, 'etcd_debugging_mvcc_watcher_total');

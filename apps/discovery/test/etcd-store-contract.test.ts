@@ -12,7 +12,7 @@ describeWithEtcd('the shared-store contract on a real etcd', {}, () => {
     open: (namespace) => {
       const endpoint = etcd().endpoint;
       // Each test its own prefix on the file's etcd: a fresh registry every time.
-      const open = () => new EtcdRegistryStore({ endpoints: [endpoint], leaseTtlSeconds: 30, timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
+      const open = () => new EtcdRegistryStore({ endpoints: [endpoint], timeoutMs: 5_000, prefix: `${ETCD_PREFIX}${namespace}/` });
       return Promise.resolve({ a: open(), b: open() });
     },
     compact: async (_store, revision) => {

@@ -15,7 +15,6 @@ describeWithEtcd('the etcd store on a three-member cluster', { timeout: 60_000 }
   const open = (members = cluster.members) => {
     const store = new EtcdRegistryStore({
       endpoints: members.map((member) => member.endpoint),
-      leaseTtlSeconds: 15,
       timeoutMs: 2_000,
       prefix: `${ETCD_PREFIX}faults-${++namespace}/`,
     });

@@ -42,7 +42,7 @@ export class ReplicasUnderFaults {
   private constructor(cluster: EtcdCluster, args: readonly string[]) {
     this.cluster = cluster;
     this.#args = args;
-    this.#etcd = new EtcdRegistryStore({ endpoints: cluster.endpoints, leaseTtlSeconds: 15, timeoutMs: 3_000 });
+    this.#etcd = new EtcdRegistryStore({ endpoints: cluster.endpoints, timeoutMs: 3_000 });
   }
 
   /** Starts both replicas, registers two converters per pair through B, and starts re-announcing and probing. */

@@ -8,6 +8,7 @@ import { HealthSchema } from './health';
 import { EndpointSchema, UnitSchema, parseHost, parsePort, parseUnit, tokenize } from './tokens';
 import { WatchEntrySchema, type WatchEntry, formatSynced, formatWatchEntry, parseWatchLine } from './watch';
 import { WatchPositionSchema } from './watch-position';
+import { LEASE_PREFIX, LeaseMsSchema, formatLease, parseLease } from './lease';
 
 export { HealthSchema } from './health';
 export type { Health } from './health';
@@ -15,10 +16,16 @@ export type { Health } from './health';
 export const PathHopSchema = z.object({ from: UnitSchema, to: UnitSchema, endpoint: EndpointSchema });
 export type PathHop = z.infer<typeof PathHopSchema>;
 
+/**
+ * One LIST line: `<unit1> <unit2> <host> <port> <health>`, and for a leased registration
+ * ` lease=<duration>`, then ` lapsed` while its lease has lapsed (no ADD renewed it in time).
+ */
 export const ListedRegistrationSchema = z.object({
   units: UnitsSchema,
   endpoint: EndpointSchema,
   health: HealthSchema,
+  leaseMs: LeaseMsSchema.optional(),
+  lapsed: z.boolean().optional(),
 });
 export type ListedRegistration = z.infer<typeof ListedRegistrationSchema>;
 
@@ -50,6 +57,7 @@ export const DISCOVERY_HELP: readonly string[] = [
   'conv discovery: commands are case-insensitive, one per line; unit pairs are unordered.',
   'Each connection is closed shortly after its last reply: type SESSION first to keep it open.',
   'ADD <unit1> <unit2> <host> <port>   register a conversion server -> SUCCESS',
+  '  [lease=<duration>]                 ...that proves it lives by repeating this ADD within it',
   'REMOVE <host> <port>                unregister a conversion server -> SUCCESS',
   'REMOVE <unit1> <unit2>              unregister every server of the pair -> SUCCESS',
   'REPORT <host> <port> [reason...]    ask for a health check of a server soon -> SUCCESS',
@@ -58,7 +66,8 @@ export const DISCOVERY_HELP: readonly string[] = [
   'LOOKUP_MULTI <from> <to>            fewest-hops path (alias PATH) -> one line per hop:',
   '                                    <from> <to> <host> <port> <isEnd>',
   'PING                                -> PONG',
-  'LIST                                every registration: <unit1> <unit2> <host> <port> <health>, then END',
+  'LIST                                every registration: <unit1> <unit2> <host> <port> <health>',
+  '                                    [lease=<duration> [lapsed]], then END',
   'SESSION                             keep this connection open -> OK session',
   'FEATURES                            what this server adds to the course protocol -> FEATURES <words>',
   'WATCH [<epoch> <seq>]               every registration (ENTRY lines), SYNCED <epoch> <seq>, then',
@@ -81,7 +90,7 @@ export function formatDiscoveryReply(reply: DiscoveryReply): string {
     case 'pong':
       return 'PONG\n';
     case 'list':
-      return reply.registrations.map((r) => `${r.units[0]} ${r.units[1]} ${r.endpoint.host} ${r.endpoint.port} ${r.health}\n`).join('') + `${END}\n`;
+      return reply.registrations.map((r) => `${r.units[0]} ${r.units[1]} ${r.endpoint.host} ${r.endpoint.port} ${r.health}${leaseWords(r)}\n`).join('') + `${END}\n`;
     case 'help':
       return reply.lines.map((line) => `${line}\n`).join('') + `${END}\n`;
     case 'session':
@@ -171,15 +180,16 @@ export function createDiscoveryReplyReader(verb: DiscoveryVerb): DiscoveryReplyR
         }
         case 'LIST': {
           if (tokens.length === 1 && tokens[0] === END) return done({ kind: 'list', registrations: [...registrations] });
-          const [u1, u2, host, port, health] = tokens;
+          const [u1, u2, host, port, health, ...more] = tokens;
           const endpoint = readEndpoint(host, port);
           const units = readUnits(u1, u2);
           const state = HealthSchema.safeParse(health);
-          if (tokens.length !== 5 || !endpoint || !units || !state.success) {
-            return malformed(line, '<unit1> <unit2> <host> <port> <health> or END');
+          const lease = readLeaseWords(more);
+          if (tokens.length < 5 || !endpoint || !units || !state.success || lease === undefined) {
+            return malformed(line, '<unit1> <unit2> <host> <port> <health> [lease=<duration> [lapsed]] or END');
           }
           started = true;
-          registrations.push({ units, endpoint, health: state.data });
+          registrations.push({ units, endpoint, health: state.data, ...lease });
           return MORE;
         }
         case 'WATCH': {
@@ -207,6 +217,22 @@ export function parseDiscoveryReply(verb: DiscoveryVerb, lines: readonly string[
     if (step.done) return ok(step.reply);
   }
   return fail('UNSPECIFIED', `the reply to ${verb} ended early.`);
+}
+
+function leaseWords(registration: ListedRegistration): string {
+  if (registration.leaseMs === undefined) return '';
+  return ` ${formatLease(registration.leaseMs)}${registration.lapsed === true ? ' lapsed' : ''}`;
+}
+
+/** The words after a LIST line's health: none, or `lease=<duration>` and perhaps `lapsed`. */
+function readLeaseWords(words: readonly string[]): { leaseMs?: number; lapsed?: boolean } | undefined {
+  if (words.length === 0) return {};
+  const [lease = '', lapsed, ...rest] = words;
+  if (rest.length > 0 || !lease.toLowerCase().startsWith(LEASE_PREFIX)) return undefined;
+  const ms = parseLease(lease.slice(LEASE_PREFIX.length));
+  if (!ms.ok) return undefined;
+  if (lapsed === undefined) return { leaseMs: ms.value, lapsed: false };
+  return lapsed.toLowerCase() === 'lapsed' ? { leaseMs: ms.value, lapsed: true } : undefined;
 }
 
 function readEndpoint(host: string | undefined, port: string | undefined) {

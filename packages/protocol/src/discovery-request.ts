@@ -13,14 +13,20 @@ import {
   tokenize,
 } from './tokens';
 import { WatchPositionSchema, WatcherNameSchema, parseEpoch, parseWatchSeq } from './watch-position';
+import { LEASE_PREFIX, LeaseMsSchema, formatLease, parseLease } from './lease';
 
 export const UnitsSchema = z.tuple([UnitSchema, UnitSchema]);
 
-/** ADD and REMOVE change the registry; a server with a shared secret requires `token=<secret>`. */
+/**
+ * ADD and REMOVE change the registry; a server with a shared secret requires `token=<secret>`.
+ * `lease=<duration>` (only to a server listing `lease`): the registration lives while ADDs renew it.
+ */
 export const AddRequestSchema = z.object({
   verb: z.literal('ADD'),
   units: UnitsSchema,
   endpoint: EndpointSchema,
+  /** The lease's length in milliseconds; absent: no lease, the registration is probed. */
+  leaseMs: LeaseMsSchema.optional(),
   token: TokenSchema.optional(),
 });
 export const RemoveRequestSchema = z.object({ verb: z.literal('REMOVE'), endpoint: EndpointSchema, token: TokenSchema.optional() });
@@ -138,11 +144,20 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
   if (verb === 'WATCH') return parseWatchArguments(args);
   const grammar = GRAMMAR[verb];
   // Registry changes may end with `token=<secret>`: a seed-style client adds it to its line.
+  // ADD may also end with `lease=<duration>`; the two in either order, each at most once.
   let token: string | undefined;
-  if ((verb === 'ADD' || verb === 'REMOVE') && args.at(-1)?.startsWith(TOKEN_PREFIX)) {
-    const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
-    if (!parsed.ok) return parsed;
-    token = parsed.value;
+  let leaseMs: number | undefined;
+  for (let i = 0; i < 2; i++) {
+    const last = args.at(-1);
+    if ((verb === 'ADD' || verb === 'REMOVE') && token === undefined && last?.startsWith(TOKEN_PREFIX)) {
+      const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
+      if (!parsed.ok) return parsed;
+      token = parsed.value;
+    } else if (verb === 'ADD' && leaseMs === undefined && last?.toLowerCase().startsWith(LEASE_PREFIX)) {
+      const parsed = parseLease((args.pop() ?? '').slice(LEASE_PREFIX.length));
+      if (!parsed.ok) return parsed;
+      leaseMs = parsed.value;
+    }
   }
   if (args.length !== grammar.args.length && !(grammar.rest !== undefined && args.length > grammar.args.length)) {
     const usage = verb === 'REMOVE' ? 'REMOVE <host> <port> or REMOVE <unit1> <unit2>' : [verb, ...grammar.args, ...(grammar.rest ? [grammar.rest] : [])].join(' ');
@@ -151,6 +166,7 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
     return fail('BAD_ARITY', `${verb} takes ${atLeast}${count} argument${count === 1 ? '' : 's'} (${usage}), got ${args.length}.`);
   }
   const request = grammar.build(args);
+  if (leaseMs !== undefined && request.ok && request.value.verb === 'ADD') request.value.leaseMs = leaseMs;
   if (token !== undefined && request.ok && (request.value.verb === 'ADD' || request.value.verb === 'REMOVE' || request.value.verb === 'REMOVE_PAIR')) {
     request.value.token = token;
   }
@@ -161,7 +177,7 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
 export function formatDiscoveryRequest(request: DiscoveryRequest): string {
   switch (request.verb) {
     case 'ADD':
-      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
+      return `ADD ${request.units[0]} ${request.units[1]} ${request.endpoint.host} ${request.endpoint.port}${request.leaseMs === undefined ? '' : ` ${formatLease(request.leaseMs)}`}${tokenArg(request.token)}\n`;
     case 'REMOVE':
       return `REMOVE ${request.endpoint.host} ${request.endpoint.port}${tokenArg(request.token)}\n`;
     case 'REMOVE_PAIR':

@@ -18,6 +18,7 @@ export const FAILURES = {
   BAD_PORT: 'bad port.',
   BAD_AMOUNT: 'bad amount.',
   BAD_TOKEN: 'bad token.',
+  BAD_LEASE: 'bad lease.',
   ENTRY_EXISTS: 'entry exists.',
   NOT_REGISTERED: 'not registered.',
   UNKNOWN_PAIR: 'unknown pair.',

@@ -8,6 +8,8 @@ export {
   ok,
 } from './failures';
 export { quote } from './quote';
+export { MAX_DURATION_MS, formatDuration, parseDuration } from './duration';
+export { LEASE_PREFIX, LeaseMsSchema, MAX_LEASE_MS, MIN_LEASE_MS, formatLease, parseLease } from './lease';
 export { formatAddress, parseAddress, parseAddressList } from './address';
 export type { Failure, FailureCode, Result } from './failures';
 export { formatFailure, parseFailure } from './failure-line';

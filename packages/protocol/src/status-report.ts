@@ -23,6 +23,15 @@ export const StatusEndpointSchema = z.object({
   served: z.number(),
   /** Whether it is the one the pool's round robin hands out next. */
   next: z.boolean(),
+  /**
+   * Its lease (ADD ... lease=), or null for a registration that never heartbeats (probed only).
+   * `expiresAt` (epoch ms) is when it lapses unless renewed, null where this replica cannot
+   * know it (an etcd store's lease, renewed through another replica); `lapsed` while it has.
+   * Defaults let a reader take a page from a discovery without leases.
+   */
+  lease: z.object({ ms: z.number(), expiresAt: z.number().nullable(), lapsed: z.boolean() }).nullable().default(null),
+  /** How often its lease has lapsed since it registered (this process). */
+  lapses: z.number().default(0),
 });
 export type StatusEndpoint = z.infer<typeof StatusEndpointSchema>;
 
@@ -52,7 +61,17 @@ export const StatusReportSchema = z.object({
   pid: z.number(),
   startedAt: z.number(),
   now: z.number(),
-  counts: z.object({ pools: z.number(), endpoints: z.number(), up: z.number(), down: z.number(), pending: z.number(), wrong: z.number() }),
+  counts: z.object({
+    pools: z.number(),
+    endpoints: z.number(),
+    up: z.number(),
+    down: z.number(),
+    pending: z.number(),
+    wrong: z.number(),
+    /** Registrations that hold a lease, and those whose lease has lapsed now. */
+    leased: z.number().default(0),
+    lapsed: z.number().default(0),
+  }),
   pools: z.array(StatusPoolSchema),
   /** The unit graph: units are nodes, pools are edges; an edge with no endpoint up is dead. */
   graph: z.object({

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type DiscoveryReply, type DiscoveryRequest, FAILURE_CODES, type Failure, formatAmount, parseHost, parsePort } from '../src/index';
+import { type DiscoveryReply, type DiscoveryRequest, FAILURE_CODES, type Failure, MAX_LEASE_MS, MIN_LEASE_MS, formatAmount, parseHost, parsePort } from '../src/index';
 
 /** Generators for valid protocol values; every value they make satisfies the zod schemas. */
 export const unit = fc.stringMatching(/^[A-Za-z$µ¥€][A-Za-z0-9$_.-]{0,7}$/).filter((u) => u !== 'END');
@@ -25,9 +25,10 @@ export const watchSeq = fc.nat({ max: Number.MAX_SAFE_INTEGER });
 export const health = fc.constantFrom('pending' as const, 'up' as const, 'down' as const, 'wrong' as const);
 
 export const token = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
+export const leaseMs = fc.integer({ min: MIN_LEASE_MS, max: MAX_LEASE_MS });
 
 export const discoveryRequest: fc.Arbitrary<DiscoveryRequest> = fc.oneof(
-  fc.record({ verb: fc.constant('ADD' as const), units, endpoint, token }, { requiredKeys: ['verb', 'units', 'endpoint'] }),
+  fc.record({ verb: fc.constant('ADD' as const), units, endpoint, leaseMs, token }, { requiredKeys: ['verb', 'units', 'endpoint'] }),
   fc.record({ verb: fc.constant('REMOVE' as const), endpoint, token }, { requiredKeys: ['verb', 'endpoint'] }),
   fc.record({ verb: fc.constant('LOOKUP' as const), units }),
   fc.record({ verb: fc.constant('LOOKUP_MULTI' as const), from: unit, to: unit }),
@@ -55,7 +56,7 @@ export const discoveryReply: fc.Arbitrary<DiscoveryReply> = fc.oneof(
   fc.record({
     kind: fc.constant('list' as const),
     registrations: fc.array(
-      fc.record({ units, endpoint, health }),
+      fc.oneof(fc.record({ units, endpoint, health }), fc.record({ units, endpoint, health, leaseMs, lapsed: fc.boolean() })),
       { maxLength: 6 },
     ),
   }),

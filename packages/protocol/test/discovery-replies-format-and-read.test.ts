@@ -63,6 +63,24 @@ describe('discovery replies', () => {
     );
   });
 
+  it('writes and reads leases and lapses on LIST lines, and course LIST lines unchanged', () => {
+    const reply: DiscoveryReply = {
+      kind: 'list',
+      registrations: [
+        { units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4000 }, health: 'up' },
+        { units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4001 }, health: 'up', leaseMs: 5000, lapsed: false },
+        { units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4002 }, health: 'down', leaseMs: 1500, lapsed: true },
+      ],
+    };
+    const text = formatDiscoveryReply(reply);
+    expect(text).toBe('ft in 127.0.0.1 4000 up\nft in 127.0.0.1 4001 up lease=5s\nft in 127.0.0.1 4002 down lease=1.5s lapsed\nEND\n');
+    expect(parseDiscoveryReply('LIST', linesOf(text))).toEqual({ ok: true, value: reply });
+    for (const odd of ['up lapsed', 'up lease=5s gone', 'up lease=never']) {
+      const read = parseDiscoveryReply('LIST', ['ft in 127.0.0.1 4000 up', `ft in 127.0.0.1 4001 ${odd}`, 'END']);
+      expect(read).toMatchObject({ ok: true, value: { kind: 'failure', failure: { code: 'UNSPECIFIED' } } });
+    }
+  });
+
   it('keeps reading a multi-line reply until it is complete', () => {
     const reader = createDiscoveryReplyReader('LOOKUP_MULTI');
     expect(reader.push('ban b 127.0.0.2 1233 0')).toEqual({ done: false });

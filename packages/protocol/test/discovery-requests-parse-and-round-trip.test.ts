@@ -39,6 +39,21 @@ describe('discovery requests', () => {
     expect(parseDiscoveryRequest('path ban lbs')).toEqual(parseDiscoveryRequest('LOOKUP_MULTI ban lbs'));
   });
 
+  it('reads lease=<duration> on ADD as the flags read durations, before or after token=', () => {
+    const leased = { verb: 'ADD', units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4000 }, leaseMs: 5000 };
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 lease=5s')).toEqual({ ok: true, value: leased });
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 LEASE=5000')).toEqual({ ok: true, value: leased });
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 lease=1.5s token=s3')).toEqual({ ok: true, value: { ...leased, leaseMs: 1500, token: 's3' } });
+    expect(parseDiscoveryRequest('ADD ft in 127.0.0.1 4000 token=s3 lease=250ms')).toEqual({ ok: true, value: { ...leased, leaseMs: 250, token: 's3' } });
+    expect(formatDiscoveryRequest({ verb: 'ADD', units: ['ft', 'in'], endpoint: { host: '127.0.0.1', port: 4000 }, leaseMs: 5000, token: 's3' })).toBe('ADD ft in 127.0.0.1 4000 lease=5s token=s3\n');
+    for (const bad of ['lease=', 'lease=5days', 'lease=-1s', 'lease=forever', 'lease=50ms', 'lease=2h']) {
+      expect(failureCode(`ADD ft in 127.0.0.1 4000 ${bad}`)).toBe('BAD_LEASE');
+    }
+    // Only ADD takes a lease, and only once.
+    expect(failureCode('ADD ft in 127.0.0.1 4000 lease=5s lease=5s')).toBe('BAD_ARITY');
+    expect(failureCode('REMOVE 127.0.0.1 4000 lease=5s')).toBe('BAD_ARITY');
+  });
+
   it('keeps unit symbols case-sensitive and hosts canonical', () => {
     expect(parseDiscoveryRequest('ADD MB mB LOCALHOST 1')).toEqual({
       ok: true,

@@ -1,12 +1,16 @@
 import { type Endpoint, type UnitPair, keyOf, endpointOf, unitPair } from './endpoint';
-import { quote } from '@conv/protocol';
+import { LeaseMsSchema, MAX_LEASE_MS, MIN_LEASE_MS, quote } from '@conv/protocol';
 import type { ChangeFeed, ChangeListener, RegistryChange } from './change-feed';
 import { RegistryError } from './errors';
 import type { HealthPolicy, ProbeVerdict } from './health';
 import type { Pool } from './pool';
 import { type Pools, type Registration, type RegistryCounts, type Transition, snapshot } from './pools';
 
-export type AddOutcome = { ok: true; created: boolean } | { ok: false; code: 'ENTRY_EXISTS'; existing: UnitPair };
+/** `renewed`: the health change a renewal made (a lapsed lease renewed: `down` -> `pending`). */
+export type AddOutcome = { ok: true; created: boolean; renewed?: Transition } | { ok: false; code: 'ENTRY_EXISTS'; existing: UnitPair };
+
+/** How an ADD registers: the health a new entry starts with, and its lease (none: probed only). */
+export type AddOptions = { health?: 'pending' | 'up'; leaseMs?: number | undefined };
 export type RemoveOutcome = { ok: true; pair: UnitPair } | { ok: false; code: 'NOT_REGISTERED' };
 
 /** A pair's pool, held by a caller so repeated `next()` calls skip the pair lookup. */
@@ -47,7 +51,7 @@ export abstract class EndpointRegistry {
   }
 
   /** Registers `endpoint` for `pair`; durable once it settles. Re-adding the same pair refreshes it. */
-  abstract add(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): Settled<AddOutcome>;
+  abstract add(pair: UnitPair, endpoint: Endpoint, options?: AddOptions): Settled<AddOutcome>;
   /** Removes an endpoint from its pool; durable once it settles. */
   abstract remove(endpoint: Endpoint): Settled<RemoveOutcome>;
   /** Removes what has been down or pending past its grace. */
@@ -137,6 +141,21 @@ export abstract class EndpointRegistry {
     return entry === undefined ? undefined : this.pools.recordProbe(entry, ok, this.now(), this.policy);
   }
 
+  /**
+   * Lapses every lease this registry times that has run out: those entries are `down` at once.
+   * Returns the transitions and when the next lease would lapse. A shared registry times none
+   * (its store ends its leases, which removes the registration everywhere).
+   */
+  expireLeases(): { lapsed: Transition[]; nextAt: number | undefined } {
+    this.live();
+    return this.pools.expireLeases(this.now());
+  }
+
+  /** Whether the endpoint proves it lives by heartbeats (holds a lease): probes check it less urgently. */
+  holdsLease(endpoint: Endpoint): boolean {
+    return this.pools.entry(keyOf(endpoint))?.leaseMs !== undefined;
+  }
+
   /** A passive report (a proxy could not connect): `down` at once, from `up` or `pending`. */
   markDown(endpoint: Endpoint): Transition | undefined {
     this.live();
@@ -178,13 +197,17 @@ export abstract class EndpointRegistry {
 }
 
 /** The canonical pair and endpoint of an ADD, and the health a new entry starts with. */
-export function addArguments(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): { pair: UnitPair; endpoint: Endpoint; key: string; health: 'pending' | 'up' } {
+export function addArguments(pair: UnitPair, endpoint: Endpoint, options?: AddOptions): { pair: UnitPair; endpoint: Endpoint; key: string; health: 'pending' | 'up'; leaseMs: number | undefined } {
   const health = options?.health ?? 'pending';
   if (health !== 'pending' && health !== 'up') {
     throw new RegistryError('INVALID_OPTIONS', `Expected health 'pending' or 'up' for a new endpoint, received ${quote(health)}.`);
   }
+  const leaseMs = options?.leaseMs;
+  if (leaseMs !== undefined && !LeaseMsSchema.safeParse(leaseMs).success) {
+    throw new RegistryError('INVALID_OPTIONS', `Expected a lease of ${MIN_LEASE_MS} to ${MAX_LEASE_MS} ms, received ${quote(leaseMs)}.`);
+  }
   const canonical = endpointOf(endpoint.host, endpoint.port);
-  return { pair: unitPair(pair[0], pair[1]), endpoint: canonical, key: keyOf(canonical), health };
+  return { pair: unitPair(pair[0], pair[1]), endpoint: canonical, key: keyOf(canonical), health, leaseMs };
 }
 
 export function closedError(): RegistryError {

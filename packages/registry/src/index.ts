@@ -4,7 +4,7 @@ export { REGISTRY_ERROR_CODES, RegistryError } from './errors';
 export type { RegistryErrorCode } from './errors';
 export { DEFAULT_HEALTH_POLICY, validateHealthPolicy } from './health';
 export type { Health, HealthPolicy, ProbeVerdict } from './health';
-export type { AddOutcome, EndpointRegistry, PoolHandle, RemoveOutcome, Settled, WatchStart } from './endpoint-registry';
+export type { AddOptions, AddOutcome, EndpointRegistry, PoolHandle, RemoveOutcome, Settled, WatchStart } from './endpoint-registry';
 export { ChangeFeed, DEFAULT_CHANGE_HISTORY } from './change-feed';
 export type { ChangeListener, RegistryChange } from './change-feed';
 export type { Registration, RegistryCounts, Transition } from './pools';

@@ -9,6 +9,17 @@ export class Entry {
   served = 0;
   /** `served` as last handed to the store: entries where the two differ are flushed. */
   flushedServed = 0;
+  /** The lease's length (ADD ... lease=); undefined for a registration that never heartbeats. */
+  leaseMs: number | undefined = undefined;
+  /**
+   * When the lease lapses unless an ADD renews it; undefined where this registry does not time
+   * it (a shared store's lease, which the store itself ends).
+   */
+  leaseExpiresAt: number | undefined = undefined;
+  /** The lease ran out and no ADD has renewed it since: held `down`, whatever probes say. */
+  lapsed = false;
+  /** How often the lease has lapsed since the entry was made. */
+  lapses = 0;
 
   constructor(
     readonly seq: number,

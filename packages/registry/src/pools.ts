@@ -21,10 +21,18 @@ export type Registration = {
    * last `flushServed()` or `close()` by a store that keeps counts (SQLite does).
    */
   served: number;
+  /** Its lease's length; absent for a registration that never heartbeats (probed only). */
+  leaseMs?: number;
+  /** When its lease lapses unless renewed; absent where this registry does not time it (a shared store's lease). */
+  leaseExpiresAt?: number;
+  /** Its lease lapsed and no ADD has renewed it since. */
+  lapsed: boolean;
+  /** How often its lease has lapsed (this process). */
+  lapses: number;
 };
 
 export type Transition = { endpoint: Endpoint; pair: UnitPair; from: Health; to: Health | 'removed' };
-export type RegistryCounts = { pools: number; endpoints: number; up: number; down: number; pending: number; wrong: number };
+export type RegistryCounts = { pools: number; endpoints: number; up: number; down: number; pending: number; wrong: number; leased: number; lapsed: number };
 
 /** One registration to put in a pool, as a store or a shared feed describes it. */
 export type NewEntry = {
@@ -36,6 +44,10 @@ export type NewEntry = {
   readonly health: Health;
   /** When the health was set (now, for a new or restored entry). */
   readonly since: number;
+  /** Its lease's length, if it has one. */
+  readonly leaseMs?: number | undefined;
+  /** Whether this registry times the lease (from `since`); a shared store ends its leases itself. */
+  readonly timeLease?: boolean;
 };
 
 /**
@@ -52,6 +64,15 @@ export class Pools {
   #down = 0;
   #pending = 0;
   #wrong = 0;
+  /** Entries whose lease this registry times: the only ones `expireLeases` looks at. */
+  readonly #timed = new Set<Entry>();
+  #leased = 0;
+  #lapsed = 0;
+  /**
+   * No timed lease lapses before this: a lower bound (renewals only move leases later), so
+   * `expireLeases` looks at no entry until then, and a heartbeat costs no scan.
+   */
+  #nextLapse = Number.POSITIVE_INFINITY;
   #version = 0;
   #pairs: readonly UnitPair[] | undefined;
   /** Every change below, in order, for watchers. */
@@ -100,6 +121,7 @@ export class Pools {
     pool.append(entry);
     this.#byKey.set(entry.key, entry);
     this.#count(health, 1);
+    if (added.leaseMs !== undefined) this.#leaseOn(entry, added.leaseMs, added.timeLease === true ? added.since : undefined);
     if (health === 'up') this.#upChanged(pool, 1);
     this.changes.record('added', pool.pair, endpoint, health);
     return entry;
@@ -111,6 +133,7 @@ export class Pools {
     this.#count(entry.health, -1);
     pool.remove(entry);
     this.#byKey.delete(entry.key);
+    this.#leaseOff(entry);
     if (pool.members.length === 0) {
       pool.retired = true;
       const inner = this.#pools.get(pool.pair[0]);
@@ -145,6 +168,9 @@ export class Pools {
         entry.consecutiveSuccesses++;
         entry.consecutiveFailures = 0;
         entry.lastSeen = t;
+        // A lapsed lease holds it down: only its own ADD says it is back (a probe may reach a
+        // process that has lost its way to discovery, or a new one on a reused port).
+        if (entry.lapsed) return undefined;
         if (entry.health === 'pending') return this.setHealth(entry, 'up', t);
         if ((entry.health === 'down' || entry.health === 'wrong') && entry.consecutiveSuccesses >= policy.successesToUp) return this.setHealth(entry, 'up', t);
         return undefined;
@@ -164,6 +190,69 @@ export class Pools {
         if (entry.health === 'up' && entry.consecutiveFailures >= policy.failuresToDown) return this.setHealth(entry, 'down', t);
         return undefined;
     }
+  }
+
+  /**
+   * An ADD of a registered entry: it now holds a lease of `leaseMs` from `t` (timed here when
+   * `time`), or none when `leaseMs` is undefined (the latest ADD decides). A lapsed lease so
+   * renewed makes the entry `pending` again: unproven, as a new registration, until a probe.
+   */
+  renewLease(entry: Entry, leaseMs: number | undefined, t: number, time: boolean): Transition | undefined {
+    this.#leaseOff(entry);
+    const lapsed = entry.lapsed;
+    entry.lapsed = false;
+    if (leaseMs !== undefined) this.#leaseOn(entry, leaseMs, time ? t : undefined);
+    if (lapsed && entry.health === 'down') {
+      entry.consecutiveFailures = 0;
+      entry.consecutiveSuccesses = 0;
+      return this.setHealth(entry, 'pending', t);
+    }
+    return undefined;
+  }
+
+  /**
+   * Every timed lease that has run out by `t` lapses: its entry is `down` at once (one health
+   * change, whatever it was) and stays down until an ADD renews the lease. Returns the
+   * transitions, and when the next lease would lapse if none is renewed (undefined: none timed).
+   */
+  expireLeases(t: number): { lapsed: Transition[]; nextAt: number | undefined } {
+    if (t < this.#nextLapse) return { lapsed: [], nextAt: Number.isFinite(this.#nextLapse) ? this.#nextLapse : undefined };
+    const lapsed: Transition[] = [];
+    let nextAt: number | undefined;
+    for (const entry of this.#timed) {
+      const expires = entry.leaseExpiresAt;
+      if (expires === undefined || entry.lapsed) continue;
+      if (expires > t) {
+        if (nextAt === undefined || expires < nextAt) nextAt = expires;
+        continue;
+      }
+      entry.lapsed = true;
+      entry.lapses++;
+      this.#lapsed++;
+      entry.consecutiveSuccesses = 0;
+      const from = entry.health;
+      if (from === 'down') lapsed.push({ endpoint: entry.endpoint, pair: entry.pool.pair, from, to: 'down' });
+      else lapsed.push(this.setHealth(entry, 'down', t));
+    }
+    this.#nextLapse = nextAt ?? Number.POSITIVE_INFINITY;
+    return { lapsed, nextAt };
+  }
+
+  #leaseOn(entry: Entry, leaseMs: number, from: number | undefined): void {
+    entry.leaseMs = leaseMs;
+    this.#leased++;
+    if (from === undefined) return;
+    entry.leaseExpiresAt = from + leaseMs;
+    this.#timed.add(entry);
+    if (entry.leaseExpiresAt < this.#nextLapse) this.#nextLapse = entry.leaseExpiresAt;
+  }
+
+  #leaseOff(entry: Entry): void {
+    if (entry.lapsed) this.#lapsed--;
+    if (entry.leaseMs !== undefined) this.#leased--;
+    entry.leaseMs = undefined;
+    entry.leaseExpiresAt = undefined;
+    this.#timed.delete(entry);
   }
 
   /** Entries `down`, `wrong` or `pending` for longer than their grace (`wrong` has the down grace), from the later of their last health change and sighting. */
@@ -189,7 +278,7 @@ export class Pools {
   }
 
   counts(): RegistryCounts {
-    return { pools: this.#poolCount, endpoints: this.#byKey.size, up: this.#up, down: this.#down, pending: this.#pending, wrong: this.#wrong };
+    return { pools: this.#poolCount, endpoints: this.#byKey.size, up: this.#up, down: this.#down, pending: this.#pending, wrong: this.#wrong, leased: this.#leased, lapsed: this.#lapsed };
   }
 
   /** Pairs with at least one `up` endpoint, sorted; the edges of the conversion graph. */
@@ -236,8 +325,12 @@ export function snapshot(entry: Entry): Registration {
     consecutiveFailures: entry.consecutiveFailures,
     consecutiveSuccesses: entry.consecutiveSuccesses,
     served: entry.served,
+    lapsed: entry.lapsed,
+    lapses: entry.lapses,
   };
   if (entry.lastCheck !== undefined) registration.lastCheck = entry.lastCheck;
+  if (entry.leaseMs !== undefined) registration.leaseMs = entry.leaseMs;
+  if (entry.leaseExpiresAt !== undefined) registration.leaseExpiresAt = entry.leaseExpiresAt;
   return registration;
 }
 

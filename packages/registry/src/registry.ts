@@ -1,5 +1,5 @@
 import { keyOf, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
-import { EndpointRegistry, addArguments, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
+import { EndpointRegistry, addArguments, type AddOptions, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
 import { quote } from '@conv/protocol';
 import { RegistryError } from './errors';
 import { validateHealthPolicy, type HealthPolicy } from './health';
@@ -34,7 +34,10 @@ export class Registry extends EndpointRegistry {
     this.#store = store;
   }
 
-  /** Opens a registry: every stored registration is restored in order, each starting `pending`. */
+  /**
+   * Opens a registry: every stored registration is restored in order, each starting `pending`;
+   * a leased one starts a fresh lease (its converter, alive, renews it within one lease).
+   */
   static open(options: RegistryOptions): Registry {
     if (typeof options !== 'object' || options === null) {
       throw new RegistryError('INVALID_OPTIONS', `Expected an options object, received ${quote(options)}.`);
@@ -65,22 +68,29 @@ export class Registry extends EndpointRegistry {
 
   /**
    * Registers `endpoint` for `pair`, durably before returning. Re-adding an endpoint for the
-   * same pair only refreshes `lastSeen` (no write) and keeps its health, `options` included.
+   * same pair refreshes `lastSeen` and renews its lease (or takes the lease, or drops it: the
+   * latest ADD decides), and keeps its health unless a lapsed lease is renewed (`pending`
+   * again). It writes only when the lease's length changes.
    */
-  add(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): AddOutcome {
+  add(pair: UnitPair, endpoint: Endpoint, options?: AddOptions): AddOutcome {
     this.live();
     const added = addArguments(pair, endpoint, options);
     const existing = this.pools.entry(added.key);
     const t = this.now();
     if (existing !== undefined) {
       if (!samePair(existing.pool.pair, added.pair)) return { ok: false, code: 'ENTRY_EXISTS', existing: existing.pool.pair };
+      if (existing.leaseMs !== added.leaseMs) {
+        const { seq, addedAt, served } = existing;
+        this.#write(() => this.#store.put({ seq, pair: added.pair, endpoint: existing.endpoint, addedAt, served, ...lease(added.leaseMs) }));
+      }
       existing.lastSeen = t;
-      return { ok: true, created: false };
+      const renewed = this.pools.renewLease(existing, added.leaseMs, t, true);
+      return renewed === undefined ? { ok: true, created: false } : { ok: true, created: false, renewed };
     }
     const seq = this.#nextSeq;
-    this.#write(() => this.#store.put({ seq, pair: added.pair, endpoint: added.endpoint, addedAt: t }));
+    this.#write(() => this.#store.put({ seq, pair: added.pair, endpoint: added.endpoint, addedAt: t, ...lease(added.leaseMs) }));
     this.#nextSeq = seq + 1;
-    this.pools.attach({ pair: added.pair, endpoint: added.endpoint, seq, addedAt: t, lastSeen: t, health: added.health, since: t });
+    this.pools.attach({ pair: added.pair, endpoint: added.endpoint, seq, addedAt: t, lastSeen: t, health: added.health, since: t, leaseMs: added.leaseMs, timeLease: true });
     return { ok: true, created: true };
   }
 
@@ -153,7 +163,7 @@ export class Registry extends EndpointRegistry {
       }
       last = record.seq;
       // Restored endpoints are unproven: nothing is handed out before a probe says it is up.
-      const entry = this.pools.attach({ pair, endpoint, seq: record.seq, addedAt: record.addedAt, lastSeen: record.addedAt, health: 'pending', since: t });
+      const entry = this.pools.attach({ pair, endpoint, seq: record.seq, addedAt: record.addedAt, lastSeen: record.addedAt, health: 'pending', since: t, leaseMs: record.leaseMs, timeLease: true });
       entry.served = entry.flushedServed = record.served ?? 0;
     }
     this.#nextSeq = last + 1;
@@ -167,4 +177,9 @@ export class Registry extends EndpointRegistry {
       throw new RegistryError('STORE_FAILED', `The store refused a write: ${cause instanceof Error ? cause.message : String(cause)}.`, { cause });
     }
   }
+}
+
+/** The lease field of a stored registration: present only for a leased one. */
+function lease(leaseMs: number | undefined): { leaseMs?: number } {
+  return leaseMs === undefined ? {} : { leaseMs };
 }

@@ -1,5 +1,5 @@
 import { keyOf, endpointOf, unitPair, type Endpoint, type UnitPair } from './endpoint';
-import { EndpointRegistry, addArguments, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
+import { EndpointRegistry, addArguments, type AddOptions, type AddOutcome, type RemoveOutcome } from './endpoint-registry';
 import { RegistryError } from './errors';
 import { validateHealthPolicy, type Health, type HealthPolicy } from './health';
 import { Pools, samePair, type Transition } from './pools';
@@ -73,7 +73,7 @@ export class SharedRegistry extends EndpointRegistry {
    * pools change from the committed result. Rejects with `UNAVAILABLE` when the store cannot be
    * reached.
    */
-  async add(pair: UnitPair, endpoint: Endpoint, options?: { health?: 'pending' | 'up' }): Promise<AddOutcome> {
+  async add(pair: UnitPair, endpoint: Endpoint, options?: AddOptions): Promise<AddOutcome> {
     this.live();
     const added = addArguments(pair, endpoint, options);
     const known = this.pools.entry(added.key);
@@ -83,7 +83,8 @@ export class SharedRegistry extends EndpointRegistry {
     try {
       let result;
       try {
-        result = await this.#store.put({ pair: added.pair, endpoint: added.endpoint, addedAt: t });
+        const lease = added.leaseMs === undefined ? {} : { leaseMs: added.leaseMs };
+        result = await this.#store.put({ pair: added.pair, endpoint: added.endpoint, addedAt: t, ...lease });
       } catch (cause) {
         throw unavailable('commit the ADD', cause);
       }
@@ -123,7 +124,7 @@ export class SharedRegistry extends EndpointRegistry {
   }
 
   /**
-   * Nothing: liveness is the store's (leases). A replica that cannot reach an endpoint must not
+   * Nothing: liveness is the store's (leases, which it ends by deleting the registration). A replica that cannot reach an endpoint must not
    * delete it for everyone; down endpoints are never handed out anyway.
    */
   sweep(): Transition[] {
@@ -254,7 +255,11 @@ export class SharedRegistry extends EndpointRegistry {
     this.#feed.record(key, record.revision, true);
     const entry = this.pools.entry(key);
     if (entry !== undefined) {
-      if (entry.seq === record.order && samePair(entry.pool.pair, pair)) return undefined;
+      if (entry.seq === record.order && samePair(entry.pool.pair, pair)) {
+        // The same registration, its lease taken, changed or dropped: the store times it, not us.
+        if (entry.leaseMs !== record.leaseMs) this.pools.renewLease(entry, record.leaseMs, this.now(), false);
+        return undefined;
+      }
       // Deleted and created again while we were not looking: a new registration in a new place.
       this.pools.detach(entry);
     }
@@ -276,7 +281,7 @@ export class SharedRegistry extends EndpointRegistry {
   #place(record: SharedRecord, health: Health, t: number): RemoteEffect & { kind: 'added' } {
     const pair = unitPair(record.pair[0], record.pair[1]);
     const endpoint = endpointOf(record.endpoint.host, record.endpoint.port);
-    this.pools.attach({ pair, endpoint, seq: record.order, addedAt: record.addedAt, lastSeen: t, health, since: t });
+    this.pools.attach({ pair, endpoint, seq: record.order, addedAt: record.addedAt, lastSeen: t, health, since: t, leaseMs: record.leaseMs, timeLease: false });
     return { kind: 'added', endpoint, pair };
   }
 }

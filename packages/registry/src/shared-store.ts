@@ -11,6 +11,8 @@ export type SharedRecord = {
   readonly addedAt: number;
   readonly order: number;
   readonly revision: number;
+  /** Its lease's length; the store ends the registration when no ADD renews it in time. Absent: no lease. */
+  readonly leaseMs?: number;
 };
 
 /** Everything in the store at one revision; records in ascending `order`. */
@@ -23,7 +25,8 @@ export type SharedChange =
 
 /**
  * The result of `put`, once committed: a new record, the lease of an existing one for the
- * same pair refreshed, or a conflict (the endpoint is registered for another pair; unchanged).
+ * same pair refreshed (or taken, changed or dropped as the put asks: a new revision then, same
+ * order), or a conflict (the endpoint is registered for another pair; unchanged).
  */
 export type SharedPutResult =
   | { readonly outcome: 'created' | 'refreshed'; readonly record: SharedRecord }
@@ -32,7 +35,7 @@ export type SharedPutResult =
 /** `deleted` is false when the endpoint was not in the store; `revision` is the store's after the call. */
 export type SharedDeleteResult = { readonly deleted: boolean; readonly revision: number };
 
-export type SharedRegistration = { readonly pair: UnitPair; readonly endpoint: Endpoint; readonly addedAt: number };
+export type SharedRegistration = { readonly pair: UnitPair; readonly endpoint: Endpoint; readonly addedAt: number; readonly leaseMs?: number };
 
 export interface SharedWatcher {
   /** One committed change, in revision order. */
@@ -55,7 +58,10 @@ export interface SharedRegistryStore {
   /** For banners and logs: `etcd://127.0.0.1:2379`, `memory`. */
   readonly description: string;
   load(): Promise<SharedSnapshot>;
-  /** Creates the registration, or refreshes its liveness if it exists for the same pair. */
+  /**
+   * Creates the registration, or refreshes its liveness if it exists for the same pair. With
+   * `leaseMs` it lives while puts renew it within that long; without, it stays until deleted.
+   */
   put(registration: SharedRegistration): Promise<SharedPutResult>;
   delete(endpoint: Endpoint): Promise<SharedDeleteResult>;
   /** Delivers every change with a revision >= `fromRevision`, then each new one, in order. */
@@ -82,7 +88,7 @@ type MemoryWatch = { readonly watcher: SharedWatcher; open: boolean; behind: num
  * discovery replicas on one etcd. Changes are delivered to watchers asynchronously, as a
  * network store would. `setAvailable(false)` makes every call reject and breaks every
  * subscription, so that outages can be tested without a network; `holdAnswers()` delays this
- * handle's answers, as a slow network does. Registrations never expire.
+ * handle's answers, as a slow network does. Registrations never expire (leases are recorded, not timed).
  */
 export class MemorySharedRegistryStore implements SharedRegistryStore {
   readonly description = 'memory';
@@ -159,7 +165,12 @@ export class MemorySharedRegistryStore implements SharedRegistryStore {
       const existing = this.#space.records.get(key);
       if (existing !== undefined) {
         const same = existing.pair[0] === registration.pair[0] && existing.pair[1] === registration.pair[1];
-        return { outcome: same ? 'refreshed' : 'conflict', record: existing };
+        if (!same || existing.leaseMs === registration.leaseMs) return { outcome: same ? 'refreshed' : 'conflict', record: existing };
+        const lease = registration.leaseMs === undefined ? {} : { leaseMs: registration.leaseMs };
+        const changed: SharedRecord = { pair: existing.pair, endpoint: existing.endpoint, addedAt: existing.addedAt, order: existing.order, revision: ++this.#space.revision, ...lease };
+        this.#space.records.set(key, changed);
+        this.#publish({ kind: 'put', record: changed });
+        return { outcome: 'refreshed', record: changed };
       }
       const revision = ++this.#space.revision;
       const record: SharedRecord = { ...registration, order: revision, revision };

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { isUnitPair, endpointOf, type Endpoint } from './endpoint';
-import { quote } from '@conv/protocol';
+import { LeaseMsSchema, quote } from '@conv/protocol';
 import { RegistryError } from './errors';
 import type { RegistryStore, ServedCount, StoredRegistration } from './store';
 
@@ -23,11 +23,13 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT`,
   // 2: how often each endpoint was handed out, flushed now and then so that a restart keeps it.
   `ALTER TABLE registration ADD COLUMN served INTEGER NOT NULL DEFAULT 0`,
+  // 3: the lease a heartbeating registration asked for (NULL: none), so a restart restores it.
+  `ALTER TABLE registration ADD COLUMN lease_ms INTEGER`,
 ];
 
 export const REGISTRY_SCHEMA_VERSION = MIGRATIONS.length;
 
-type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: number; added_at: number; served: number };
+type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: number; added_at: number; served: number; lease_ms: number | null };
 
 /**
  * The registry's durable log in one SQLite file (or `:memory:`).
@@ -43,7 +45,7 @@ type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: nu
 export class SqliteRegistryStore implements RegistryStore {
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #insert: Database.Statement<[number, string, string, string, number, number, number]>;
+  readonly #insert: Database.Statement<[number, string, string, string, number, number, number, number | null]>;
   readonly #remove: Database.Statement<[string, number]>;
   readonly #removeMany: (endpoints: readonly Endpoint[]) => void;
   readonly #saveServed: (counts: readonly ServedCount[]) => void;
@@ -53,9 +55,10 @@ export class SqliteRegistryStore implements RegistryStore {
     this.path = path;
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO registration (seq, unit_a, unit_b, host, port, added_at, served) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO registration (seq, unit_a, unit_b, host, port, added_at, served, lease_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (host, port) DO UPDATE SET
-         seq = excluded.seq, unit_a = excluded.unit_a, unit_b = excluded.unit_b, added_at = excluded.added_at, served = excluded.served`,
+         seq = excluded.seq, unit_a = excluded.unit_a, unit_b = excluded.unit_b, added_at = excluded.added_at, served = excluded.served,
+         lease_ms = excluded.lease_ms`,
     );
     this.#remove = db.prepare('DELETE FROM registration WHERE host = ? AND port = ?');
     const remove = this.#remove;
@@ -91,14 +94,14 @@ export class SqliteRegistryStore implements RegistryStore {
 
   load(): StoredRegistration[] {
     this.#open();
-    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at, served FROM registration ORDER BY seq').all() as Row[];
+    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at, served, lease_ms FROM registration ORDER BY seq').all() as Row[];
     return rows.map((row) => toRegistration(row, this.path));
   }
 
   put(registration: StoredRegistration): void {
     this.#open();
-    const { seq, pair, endpoint, addedAt, served = 0 } = registration;
-    this.#write(() => this.#insert.run(seq, pair[0], pair[1], endpoint.host, endpoint.port, addedAt, served));
+    const { seq, pair, endpoint, addedAt, served = 0, leaseMs } = registration;
+    this.#write(() => this.#insert.run(seq, pair[0], pair[1], endpoint.host, endpoint.port, addedAt, served, leaseMs ?? null));
   }
 
   delete(endpoints: readonly Endpoint[]): void {
@@ -224,10 +227,12 @@ function toRegistration(row: Row, path: string): StoredRegistration {
     endpoint = undefined;
   }
   const served = row.served;
-  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== row.host || !Number.isFinite(row.added_at) || !Number.isSafeInteger(served) || served < 0) {
+  const lease = row.lease_ms;
+  const leaseOk = lease === null || LeaseMsSchema.safeParse(lease).success;
+  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== row.host || !Number.isFinite(row.added_at) || !Number.isSafeInteger(served) || served < 0 || !leaseOk) {
     throw new RegistryError('CORRUPT', `Registry file ${quote(path, 200)} holds a row the registry never writes: ${quote(row, 120)}.`);
   }
-  return { seq: row.seq, pair, endpoint, addedAt: row.added_at, served };
+  return { seq: row.seq, pair, endpoint, addedAt: row.added_at, served, ...(lease === null ? {} : { leaseMs: lease }) };
 }
 
 function describe(cause: unknown): string {

@@ -13,6 +13,8 @@ export type StoredRegistration = {
    * acknowledged state: absent (0) from a store that does not keep counts.
    */
   readonly served?: number;
+  /** Its lease's length (ADD ... lease=): restored with a fresh lease. Absent: no lease. */
+  readonly leaseMs?: number;
 };
 
 /** One registration's `served` count, as `saveServed` records it. */

@@ -24,7 +24,7 @@ describe('add', () => {
     clock.advance(500);
     expect(registry.add(unitPair('in', 'ft'), A)).toEqual({ ok: true, created: false });
     expect(registry.find(A)).toMatchObject({ health: 'up', served: 1, addedAt: 1_000_000, lastSeen: 1_000_500 });
-    expect(registry.counts()).toEqual({ pools: 1, endpoints: 1, up: 1, down: 0, pending: 0, wrong: 0 });
+    expect(registry.counts()).toEqual({ pools: 1, endpoints: 1, up: 1, down: 0, pending: 0, wrong: 0, leased: 0, lapsed: 0 });
   });
 
   it('refuses an endpoint already serving another pair, naming that pair', () => {
@@ -63,7 +63,7 @@ describe('remove', () => {
     expect(registry.remove(A)).toEqual({ ok: true, pair: FT_IN });
     expect(registry.remove(A)).toEqual({ ok: false, code: 'NOT_REGISTERED' });
     expect(registry.find(A)).toBeUndefined();
-    expect(registry.counts()).toEqual({ pools: 0, endpoints: 0, up: 0, down: 0, pending: 0, wrong: 0 });
+    expect(registry.counts()).toEqual({ pools: 0, endpoints: 0, up: 0, down: 0, pending: 0, wrong: 0, leased: 0, lapsed: 0 });
   });
 
   it('lets a converter that restarted elsewhere take its address for another pair (remove, re-add)', () => {
@@ -88,7 +88,7 @@ describe('listing', () => {
       'ft-in 3 down',
       'g-kg 2 up',
     ]);
-    expect(registry.counts()).toEqual({ pools: 2, endpoints: 3, up: 1, down: 1, pending: 1, wrong: 0 });
+    expect(registry.counts()).toEqual({ pools: 2, endpoints: 3, up: 1, down: 1, pending: 1, wrong: 0, leased: 0, lapsed: 0 });
   });
 
   it('hands out snapshots: changing one changes nothing inside', () => {

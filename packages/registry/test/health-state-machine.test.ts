@@ -96,7 +96,7 @@ describe('down', () => {
     expect(registry.sweep()).toEqual([]);
     clock.advance(10_001);
     expect(registry.sweep()).toEqual([{ endpoint: A, pair: FT_IN, from: 'down', to: 'removed' }]);
-    expect(registry.counts()).toEqual({ pools: 0, endpoints: 0, up: 0, down: 0, pending: 0, wrong: 0 });
+    expect(registry.counts()).toEqual({ pools: 0, endpoints: 0, up: 0, down: 0, pending: 0, wrong: 0, leased: 0, lapsed: 0 });
   });
 
   it('records when each probe happened and when health changed', () => {

@@ -72,7 +72,7 @@ describe('files the registry refuses, and never overwrites', () => {
     db.pragma('user_version = 99');
     db.close();
     const error = expectRefused(file, 'NEWER_VERSION');
-    expect(error.message.replace(file, '<file>')).toMatchInlineSnapshot(`"Registry file "<file>" has schema version 99; this code knows up to 2. Upgrade @conv/registry to open it."`);
+    expect(error.message.replace(file, '<file>')).toMatchInlineSnapshot(`"Registry file "<file>" has schema version 99; this code knows up to 3. Upgrade @conv/registry to open it."`);
   });
 
   it('refuses a file held open by a live registry in another process with LOCKED', async () => {

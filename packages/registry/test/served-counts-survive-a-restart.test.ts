@@ -53,8 +53,8 @@ describe('served counts across a restart', () => {
 
     const after = new Database(file, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(REGISTRY_SCHEMA_VERSION);
-    expect(REGISTRY_SCHEMA_VERSION).toBe(2);
-    expect(after.prepare('SELECT seq, served FROM registration ORDER BY seq').all()).toEqual([1, 2, 3, 4].map((seq) => ({ seq, served: 0 })));
+    expect(REGISTRY_SCHEMA_VERSION).toBe(3);
+    expect(after.prepare('SELECT seq, served, lease_ms FROM registration ORDER BY seq').all()).toEqual([1, 2, 3, 4].map((seq) => ({ seq, served: 0, lease_ms: null })));
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();
     expect(sha256(V1_FIXTURE)).toBe(fixtureHash);

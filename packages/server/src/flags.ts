@@ -6,7 +6,7 @@ import {
   parseAddressList,
 } from '@conv/protocol';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from '@conv/protocol';
 import { ServerError } from './errors';
 import { LOG_LEVELS } from './log';
 

@@ -11,7 +11,7 @@ export { DiscoveryReplicas } from './discovery-replicas';
 export type { DiscoverySessionOptions } from './discovery-client';
 export { WatchFollower } from './watch-follower';
 export type { DiscoveryWatcher } from './watch-follower';
-export { MAX_DURATION_MS, formatDuration, parseDuration } from './duration';
+export { MAX_DURATION_MS, formatDuration, parseDuration } from '@conv/protocol';
 export { SERVER_ERRORS, ServerError, defineErrors, isCodedError, listenFailure } from './errors';
 export type { CodedError, ErrorTable } from './errors';
 export { exchangeLines } from './exchange';
