@@ -119,18 +119,22 @@ for (const [i, socket] of sessions.entries()) {
 }
 let stopping = false;
 
-// Endpoint i announces in slot i of the turn, so announcements are spread evenly over the interval.
+// Endpoint i announces in slot i of the turn, so announcements are spread evenly over the
+// interval; slots follow the clock, not the count of timer callbacks, so a farm starved of CPU
+// by a busy machine catches up instead of announcing less often than it promised.
 const slots = Math.max(1, Math.round(config.announceMs / TICK_MS));
-let tick = 0;
+const started = performance.now();
+let slotsDone = 0;
 const announcer = setInterval(() => {
-  const slot = tick++ % slots;
+  const due = Math.floor((performance.now() - started) / TICK_MS);
   const batches = sessions.map(() => '');
-  for (let i = slot; i < endpoints.length; i += slots) {
-    const endpoint = endpoints[i];
-    if (!endpoint?.alive) continue;
-    const s = i % sessions.length;
-    batches[s] += endpoint.announce;
-    stats.sent++;
+  for (; slotsDone <= due; slotsDone++) {
+    for (let i = slotsDone % slots; i < endpoints.length; i += slots) {
+      const endpoint = endpoints[i];
+      if (!endpoint?.alive) continue;
+      batches[i % sessions.length] += endpoint.announce;
+      stats.sent++;
+    }
   }
   for (const [s, batch] of batches.entries()) if (batch !== '') sessions[s]?.write(batch);
 }, TICK_MS);
