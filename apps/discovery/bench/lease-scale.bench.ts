@@ -11,6 +11,9 @@
 //   BENCH_KILLS=30         endpoints killed per size
 //   BENCH_LOAD=0           no LOOKUP load during the kills
 //   BENCH_CPU_PROF=<dir>   discovery runs with --cpu-prof, profiles written there
+//   BENCH_TRUST=auto       registrations trusted (--trust-registrations) above 10,000 endpoints,
+//                          where admission probes of every one would take many minutes on 2 cores;
+//                          `yes` or `no` for every size. Routine probes check answers either way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +28,8 @@ const SIZES = ((sizesArg >= 0 ? process.argv[sizesArg + 1] : undefined) ?? proce
 const KILLS = Number(process.env.BENCH_KILLS ?? 30);
 const LOAD = process.env.BENCH_LOAD !== '0';
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const TRUST = process.env.BENCH_TRUST ?? 'auto';
+const trusted = (n: number) => TRUST === 'yes' || (TRUST === 'auto' && n > 10_000);
 const LEASE = '5s';
 const LEASE_MS = 5000;
 const ANNOUNCE_MS = 1500;
@@ -41,6 +46,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 type Row = {
   n: number;
+  trusted: boolean;
   leases: boolean;
   registerMs: number;
   snapshotMs: number;
@@ -74,7 +80,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
   const cap = String(n + 1000);
   const discovery = await start(
     process.execPath,
-    [...profile, DISCOVERY, '0', '--db', join(dir, 'registry.db'), '--log-level', 'warn', '--max-pending-per-source', cap, '--max-pending', cap, '--admission-rate', '0', '--max-connections', '4096'],
+    [...profile, DISCOVERY, '0', '--db', join(dir, 'registry.db'), '--log-level', 'warn', '--max-pending-per-source', cap, '--max-pending', cap, '--admission-rate', '0', '--max-connections', '4096', '--pending-grace', '10m', ...(trusted(n) ? ['--trust-registrations'] : [])],
     /listening on 127\.0\.0\.1:(\d+)/,
   );
   const port = Number(discovery.match[1]);
@@ -127,7 +133,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
     await sleep(n > 20_000 ? 2000 : 250);
   }
   const registerMs = performance.now() - registerStarted;
-  log(`all ${n.toLocaleString('en')} up after ${seconds(registerMs)} s`);
+  log(`all ${n.toLocaleString('en')} up after ${seconds(registerMs)} s (${trusted(n) ? 'ADD trusted, no admission probes' : 'each admitted by a probe that checked its answers'})`);
 
   const victims: Victim[] = specs.slice(0, victimCount).map((spec, i) => {
     const endpoint = farms[0]?.endpoints[i] ?? { host: '', port: 0 };
@@ -191,7 +197,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
     floorRps = floor.reduce((sum, v) => sum + v, 0) / floor.length;
   }
   const row: Row = {
-    n, leases, registerMs, snapshotMs, lookup: outcome.lookup, watch: outcome.watch, missedWatch: outcome.missedWatch, falseLapses: falseLapses.size,
+    n, trusted: trusted(n), leases, registerMs, snapshotMs, lookup: outcome.lookup, watch: outcome.watch, missedWatch: outcome.missedWatch, falseLapses: falseLapses.size,
     cpuSteady, cpuKills, machineBusy, load: loadAverage(), rss, peak, acksPerSecond, heartbeatFailures: failuresOf(farms),
     rps: outcome.rps.length > 0 ? outcome.rps.reduce((sum, v) => sum + v, 0) / outcome.rps.length : NaN, floorRps,
   };
@@ -235,7 +241,7 @@ function table(rows: Row[]): void {
       `| ${r.n.toLocaleString('en')} | ${r.leases ? 'yes' : 'no (probes)'} | ${out.length} | ${fmt(percentile(out, 50))} / ${fmt(p99)} / ${fmt(out.at(-1) ?? NaN)} | ${targetText}: ${met} | ` +
         `${fmt(percentile(heard, 50))} / ${fmt(percentile(heard, 99))}${r.missedWatch > 0 ? ` (${r.missedWatch} never)` : ''} | ${r.falseLapses} | ` +
         `${(r.cpuSteady * 100).toFixed(0)}% / ${(r.cpuKills * 100).toFixed(0)}% | ${r.rss.toFixed(0)} (${r.peak.toFixed(0)}) | ` +
-        `${Number.isFinite(r.rps) ? `${Math.round(r.rps).toLocaleString('en')} (${(r.rps / r.floorRps).toFixed(2)})` : 'no load'} | ${seconds(r.registerMs)} |`,
+        `${Number.isFinite(r.rps) ? `${Math.round(r.rps).toLocaleString('en')} (${(r.rps / r.floorRps).toFixed(2)})` : 'no load'} | ${seconds(r.registerMs)}${r.trusted ? ' (trusted)' : ' (probed)'} |`,
     );
   }
   log('');
