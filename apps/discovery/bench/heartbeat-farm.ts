@@ -7,7 +7,7 @@
 //
 // stdin: one JSON line of configuration, then commands, one a line:
 //   kill <i> ...    stop announcing endpoint i and close its listener and its connections, as a
-//                   SIGKILLed converter would; answers `KILLED <i> <epoch ms>`
+//                   SIGKILLed converter would; answers `KILLED <i> <epoch ms> <its last ADD written, epoch ms>`
 //   revive <i> ...  listen again on the same address and announce again; answers `REVIVED <i>`
 // stdout: `READY <json [[host, port], ...]>`, the answers above, and `STATS <json>` every 2 s.
 import { type Server, type Socket, connect, createServer } from 'node:net';
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 
 type Spec = { a: string; b: string; host: string };
 type FarmConfig = { discoveryPort: number; endpoints: Spec[]; firstPort: number; lease: string | null; announceMs: number; sessions: number };
-type Endpoint = { spec: Spec; port: number; server: Server | undefined; sockets: Set<Socket>; alive: boolean; announce: string };
+type Endpoint = { spec: Spec; port: number; server: Server | undefined; sockets: Set<Socket>; alive: boolean; announce: string; announcedAt: number };
 
 /** Every pair converts by this factor (units the catalog does not know: discovery checks the inverse and stability). */
 const FACTOR = 2.54;
@@ -65,7 +65,7 @@ function listen(endpoint: Endpoint, port: number): Promise<boolean> {
 const nextPort = new Map<string, number>();
 const endpoints: Endpoint[] = [];
 for (const spec of config.endpoints) {
-  const endpoint: Endpoint = { spec, port: 0, server: undefined, sockets: new Set(), alive: true, announce: '' };
+  const endpoint: Endpoint = { spec, port: 0, server: undefined, sockets: new Set(), alive: true, announce: '', announcedAt: 0 };
   let port = nextPort.get(spec.host) ?? config.firstPort;
   while (!(await listen(endpoint, port))) {
     if (++port >= config.firstPort + PORTS_TRIED) throw new Error(`no free port on ${spec.host}`);
@@ -133,6 +133,7 @@ const announcer = setInterval(() => {
       const endpoint = endpoints[i];
       if (!endpoint?.alive) continue;
       batches[i % sessions.length] += endpoint.announce;
+      endpoint.announcedAt = Date.now();
       stats.sent++;
     }
   }
@@ -151,7 +152,7 @@ function kill(i: number): void {
   endpoint.server?.close();
   endpoint.server = undefined;
   for (const socket of endpoint.sockets) socket.destroy();
-  out(`KILLED ${i} ${Date.now()}`);
+  out(`KILLED ${i} ${Date.now()} ${endpoint.announcedAt}`);
 }
 
 async function revive(i: number): Promise<void> {

@@ -16,6 +16,8 @@ export type Victim = {
   key: string;
   state: 'ready' | 'killing' | 'dead' | 'counted' | 'reviving';
   killedAt: number;
+  /** When the farm last wrote its ADD (epoch ms): a lease lapses about one lease after it. */
+  announcedAt: number;
   lookupAt: number;
   /** Watcher -> when it read the CHANGE line (epoch ms). */
   heard: Map<number, number>;
@@ -38,6 +40,8 @@ export type KillPhase = {
 export type Outcome = {
   /** Per kill, ms until LOOKUP stopped naming it (Infinity: not within the give-up time). */
   lookup: number[];
+  /** Per kill, ms from its last ADD written until LOOKUP stopped naming it (the lease as served). */
+  sinceAnnounce: number[];
   /** Per kill, ms until the last watcher heard. */
   watch: number[];
   missedWatch: number;
@@ -55,6 +59,7 @@ export async function killPhase(o: KillPhase): Promise<Outcome> {
   const giveUpMs = o.leaseMs * 12;
   const rotate = o.victims.length < o.kills;
   const lookup: number[] = [];
+  const sinceAnnounce: number[] = [];
   const watch: number[] = [];
   let missedWatch = 0;
   let kills = 0;
@@ -63,11 +68,12 @@ export async function killPhase(o: KillPhase): Promise<Outcome> {
   let finished = false;
   const write = (command: string) => o.farm.child?.stdin?.write(`${command}\n`);
   o.farm.onLine = (line) => {
-    const [verb, index, at] = line.split(' ');
+    const [verb, index, at, announced] = line.split(' ');
     const victim = o.victims[Number(index)];
     if (victim === undefined) return;
     if (verb === 'KILLED') {
       victim.killedAt = Number(at);
+      victim.announcedAt = Number(announced);
       victim.lookupAt = 0;
       victim.heard.clear();
       victim.state = 'dead';
@@ -132,11 +138,12 @@ export async function killPhase(o: KillPhase): Promise<Outcome> {
         counted++;
         const outMs = victim.lookupAt === 0 ? Infinity : victim.lookupAt - victim.killedAt;
         lookup.push(outMs);
+        if (victim.lookupAt !== 0) sinceAnnounce.push(victim.lookupAt - victim.announcedAt);
         const heardMs = victim.heard.size === o.watchers ? Math.max(...victim.heard.values()) - victim.killedAt : Infinity;
         if (heardMs === Infinity) missedWatch++;
         else watch.push(heardMs);
         const shown = (ms: number) => (ms === Infinity ? `not within ${giveUpMs / 1000} s` : `${(ms / 1000).toFixed(2)} s`);
-        o.log(`  kill ${counted}/${o.kills} (${victim.key}): out of LOOKUP after ${shown(outMs)}, all ${o.watchers} watchers told after ${shown(heardMs)}`);
+        o.log(`  kill ${counted}/${o.kills} (${victim.key}): out of LOOKUP after ${shown(outMs)}, all ${o.watchers} watchers told after ${shown(heardMs)}; its last ADD was written ${shown(victim.killedAt - victim.announcedAt)} before it died`);
         if (rotate) write(`revive ${victim.index}`);
       }
       if (counted >= o.kills) {
@@ -148,5 +155,5 @@ export async function killPhase(o: KillPhase): Promise<Outcome> {
   finished = true;
   clearTimeout(killer);
   await loading;
-  return { lookup, watch, missedWatch, rps, measure };
+  return { lookup, sinceAnnounce, watch, missedWatch, rps, measure };
 }

@@ -11,7 +11,7 @@
 //   BENCH_KILLS=30         endpoints killed per size
 //   BENCH_LOAD=0           no LOOKUP load during the kills
 //   BENCH_CPU_PROF=<dir>   discovery runs with --cpu-prof, profiles written there
-//   BENCH_TRUST=auto       registrations trusted (--trust-registrations) above 10,000 endpoints,
+//   BENCH_TRUST=auto       registrations trusted (--trust-registrations) above 1,000 endpoints,
 //                          where admission probes of every one would take many minutes on 2 cores;
 //                          `yes` or `no` for every size. Routine probes check answers either way.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ const KILLS = Number(process.env.BENCH_KILLS ?? 30);
 const LOAD = process.env.BENCH_LOAD !== '0';
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const TRUST = process.env.BENCH_TRUST ?? 'auto';
-const trusted = (n: number) => TRUST === 'yes' || (TRUST === 'auto' && n > 10_000);
+const trusted = (n: number) => TRUST === 'yes' || (TRUST === 'auto' && n > 1000);
 const LEASE = '5s';
 const LEASE_MS = 5000;
 const ANNOUNCE_MS = 1500;
@@ -51,6 +51,7 @@ type Row = {
   registerMs: number;
   snapshotMs: number;
   lookup: number[];
+  sinceAnnounce: number[];
   watch: number[];
   missedWatch: number;
   falseLapses: number;
@@ -137,7 +138,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
 
   const victims: Victim[] = specs.slice(0, victimCount).map((spec, i) => {
     const endpoint = farms[0]?.endpoints[i] ?? { host: '', port: 0 };
-    return { index: i, pair: [spec.a, spec.b], key: `${endpoint.host} ${endpoint.port}`, state: 'ready', killedAt: 0, lookupAt: 0, heard: new Map(), polling: false };
+    return { index: i, pair: [spec.a, spec.b], key: `${endpoint.host} ${endpoint.port}`, state: 'ready', killedAt: 0, announcedAt: 0, lookupAt: 0, heard: new Map(), polling: false };
   });
   const byKey = new Map(victims.map((v) => [v.key, v]));
   const falseLapses = new Set<string>();
@@ -197,7 +198,7 @@ async function runSize(n: number, barePort: number): Promise<Row> {
     floorRps = floor.reduce((sum, v) => sum + v, 0) / floor.length;
   }
   const row: Row = {
-    n, trusted: trusted(n), leases, registerMs, snapshotMs, lookup: outcome.lookup, watch: outcome.watch, missedWatch: outcome.missedWatch, falseLapses: falseLapses.size,
+    n, trusted: trusted(n), leases, registerMs, snapshotMs, lookup: outcome.lookup, sinceAnnounce: outcome.sinceAnnounce, watch: outcome.watch, missedWatch: outcome.missedWatch, falseLapses: falseLapses.size,
     cpuSteady, cpuKills, machineBusy, load: loadAverage(), rss, peak, acksPerSecond, heartbeatFailures: failuresOf(farms),
     rps: outcome.rps.length > 0 ? outcome.rps.reduce((sum, v) => sum + v, 0) / outcome.rps.length : NaN, floorRps,
   };
@@ -247,7 +248,8 @@ function table(rows: Row[]): void {
   log('');
   for (const r of rows) {
     log(
-      `${r.n.toLocaleString('en')}: ${Math.round(r.acksPerSecond).toLocaleString('en')} heartbeats acknowledged/s, heartbeat failures: ${r.heartbeatFailures}; ` +
+      `${r.n.toLocaleString('en')}: last ADD written -> out of LOOKUP p50 ${fmt(percentile([...r.sinceAnnounce].sort((a, b) => a - b), 50))} s, max ${fmt(Math.max(...r.sinceAnnounce))} s (the lease is ${LEASE}); ` +
+        `${Math.round(r.acksPerSecond).toLocaleString('en')} heartbeats acknowledged/s, heartbeat failures: ${r.heartbeatFailures}; ` +
         `watch snapshot ${seconds(r.snapshotMs)} s; machine ${(r.machineBusy * 100).toFixed(0)}% busy in the steady state, load average ${r.load}; ` +
         `bare floor ${Number.isFinite(r.floorRps) ? Math.round(r.floorRps).toLocaleString('en') : '-'} req/s`,
     );
