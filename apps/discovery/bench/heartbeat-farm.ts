@@ -14,7 +14,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 type Spec = { a: string; b: string; host: string };
-type FarmConfig = { discoveryPort: number; endpoints: Spec[]; firstPort: number; lease: string | null; announceMs: number; sessions: number };
+type FarmConfig = { discoveryPort: number; endpoints: Spec[]; firstPort: number; lease: string | null; announceMs: number; sessions: number; startPerSecond: number };
 type Endpoint = { spec: Spec; port: number; server: Server | undefined; sockets: Set<Socket>; alive: boolean; announce: string; announcedAt: number };
 
 /** Every pair converts by this factor (units the catalog does not know: discovery checks the inverse and stability). */
@@ -126,10 +126,13 @@ const slots = Math.max(1, Math.round(config.announceMs / TICK_MS));
 const started = performance.now();
 let slotsDone = 0;
 const announcer = setInterval(() => {
-  const due = Math.floor((performance.now() - started) / TICK_MS);
+  const elapsed = performance.now() - started;
+  const due = Math.floor(elapsed / TICK_MS);
+  // Converters start over time, not all in one instant: endpoint i makes its first ADD i / rate s in.
+  const begun = Math.min(endpoints.length, Math.floor((elapsed / 1000) * config.startPerSecond) + 1);
   const batches = sessions.map(() => '');
   for (; slotsDone <= due; slotsDone++) {
-    for (let i = slotsDone % slots; i < endpoints.length; i += slots) {
+    for (let i = slotsDone % slots; i < begun; i += slots) {
       const endpoint = endpoints[i];
       if (!endpoint?.alive) continue;
       batches[i % sessions.length] += endpoint.announce;

@@ -8,14 +8,14 @@ import { createInterface } from 'node:readline';
 const children = new Set<ChildProcess>();
 
 export type Started = { child: ChildProcess; match: RegExpExecArray };
-export type StartOptions = { onLine?: (line: string) => void; input?: string };
+export type StartOptions = { onLine?: (line: string) => void; onErrorLine?: (line: string) => void; input?: string };
 
 /**
  * Spawns a process and resolves once a stdout line matches `ready`. Every stdout line also goes
  * to `onLine`; stderr is drained (a full pipe would stall the child) and its tail kept for errors.
  */
 export function start(command: string, args: string[], ready: RegExp, options: StartOptions = {}): Promise<Started> {
-  const { onLine = () => undefined, input } = options;
+  const { onLine = () => undefined, onErrorLine, input } = options;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   // stdin stays open: a farm takes commands on it, and sees the bench gone when it closes.
@@ -23,6 +23,7 @@ export function start(command: string, args: string[], ready: RegExp, options: S
   child.once('exit', () => children.delete(child));
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000)));
+  if (onErrorLine !== undefined && child.stderr) createInterface({ input: child.stderr }).on('line', onErrorLine);
   return new Promise((resolve, reject) => {
     let started = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
