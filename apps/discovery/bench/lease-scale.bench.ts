@@ -35,7 +35,8 @@ const LEASE_MS = 5000;
 const ANNOUNCE_MS = 1500;
 const WATCHERS = 10;
 const STEADY_MS = 10_000;
-const FARM_SIZE = 25_000; // endpoints per farm process
+// Endpoints per farm process: each is a file, and this container cannot raise the hard limit (20,000).
+const FARM_SIZE = 12_500;
 const PER_HOST = 1000; // listening ports per 127.x address
 const SESSIONS_PER_FARM = 2;
 const POOL_SIZE = 10; // live endpoints per pair

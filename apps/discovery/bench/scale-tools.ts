@@ -19,6 +19,7 @@ export function start(command: string, args: string[], ready: RegExp, options: S
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   // stdin stays open: a farm takes commands on it, and sees the bench gone when it closes.
+  child.stdin?.on('error', () => undefined); // a child that died early: its exit says why
   if (input !== undefined) child.stdin?.write(input);
   child.once('exit', () => children.delete(child));
   let tail = '';
