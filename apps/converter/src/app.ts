@@ -74,6 +74,8 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
         units: config.pair,
         endpoint: { host: config.advertise, port },
         announceIntervalMs: config.announceIntervalMs,
+        leaseMs: config.leaseMs === 0 ? undefined : config.leaseMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
         reannounce: config.reannounce,
         token: config.token,
         log,

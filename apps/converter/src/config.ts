@@ -1,4 +1,4 @@
-import { parseAmount, parseUnit } from '@conv/protocol';
+import { MAX_LEASE_MS, MIN_LEASE_MS, parseAmount, parseUnit } from '@conv/protocol';
 import {
   type CommandSpec,
   ServerError,
@@ -54,6 +54,10 @@ export const ConfigSchema = z
     register: switchFlag().default(true),
     announceIntervalMs: durationFlag({ min: 10 }).default(5_000),
     reannounce: switchFlag().default(true),
+    /** To a discovery that lists `lease`: the lease asked for with each ADD; 0 asks for none. */
+    leaseMs: durationFlag({ zeroTurnsOff: true }).default(5_000),
+    /** To a discovery that lists `lease`: the ADD that renews the lease comes this often, over a session. */
+    heartbeatIntervalMs: durationFlag({ min: 10 }).default(1_500),
     idleTimeoutMs: durationFlag().default(30_000),
     shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(2_000),
     maxConnections: countFlag(1, 9_999_999).default(256),
@@ -75,6 +79,15 @@ export const ConfigSchema = z
     // A wildcard listen address says nothing about how others reach us: refuse to guess.
     if (flags.register && flags.advertise === undefined && WILDCARD_HOSTS.has(flags.host)) {
       ctx.addIssue({ code: 'custom', message: 'is a wildcard; give --advertise <host>, the address other servers should use (or --no-register)', path: ['host'] });
+      return z.NEVER;
+    }
+    if (flags.leaseMs !== 0 && (flags.leaseMs < MIN_LEASE_MS || flags.leaseMs > MAX_LEASE_MS)) {
+      ctx.addIssue({ code: 'custom', message: `must be 0 (no lease) or ${formatDuration(MIN_LEASE_MS)} to ${formatDuration(MAX_LEASE_MS)}`, path: ['leaseMs'] });
+      return z.NEVER;
+    }
+    // A heartbeat as long as the lease lapses it on every late packet: demand room for one miss at least.
+    if (flags.leaseMs !== 0 && flags.heartbeatIntervalMs * 2 > flags.leaseMs) {
+      ctx.addIssue({ code: 'custom', message: `must be at most half of --lease (${formatDuration(flags.leaseMs)}), so that one late heartbeat does not lapse it`, path: ['heartbeatIntervalMs'] });
       return z.NEVER;
     }
     return { ...flags, advertise: flags.advertise ?? flags.host };
@@ -109,7 +122,9 @@ Examples:
     advertise: { describe: 'host others should use to reach this server (default: --host; required for a wildcard --host)' },
     register: { type: 'boolean', describe: 'register with discovery (--no-register: serve without it)', default: 'true' },
     reannounce: { type: 'boolean', describe: 're-announce every interval (conv discovery) or check with LOOKUP (any other); --no-reannounce: ADD once', default: 'true' },
-    'announce-interval': { type: 'duration', describe: 're-announce (ADD) every this long', default: formatDuration(DEFAULTS.announceIntervalMs) },
+    'announce-interval': { type: 'duration', describe: 're-announce (ADD) every this long, to a discovery that takes no lease', default: formatDuration(DEFAULTS.announceIntervalMs) },
+    lease: { type: 'duration', describe: 'to a discovery listing lease: ask for a lease this long with each ADD (down at once when it lapses); 0: never ask', default: formatDuration(DEFAULTS.leaseMs) },
+    'heartbeat-interval': { type: 'duration', describe: 'to a discovery listing lease: renew it (ADD over one session) every this long; at most half of --lease', default: formatDuration(DEFAULTS.heartbeatIntervalMs) },
     'max-connections': { describe: 'open client connections at most', default: String(DEFAULTS.maxConnections) },
     'idle-timeout': { type: 'duration', describe: 'close a client silent for this long', default: formatDuration(DEFAULTS.idleTimeoutMs) },
     'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight and the REMOVE', default: formatDuration(DEFAULTS.shutdownTimeoutMs) },

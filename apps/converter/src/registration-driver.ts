@@ -1,5 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
-import { DiscoveryReplicas, type Logger, ServerError } from '@conv/server';
+import { DiscoveryReplicas, DiscoverySession, type Logger, ServerError } from '@conv/server';
 import type { UnitPair } from './pair';
 import {
   INITIAL_REGISTRATION,
@@ -18,6 +18,10 @@ export type RegistrationOptions = {
   /** The advertised host and the bound port. */
   readonly endpoint: Endpoint;
   readonly announceIntervalMs: number;
+  /** The lease asked of a discovery that lists `lease` (undefined: never ask). */
+  readonly leaseMs?: number | undefined;
+  /** How often the lease is renewed, over one session. */
+  readonly heartbeatIntervalMs?: number;
   /** False: one ADD at start and the REMOVE at exit, nothing between. */
   readonly reannounce: boolean;
   readonly token?: string | undefined;
@@ -42,6 +46,8 @@ export function startRegistration(options: RegistrationOptions): Registration {
     units: options.units,
     endpoint: options.endpoint,
     announceIntervalMs: options.announceIntervalMs,
+    leaseMs: options.leaseMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? options.announceIntervalMs,
     reannounce: options.reannounce,
     token: options.token,
     backoff: defaultBackoff(options.announceIntervalMs),
@@ -59,9 +65,20 @@ export function startRegistration(options: RegistrationOptions): Registration {
   };
 
   const replicas = new DiscoveryReplicas(options.discovery, log);
+  // Heartbeats go over one persistent connection (SESSION first): a connection per heartbeat
+  // would cost discovery an accept and a close grace each, thousands a second at scale.
+  let session: DiscoverySession | undefined;
+  const heartbeats = (): DiscoverySession => {
+    if (session === undefined) {
+      session = new DiscoverySession({ addresses: options.discovery, timeoutMs: requestTimeoutMs, log, whileDown: 'heartbeats retry; the lease may lapse meanwhile' });
+      session.start();
+    }
+    return session;
+  };
   const send = (request: DiscoveryRequest): void => {
     log.debug('discovery-request', { verb: request.verb });
-    replicas.request(request, requestTimeoutMs).then(
+    const reply = state.discovery === 'leased' ? heartbeats().request(request) : replicas.request(request, requestTimeoutMs);
+    reply.then(
       (reply: DiscoveryReply) => dispatch({ type: 'reply', reply }),
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
@@ -108,6 +125,7 @@ export function startRegistration(options: RegistrationOptions): Registration {
       await Promise.race([done, expired]);
       clearTimeout(deadline);
       clearTimeout(timer);
+      session?.close();
       if (state.phase !== 'stopped') log.warn('unregister-timeout', { timeoutMs });
     },
   };

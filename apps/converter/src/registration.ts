@@ -9,8 +9,10 @@ import type { UnitPair } from './pair';
  *
  * It speaks to any discovery server of the course. It first asks FEATURES: a conv discovery
  * server (it lists `session`) takes idempotent re-announcements, so the converter ADDs again
- * every interval; any other server gets one ADD, and another only when a LOOKUP shows the entry
- * gone, since a server that does not de-duplicate would pile up copies.
+ * every interval; one that also lists `lease` gets heartbeats, an ADD with `lease=` every
+ * heartbeat interval (over one session, which the driver keeps), so that it notices within one
+ * lease when this process dies or freezes; any other server gets one ADD, and another only when
+ * a LOOKUP shows the entry gone, since a server that does not de-duplicate would pile up copies.
  *
  *   idle --start--> asking --FEATURES answered (or not)--> adding --SUCCESS--> registered
  *   registered --interval--> adding (conv) | checking (LOOKUP, any other server)
@@ -32,8 +34,11 @@ export type RegistrationPhase =
   | 'removing-final'
   | 'stopped';
 
-/** What FEATURES said: conv's discovery (re-announce every interval) or a course server (announce once). */
-export type DiscoveryKind = 'unknown' | 'conv' | 'course';
+/**
+ * What FEATURES said: conv's discovery taking leases (heartbeat with `lease=`), conv's without
+ * (re-announce every interval), or a course server (announce once).
+ */
+export type DiscoveryKind = 'unknown' | 'leased' | 'conv' | 'course';
 
 export type RegistrationState = {
   readonly phase: RegistrationPhase;
@@ -73,6 +78,10 @@ export type RegistrationContext = {
   /** Where others reach this converter: the advertised host and the bound port. */
   readonly endpoint: Endpoint;
   readonly announceIntervalMs: number;
+  /** The lease asked of a discovery that lists `lease`; undefined (`--lease 0`): never ask. */
+  readonly leaseMs?: number | undefined;
+  /** How often the lease is renewed (ADD again); shorter than the lease. */
+  readonly heartbeatIntervalMs?: number;
   /** False (`--no-reannounce`): one ADD at start, nothing more until the REMOVE at exit. */
   readonly reannounce: boolean;
   /** Sent with ADD and REMOVE when discovery requires a shared secret. */
@@ -121,7 +130,13 @@ type Step = { readonly state: RegistrationState; readonly commands: readonly Reg
 export function stepRegistration(state: RegistrationState, event: RegistrationEvent, context: RegistrationContext): Step {
   const { units, endpoint, token } = context;
   const where = { host: endpoint.host, port: endpoint.port, pair: `${units[0]}:${units[1]}` };
-  const add: RegistrationCommand = { type: 'send', request: { verb: 'ADD', units: [units[0], units[1]], endpoint, token } };
+  const addTo = (kind: DiscoveryKind): RegistrationCommand => ({
+    type: 'send',
+    request: { verb: 'ADD', units: [units[0], units[1]], endpoint, token, ...(kind === 'leased' && context.leaseMs !== undefined ? { leaseMs: context.leaseMs } : {}) },
+  });
+  const add = addTo(state.discovery);
+  const leasing = state.discovery === 'leased';
+  const intervalMs = leasing ? (context.heartbeatIntervalMs ?? context.announceIntervalMs) : context.announceIntervalMs;
   const remove: RegistrationCommand = { type: 'send', request: { verb: 'REMOVE', endpoint, token } };
   const features: RegistrationCommand = { type: 'send', request: { verb: 'FEATURES' } };
   const lookup: RegistrationCommand = { type: 'send', request: { verb: 'LOOKUP', units: [units[0], units[1]] } };
@@ -136,11 +151,13 @@ export function stepRegistration(state: RegistrationState, event: RegistrationEv
     commands,
   });
   /** After a success or a sighting: wait for the next announcement, if there is to be one. */
-  const nextAnnouncement = (): RegistrationCommand[] => (context.reannounce ? [{ type: 'wait', ms: context.announceIntervalMs }] : []);
+  const nextAnnouncement = (): RegistrationCommand[] => (context.reannounce ? [{ type: 'wait', ms: intervalMs }] : []);
 
   const failed = (reason: string, refused: boolean): Step => {
     const failures = state.failures + 1;
-    const ms = backoffDelay(failures, context.backoff, context.random());
+    // Heartbeats retry within a heartbeat interval: the lease runs meanwhile.
+    const policy = leasing ? { baseMs: Math.min(context.backoff.baseMs, intervalMs), maxMs: Math.min(context.backoff.maxMs, intervalMs) } : context.backoff;
+    const ms = backoffDelay(failures, policy, context.random());
     const fields = { reason, attempt: failures, retryInMs: ms };
     // The first failure of a streak is news; the rest of the streak is noise at info level.
     const news: RegistrationCommand[] = [];
@@ -203,11 +220,15 @@ export function stepRegistration(state: RegistrationState, event: RegistrationEv
         case 'asking': {
           if (event.type === 'unreachable') return failed(why, false);
           // Anything but a FEATURES reply (a failure, another line, silence) means a course server.
-          const conv = reply?.kind === 'features' && reply.features.includes('session');
+          const features = reply?.kind === 'features' ? reply.features : [];
+          const conv = features.includes('session');
+          // No heartbeats (--no-reannounce, --lease 0): no lease either, or it would lapse.
+          const heartbeats = context.reannounce && context.leaseMs !== undefined;
+          const kind: DiscoveryKind = conv && heartbeats && features.includes('lease') ? 'leased' : conv ? 'conv' : 'course';
           return to(
-            { phase: 'adding', discovery: conv ? 'conv' : 'course' },
-            log('debug', 'discovery-features', { features: reply?.kind === 'features' ? reply.features.join(' ') : 'none' }),
-            add,
+            { phase: 'adding', discovery: kind },
+            log('debug', 'discovery-features', { features: features.length > 0 ? features.join(' ') : 'none' }),
+            addTo(kind),
           );
         }
         case 'adding':

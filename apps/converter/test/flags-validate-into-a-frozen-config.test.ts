@@ -30,6 +30,8 @@ describe('the converter command line', () => {
       register: true,
       reannounce: true,
       announceIntervalMs: 5000,
+      leaseMs: 5000,
+      heartbeatIntervalMs: 1500,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 2000,
       maxConnections: 256,
@@ -58,6 +60,8 @@ describe('the converter command line', () => {
       shutdownTimeoutMs: 500,
     });
     expect(Object.isFrozen(c)).toBe(true);
+    expect(await config('--lease', '2s', '--heartbeat-interval', '500ms')).toMatchObject({ leaseMs: 2000, heartbeatIntervalMs: 500 });
+    expect(await config('--lease', '0')).toMatchObject({ leaseMs: 0 });
   });
 
   it('serves without discovery on --no-register, even on a wildcard host', async () => {

@@ -41,8 +41,10 @@ export type FakeDiscovery = {
   readonly port: number;
   /** Every request line received, in order, FEATURES included. */
   readonly requests: string[];
-  /** The same without the FEATURES exchange: the registration's own requests. */
+  /** The same without the FEATURES and SESSION exchanges: the registration's own requests. */
   readonly changes: () => string[];
+  /** Connections accepted so far. */
+  readonly connections: () => number;
   close(): Promise<void>;
 };
 
@@ -52,8 +54,11 @@ export async function startFakeDiscovery(
     greeting?: string;
     /** Accept connections and read requests, but never answer (a hung discovery server). */
     silent?: boolean;
-    /** What FEATURES answers: conv's discovery lists `session` (the default); `course`, a server of another team, answers it with a failure. */
-    features?: 'conv' | 'course';
+    /**
+     * What FEATURES answers: conv's discovery lists `session` (the default), and `session lease`
+     * when it takes leases (`leased`); `course`, a server of another team, answers it with a failure.
+     */
+    features?: 'conv' | 'course' | 'leased';
     /** The reply to every other request (a raw line, for another team's dialect); `index` counts them, FEATURES left out. */
     reply?: (request: DiscoveryRequest, index: number) => DiscoveryReply | string;
   } = {},
@@ -63,9 +68,13 @@ export async function startFakeDiscovery(
   const reply = options.reply ?? ((): DiscoveryReply | string => ({ kind: 'success' }));
   const write = (answer: DiscoveryReply | string): string => (typeof answer === 'string' ? `${answer}\n` : formatDiscoveryReply(answer));
   const features: DiscoveryReply =
-    options.features === 'course' ? { kind: 'failure', failure: { code: 'UNSPECIFIED', message: 'unknown command' } } : { kind: 'features', features: ['session'] };
-  const changes = (): string[] => requests.filter((line) => line !== 'FEATURES');
+    options.features === 'course'
+      ? { kind: 'failure', failure: { code: 'UNSPECIFIED', message: 'unknown command' } }
+      : { kind: 'features', features: options.features === 'leased' ? ['session', 'lease'] : ['session'] };
+  const changes = (): string[] => requests.filter((line) => line !== 'FEATURES' && line !== 'SESSION');
+  let connections = 0;
   const server: Server = createServer((socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -82,6 +91,7 @@ export async function startFakeDiscovery(
         const request = parseDiscoveryRequest(framed.line);
         if (!request.ok) socket.write(formatFailure(request.failure));
         else if (request.value.verb === 'FEATURES') socket.write(formatDiscoveryReply(features));
+        else if (request.value.verb === 'SESSION' && options.features === 'leased') socket.write(formatDiscoveryReply({ kind: 'session' }));
         else socket.write(write(reply(request.value, changes().length - 1)));
       }
     });
@@ -96,6 +106,7 @@ export async function startFakeDiscovery(
     port: address.port,
     requests,
     changes,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

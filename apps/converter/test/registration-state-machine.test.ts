@@ -61,6 +61,33 @@ function show(command: RegistrationCommand): unknown {
   return command.type === 'log' ? `${command.level} ${command.event}` : command;
 }
 
+describe('heartbeats to a discovery that takes leases', () => {
+  const leasing = { leaseMs: 5000, heartbeatIntervalMs: 1500 };
+  const withLease: RegistrationEvent = { type: 'reply', reply: { kind: 'features', features: ['session', 'report', 'watch', 'lease'] } };
+  const LEASED_ADD = { type: 'send', request: { ...ADD.request, leaseMs: 5000 } };
+
+  it('ADDs with lease= every heartbeat interval, and retries within one', () => {
+    const { state, commands } = against([withLease, success, { type: 'timer' }, success, { type: 'timer' }, unreachable], leasing);
+    expect(state).toMatchObject({ discovery: 'leased', phase: 'backing-off' });
+    expect(commands).toEqual([
+      FEATURES, 'debug discovery-features',
+      LEASED_ADD, 'info registered', { type: 'wait', ms: 1500 },
+      LEASED_ADD, 'debug announced', { type: 'wait', ms: 1500 },
+      LEASED_ADD, 'warn registration-lost', { type: 'wait', ms: 200 },
+    ]);
+    const retries = against([withLease, unreachable, ...Array.from({ length: 6 }, () => [{ type: 'timer' } as const, unreachable]).flat()], leasing).commands;
+    expect(retries.filter((c): c is { type: 'wait'; ms: number } => typeof c === 'object' && (c as { type?: string }).type === 'wait').map((c) => c.ms)).toEqual([200, 400, 800, 1500, 1500, 1500, 1500]);
+  });
+
+  it('asks for no lease from a discovery that does not list it, with --lease 0, or with --no-reannounce', () => {
+    expect(against([conv, success], leasing).commands.slice(2, 3)).toEqual([ADD]);
+    expect(against([withLease, success], { ...leasing, leaseMs: undefined }).commands).toEqual([FEATURES, 'debug discovery-features', ADD, 'info registered', { type: 'wait', ms: 5000 }]);
+    expect(against([withLease, success], { ...leasing, reannounce: false }).commands).toEqual([FEATURES, 'debug discovery-features', ADD, 'info registered']);
+    // A course server gets the course protocol, whatever the flags.
+    expect(against([courseFeatures, success, { type: 'timer' }], leasing).commands).toEqual([FEATURES, 'debug discovery-features', ADD, 'info registered', { type: 'wait', ms: 5000 }, LOOKUP]);
+  });
+});
+
 describe('registration, as a pure state machine', () => {
   it('asks FEATURES first, then ADDs, logs the first success and re-announces every interval to conv\'s discovery', () => {
     expect(against([]).commands).toEqual([FEATURES]);

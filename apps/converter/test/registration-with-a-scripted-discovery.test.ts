@@ -15,6 +15,27 @@ afterEach(async () => {
 const converter = (discoveryPort: number) =>
   startServer(APP.converter, ['0', '--pair', 'b:gK', '--discovery', `127.0.0.1:${discoveryPort}`, '--announce-interval', '100ms']);
 
+describe('heartbeats to a discovery that lists lease', () => {
+  it('ADDs with lease= every heartbeat interval, over one session (SESSION first), not a connection each', async () => {
+    fake = await startFakeDiscovery({ features: 'leased' });
+    const server = await startServer(APP.converter, ['0', '--pair', 'b:gK', '--discovery', `127.0.0.1:${fake.port}`, '--lease', '1s', '--heartbeat-interval', '100ms']);
+    const requests = fake.changes;
+    await waitFor(() => requests().length >= 6, { what: 'six heartbeats' });
+    expect(new Set(requests())).toEqual(new Set([`ADD b gK 127.0.0.1 ${server.port} lease=1s`]));
+    // The FEATURES question on a connection of its own, then one session for every heartbeat.
+    expect(fake.connections()).toBe(2);
+    expect(fake.requests.slice(0, 3)).toEqual(['FEATURES', 'FEATURES', 'SESSION']);
+  });
+
+  it('to a discovery without lease, announces as before: plain ADD every announce interval, a connection each', async () => {
+    fake = await startFakeDiscovery();
+    const server = await startServer(APP.converter, ['0', '--pair', 'b:gK', '--discovery', `127.0.0.1:${fake.port}`, '--lease', '1s', '--heartbeat-interval', '100ms', '--announce-interval', '100ms']);
+    await waitFor(() => fake !== undefined && fake.changes().length >= 3, { what: 'three announcements' });
+    expect(new Set(fake.changes())).toEqual(new Set([`ADD b gK 127.0.0.1 ${server.port}`]));
+    expect(fake.connections()).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('registration against a scripted discovery server', () => {
   it('skips a HELLO greeting and re-announces with ADD every interval', async () => {
     fake = await startFakeDiscovery({ greeting: 'HELLO discovery - send ADD, REMOVE, LOOKUP' });

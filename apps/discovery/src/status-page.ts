@@ -52,6 +52,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   tbody tr:first-child td { border-top-color: #c9ced6; }
   td.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
   td.served { text-align: right; }
+  td.lease.lapsed { color: var(--down); }
   .health { display: inline-block; min-width: 60px; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; text-align: center; }
   .health.up { background: var(--up); } .health.down { background: var(--down); } .health.pending { background: var(--pending); } .health.wrong { background: var(--wrong); }
   .next { color: var(--next); font-weight: 600; }
@@ -82,7 +83,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <section id="pools-card">
     <h2>Pools</h2>
     <table id="pools">
-      <thead><tr><th>pair</th><th>endpoint</th><th>health</th><th>last check</th><th>served</th><th>round robin</th></tr></thead>
+      <thead><tr><th>pair</th><th>endpoint</th><th>health</th><th>lease</th><th>last check</th><th>served</th><th>round robin</th></tr></thead>
     </table>
     <div class="empty" id="empty" hidden>No converter is registered yet.</div>
   </section>
@@ -105,7 +106,8 @@ function ago(ms, now) {
 function drawCounts(c) {
   const box = $("counts");
   box.replaceChildren();
-  for (const [key, label] of [["pools", "pools"], ["endpoints", "endpoints"], ["up", "up"], ["down", "down"], ["pending", "pending"], ["wrong", "wrong"]]) {
+  for (const [key, label] of [["pools", "pools"], ["endpoints", "endpoints"], ["up", "up"], ["down", "down"], ["pending", "pending"], ["wrong", "wrong"], ["leased", "leased"], ["lapsed", "lapsed"]]) {
+    if (c[key] === undefined) continue;
     const item = el("div", { class: "count " + key, "data-count": key });
     item.append(el("b", {}, String(c[key])), el("span", {}, label));
     box.append(item);
@@ -153,6 +155,15 @@ function drawServer(report) {
       ? "The registry is in memory: a restart starts from nothing."
       : "Served counts are kept in the registry file: they survive a restart.";
 }
+// A heartbeating endpoint's lease: its length, and when it lapses (or that it has); none: probed only.
+function leaseText(e, now) {
+  const lapses = e.lapses > 0 ? " (lapsed " + e.lapses + "x)" : "";
+  if (!e.lease) return "none, probed" + lapses;
+  const length = (e.lease.ms / 1000) + " s";
+  if (e.lease.lapsed) return length + ", lapsed" + lapses;
+  if (e.lease.expiresAt === null) return length + ", renewed through etcd" + lapses;
+  return length + ", lapses in " + Math.max(0, (e.lease.expiresAt - now) / 1000).toFixed(1) + " s" + lapses;
+}
 function drawPools(report) {
   const table = $("pools");
   for (const body of [...table.tBodies]) body.remove();
@@ -166,7 +177,8 @@ function drawPools(report) {
       if (i === 0) row.append(pair);
       const health = el("td");
       health.append(el("span", { class: "health " + e.health }, e.health));
-      row.append(el("td", { class: "mono" }, e.address), health, el("td", {}, ago(e.lastCheck, report.now)),
+      const lease = el("td", { class: "lease" + (e.lease && e.lease.lapsed ? " lapsed" : "") }, leaseText(e, report.now));
+      row.append(el("td", { class: "mono" }, e.address), health, lease, el("td", {}, ago(e.lastCheck, report.now)),
         el("td", { class: "served" }, String(e.served)), e.next ? el("td", { class: "next" }, "\\u2192 next") : el("td"));
       body.append(row);
     }

@@ -56,7 +56,7 @@ describe('course clients', () => {
 
   it('are told what this server adds to the course protocol by FEATURES, and by HELP to type SESSION first', async () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '0']);
-    expect(await readUntilClose(discovery.port, 'features')).toEqual(['FEATURES session report remove-pair watch']);
+    expect(await readUntilClose(discovery.port, 'features')).toEqual(['FEATURES session report remove-pair watch lease']);
     const help = await readUntilClose(discovery.port, 'HELP');
     expect(help.some((line) => /type SESSION first/.test(line))).toBe(true);
     expect(help.at(-1)).toBe('END');

@@ -49,12 +49,12 @@ describeWithEtcd('races between replicas on etcd', { timeout: 90_000 }, () => {
   });
 
   it('keeps a registration made on one replica alive while it is renewed through the other, and lets it lapse once renewals stop', async () => {
-    const [a, b] = await replicas(['--lease-ttl', '2s']);
-    expect(await askOnce(a.port, 'ADD ft in 127.0.0.1 42002')).toEqual(['SUCCESS']);
+    const [a, b] = await replicas();
+    expect(await askOnce(a.port, 'ADD ft in 127.0.0.1 42002 lease=2s')).toEqual(['SUCCESS']);
     // Renewed through B only, for three leases' worth: it never leaves either replica.
     const until = Date.now() + 6_000;
     while (Date.now() < until) {
-      expect(await askOnce(b.port, 'ADD ft in 127.0.0.1 42002')).toEqual(['SUCCESS']);
+      expect(await askOnce(b.port, 'ADD ft in 127.0.0.1 42002 lease=2s')).toEqual(['SUCCESS']);
       for (const replica of [a, b]) expect((await list(replica.port)).some((line) => line.startsWith('ft in 127.0.0.1 42002 '))).toBe(true);
     }
     // Renewals stop: the lease lapses and both replicas drop it.

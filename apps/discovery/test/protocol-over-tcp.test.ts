@@ -35,7 +35,7 @@ describe('the seed\'s suggested session over TCP', () => {
     expect(await ask(client, `REMOVE 127.0.0.1 ${lbs.port}`)).toEqual([`FAILURE not registered. Nothing is registered at 127.0.0.1 ${lbs.port}. (NOT_REGISTERED)`]);
     expect(await ask(client, 'LOOKUP lbs b')).toEqual(['FAILURE unknown pair. No healthy server converts b <-> lbs. (UNKNOWN_PAIR)']);
     expect(await ask(client, 'LIST')).toEqual([`b ban 127.0.0.2 ${ban.port} up`, 'END']);
-    expect(await ask(client, 'FEATURES')).toEqual(['FEATURES session report remove-pair watch']);
+    expect(await ask(client, 'FEATURES')).toEqual(['FEATURES session report remove-pair watch lease']);
     expect(await ask(client, 'PING')).toEqual(['PONG']);
     expect(await ask(client, 'FETCH ft in')).toEqual([
       'FAILURE unknown command. "FETCH" is not a command; expected ADD, REMOVE, REPORT, LOOKUP, LOOKUP_MULTI (or PATH), PING, LIST, HELP, SESSION, FEATURES or WATCH. (UNKNOWN_VERB)',

@@ -49,7 +49,8 @@ describe('the status page, in headless Chromium', () => {
       const ftIn = [await startFakeConverter({ units: ['ft', 'in'], factor: 12 }), await startFakeConverter({ units: ['ft', 'in'], factor: 12 })];
       const inCm = await startFakeConverter({ units: ['in', 'cm'], factor: 2.54 });
       converters.push(...ftIn, inCm);
-      for (const c of [...ftIn, inCm]) expect(await askOnce(discovery.port, `ADD ${c.units[0]} ${c.units[1]} 127.0.0.1 ${c.port}`)).toEqual(['SUCCESS']);
+      // in/cm heartbeats (it holds a lease); the ft/in ones never do.
+      for (const c of [...ftIn, inCm]) expect(await askOnce(discovery.port, `ADD ${c.units[0]} ${c.units[1]} 127.0.0.1 ${c.port}${c === inCm ? ' lease=1m' : ''}`)).toEqual(['SUCCESS']);
       await askOnce(discovery.port, 'LOOKUP ft in');
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
@@ -70,6 +71,9 @@ describe('the status page, in headless Chromium', () => {
       // One LOOKUP served the first ft/in endpoint: the second is next in the round robin.
       expect(await row(ftIn[1]?.port ?? 0).locator('td.next').textContent()).toContain('next');
       expect(await row(ftIn[0]?.port ?? 0).locator('td.served').textContent()).toBe('1');
+      expect(await row(inCm.port).locator('td.lease').textContent()).toMatch(/^60 s, lapses in \d+\.\d s$/);
+      expect(await row(ftIn[0]?.port ?? 0).locator('td.lease').textContent()).toBe('none, probed');
+      expect(await page.locator('[data-count="leased"] b').textContent()).toBe('1');
 
       const svg = page.locator('svg#graph');
       for (const unit of ['cm', 'ft', 'in']) await expect.poll(() => svg.locator(`g.node[data-unit="${unit}"]`).count(), { timeout: 10_000 }).toBe(1);
