@@ -154,9 +154,11 @@ async function runSize(n: number, barePort: number): Promise<Row> {
   const registerMs = performance.now() - registerStarted;
   log(`registration over after ${seconds(registerMs)} s (${trusted(n) ? 'ADD trusted, no admission probes' : 'each admitted by a probe that checked its answers'})`);
 
+  // Each victim is killed only once LOOKUP has named it (state `reviving` until then): one whose
+  // lease already lapsed would otherwise count as found dead at once.
   const victims: Victim[] = specs.slice(0, victimCount).map((spec, i) => {
     const endpoint = farms[0]?.endpoints[i] ?? { host: '', port: 0 };
-    return { index: i, pair: [spec.a, spec.b], key: `${endpoint.host} ${endpoint.port}`, state: 'ready', killedAt: 0, announcedAt: 0, lookupAt: 0, heard: new Map(), polling: false };
+    return { index: i, pair: [spec.a, spec.b], key: `${endpoint.host} ${endpoint.port}`, state: 'reviving', killedAt: 0, announcedAt: 0, lookupAt: 0, heard: new Map(), polling: false };
   });
   const byKey = new Map(victims.map((v) => [v.key, v]));
   const falseLapses = new Set<string>();
@@ -283,9 +285,12 @@ async function main(): Promise<void> {
   log(`machine: ${loadAverage()} load average at the start`);
   const bare = await start(process.execPath, ['--import', 'tsx', here('./bare-server.ts')], /listening on 127\.0\.0\.1:(\d+)/);
   const rows: Row[] = [];
-  for (const n of SIZES) rows.push(await runSize(n, Number(bare.match[1])));
+  // The table so far after every size: a larger size that fails or is stopped leaves the smaller ones' figures.
+  for (const n of SIZES) {
+    rows.push(await runSize(n, Number(bare.match[1])));
+    table(rows);
+  }
   await stop(bare.child);
-  table(rows);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
