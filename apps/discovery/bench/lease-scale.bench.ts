@@ -281,7 +281,7 @@ function table(rows: Row[]): void {
 async function main(): Promise<void> {
   log('discovery liveness at scale: heartbeating endpoints with leases, some of them killed');
   log(`sizes ${SIZES.map((n) => n.toLocaleString('en')).join(', ')}; ${KILLS} kills per size; LOOKUP load (${LOAD ? '16 connections, closed loop' : 'off'}); ` +
-    `10 and 10,000 take about 4 minutes together; 100,000 takes 5 more on a quiet machine and may never finish registering on a saturated one ` +
+    `10 and 10,000 take about 4 minutes together; 100,000 did not finish registering in 10 minutes on a saturated 2-core machine ` +
     `(discovery must read 67,000 heartbeats/s): BENCH_SIZES=10,10000 leaves it out. Ctrl-C stops it and every child.`);
   log(`machine: ${loadAverage()} load average at the start`);
   const bare = await start(process.execPath, ['--import', 'tsx', here('./bare-server.ts')], /listening on 127\.0\.0\.1:(\d+)/);
