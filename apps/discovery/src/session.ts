@@ -280,7 +280,9 @@ export class DiscoveryService {
   /** A new registration over the caps (pending ones from this address, or in all): refused, nothing stored. */
   #admissionRefused(source: string): DiscoveryReply | undefined {
     const mine = this.#pendingBy.get(source);
-    if (mine !== undefined) {
+    // Pruned only at the cap: pruning on every new ADD made registering n endpoints from one
+    // source cost n^2 lookups (10,000 from one farm held the event loop for minutes).
+    if (mine !== undefined && mine.size >= this.#maxPendingPerSource) {
       for (const [key, endpoint] of mine) if (this.#registry.find(endpoint)?.health !== 'pending') mine.delete(key);
       if (mine.size === 0) this.#pendingBy.delete(source);
     }
