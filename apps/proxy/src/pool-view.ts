@@ -24,6 +24,13 @@ export class PoolView {
   readonly #finder: PathFinder;
   readonly #fallbackFinder: PathFinder;
   #settle: (() => void) | undefined;
+  /**
+   * Pair and endpoint of every registration this proxy has seen `up` and not seen removed or
+   * `wrong` since: after a discovery restart every restored registration is `pending` until its
+   * probe, and these are the ones a last resort may try one after another. A newcomer that was
+   * never `up` (a bad redeploy, say) gets at most one try per request.
+   */
+  readonly #proven = new Set<string>();
   /** Resolves once the view is first synced, or the watch is known not to come (for now). */
   readonly settled: Promise<void>;
 
@@ -58,6 +65,9 @@ export class PoolView {
   replace(entries: readonly WatchEntry[]): void {
     this.#pools.clear();
     this.#byEndpoint.clear();
+    // Proven stays proven across snapshots (a discovery restart) only while still registered.
+    const present = new Set(entries.map((entry) => provenKey(entry.units, entry.endpoint)));
+    for (const key of this.#proven) if (!present.has(key)) this.#proven.delete(key);
     for (const entry of entries) this.#put(entry.units, entry.endpoint, entry.health);
     this.#synced = true;
     this.#graph.version++;
@@ -69,8 +79,10 @@ export class PoolView {
     const held = this.#byEndpoint.get(formatAddress(change.endpoint));
     const touched = [pairKey(change.units[0], change.units[1]), ...(held ? [pairKey(held.pair[0], held.pair[1])] : [])];
     const before = touched.map((pk) => this.#shape(pk)).join('|');
-    if (change.kind === 'removed') this.#remove(change.endpoint);
-    else this.#put(change.units, change.endpoint, change.health);
+    if (change.kind === 'removed') {
+      this.#remove(change.endpoint);
+      this.#proven.delete(provenKey(change.units, change.endpoint));
+    } else this.#put(change.units, change.endpoint, change.health);
     // Paths change only when a pair gains or loses its last up (or usable) endpoint.
     if (touched.map((pk) => this.#shape(pk)).join('|') !== before) this.#graph.version++;
   }
@@ -84,6 +96,7 @@ export class PoolView {
   clear(): void {
     this.#pools.clear();
     this.#byEndpoint.clear();
+    this.#proven.clear();
     this.#synced = false;
     this.#graph.version++;
     this.#settleNow();
@@ -112,15 +125,25 @@ export class PoolView {
   /**
    * When no `up` endpoint is left for this request: of the pair's endpoints not `wrong` and not
    * in `exclude`, an `up` one first (failed recently, oldest failure first), then `pending`,
-   * then `down`.
+   * then `down`; within each, those seen `up` before first. `provenOnly`: only those.
    */
-  lastResort(a: string, b: string, exclude: ReadonlySet<string>, failedAt: (endpoint: Endpoint) => number): Endpoint | undefined {
+  lastResort(
+    a: string,
+    b: string,
+    exclude: ReadonlySet<string>,
+    failedAt: (endpoint: Endpoint) => number,
+    options: { provenOnly?: boolean } = {},
+  ): Endpoint | undefined {
     const pool = this.#pools.get(pairKey(a, b));
     if (pool === undefined) return undefined;
-    const candidates = pool.members.filter((m) => m.health !== 'wrong' && !exclude.has(m.key));
-    candidates.sort((x, y) => RESORT_RANK[x.health] - RESORT_RANK[y.health] || failedAt(x.endpoint) - failedAt(y.endpoint));
+    const proven = (m: Member) => this.#proven.has(provenKey(pool.pair, m.endpoint));
+    const candidates = pool.members.filter((m) => m.health !== 'wrong' && !exclude.has(m.key) && (!options.provenOnly || proven(m)));
+    candidates.sort(
+      (x, y) => RESORT_RANK[x.health] - RESORT_RANK[y.health] || Number(proven(y)) - Number(proven(x)) || failedAt(x.endpoint) - failedAt(y.endpoint),
+    );
     return candidates[0]?.endpoint;
   }
+
 
   /** Fewest hops over pairs with an `up` endpoint, else over pairs with any usable one. */
   path(from: string, to: string): PathResult {
@@ -153,6 +176,8 @@ export class PoolView {
       member.health = health;
     }
     if (health === 'up') pool.up++;
+    if (health === 'up') this.#proven.add(provenKey(pool.pair, endpoint));
+    else if (health === 'wrong') this.#proven.delete(provenKey(pool.pair, endpoint));
   }
 
   #remove(endpoint: Endpoint): void {
@@ -173,4 +198,8 @@ export class PoolView {
     this.#settle?.();
     this.#settle = undefined;
   }
+}
+
+function provenKey(units: readonly [string, string], endpoint: Endpoint): string {
+  return `${pairKey(units[0], units[1])} ${formatAddress(endpoint)}`;
 }

@@ -201,11 +201,13 @@ export class Router {
         if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint), reason: 'every up endpoint is ejected' });
       }
       if (!endpoint && this.view.synced) {
-        // The view is complete: no LOOKUP can offer more. One last try, the likeliest first.
-        if (lastResortUsed) break;
+        // The view is complete: no LOOKUP can offer more. Last resorts, the likeliest first: one
+        // try of anything usable, then only endpoints seen `up` before (after a discovery
+        // restart all are `pending` for a moment), never a second newcomer that may be a liar.
+        endpoint = this.view.lastResort(from, to, tried, (e) => this.outliers.ejectedUntil(e), { provenOnly: lastResortUsed });
+        if (!endpoint) break;
         lastResortUsed = true;
-        endpoint = this.view.lastResort(from, to, tried, (e) => this.outliers.ejectedUntil(e));
-        lastResort = endpoint !== undefined;
+        lastResort = true;
         if (endpoint) this.#log.info('hop-last-resort', { from, to, endpoint: formatAddress(endpoint) });
       } else if (!endpoint) {
         const offered = await this.#lookupEndpoint(hop, tried);

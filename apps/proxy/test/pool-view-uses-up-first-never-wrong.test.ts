@@ -33,6 +33,28 @@ describe('the proxy view of the pools', () => {
     expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:3', '127.0.0.1:2']), () => 0)?.port).toBe(1);
   });
 
+  it('after a discovery restart, tries again only what it saw up before, never a second newcomer', () => {
+    const view = new PoolView();
+    view.replace([entry(1, 'up'), entry(2, 'up'), entry(3, 'up')]);
+    view.apply(change(1, 'removed', 3, 'up'));
+    view.apply(change(2, 'added', 3, 'pending'));
+    // Discovery restarted: everything it restored is pending until probed; 4 is a newcomer.
+    view.replace([entry(1, 'pending'), entry(2, 'pending'), entry(3, 'pending'), entry(4, 'pending')]);
+    const provenOnly = { provenOnly: true };
+    expect(view.lastResort('ft', 'in', new Set(), () => 0)?.port).toBe(1);
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:1']), () => 0, provenOnly)?.port).toBe(2);
+    // 3 was removed and registered afresh since it was last up; 4 never was: neither is proven.
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:1', '127.0.0.1:2']), () => 0, provenOnly)).toBeUndefined();
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:1', '127.0.0.1:2']), () => 0)?.port).toBe(3);
+    // A wrong answer un-proves; a snapshot without an endpoint forgets it.
+    view.apply(change(3, 'health', 2, 'wrong'));
+    view.apply(change(4, 'health', 2, 'pending'));
+    expect(view.lastResort('ft', 'in', new Set(['127.0.0.1:1']), () => 0, provenOnly)).toBeUndefined();
+    view.replace([entry(2, 'pending')]);
+    view.replace([entry(1, 'pending'), entry(2, 'pending')]);
+    expect(view.lastResort('ft', 'in', new Set(), () => 0, provenOnly)).toBeUndefined();
+  });
+
   it('finds paths over pairs with an up endpoint, and a joining replica takes its turn', () => {
     const view = new PoolView();
     view.replace([entry(1, 'up'), entry(5, 'up', ['cm', 'in'])]);
