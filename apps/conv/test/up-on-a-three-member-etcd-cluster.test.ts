@@ -59,7 +59,7 @@ describeWithEtcd('conv etcd --members 3, then conv up --store etcd://a,b,c', { t
     expect(Number(stdout.trim())).toBeCloseTo(6818.83247569236, 6);
     // Both replicas list every converter, from the one registry in the cluster.
     for (const port of replicas) {
-      const listed = await waitFor(async () => ((await list(port)).filter((l) => l.endsWith(' up')).length === 11 ? list(port) : undefined), {
+      const listed = await waitFor(async () => ((await list(port)).filter((l) => / up( |$)/.test(l)).length === 11 ? list(port) : undefined), {
         what: `eleven converters up on the replica at ${port}`,
         timeoutMs: 20_000,
       });

@@ -139,7 +139,7 @@ describe('pnpm start: the whole system on loopback', () => {
       async () => {
         const client = await LineClient.connect(discoveryPort);
         try {
-          return (await client.request('LIST', (line) => line === 'END')).includes(`ft in 127.0.0.1 ${restarted.port} up`);
+          return (await client.request('LIST', (line) => line === 'END')).some((line) => line.startsWith(`ft in 127.0.0.1 ${restarted.port} up`));
         } finally {
           client.close();
         }

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   for (;;) {
     const listed = await converse(port, ['LIST'], (r) => r.at(-1) === 'END');
-    const up = listed.filter((l) => l.endsWith(' up')).length;
+    const up = listed.filter((l) => / up( |$)/.test(l)).length;
     if (up === adds.length) break;
     if (Date.now() - t0 > 30_000) throw new Error(`only ${up} endpoints up after 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -64,7 +64,7 @@ describe('admission probes are rate-limited fairly', () => {
     const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '100ms', '--check-timeout', '1s', '--check-concurrency', '4']);
     const steady = await converter(['ft', 'in']);
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${steady.port}`);
-    await waitFor(async () => (await list(discovery.port)).includes(`ft in 127.0.0.1 ${steady.port} up`), { what: 'the steady one up' });
+    await waitFor(async () => (await list(discovery.port)).some((line) => line.startsWith(`ft in 127.0.0.1 ${steady.port} up`)), { what: 'the steady one up' });
 
     // 200 registrations that each hold a probe for the whole second of its timeout.
     const holes = await Promise.all(Array.from({ length: 200 }, () => blackHole()));

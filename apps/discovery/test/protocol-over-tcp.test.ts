@@ -24,7 +24,7 @@ describe('the seed\'s suggested session over TCP', () => {
     expect(await ask(client, `ADD ban b 127.0.0.2 ${ban.port}`)).toEqual(['SUCCESS']);
     // Both are handed out once their admission probe has passed.
     // Two lines, both up (every() of an empty list would be true at once).
-    await waitFor(async () => ((lines) => lines.length === 2 && lines.every((line) => line.endsWith(' up')))(await list(discovery.port)), { what: 'both up' });
+    await waitFor(async () => ((lines) => lines.length === 2 && lines.every((line) => / up( |$)/.test(line)))(await list(discovery.port)), { what: 'both up' });
 
     expect(await ask(client, 'lookup b lbs')).toEqual([`127.0.0.1 ${lbs.port}`]);
     expect(await ask(client, 'LOOKUP_MULTI ban lbs')).toEqual([`ban b 127.0.0.2 ${ban.port} 0`, `b lbs 127.0.0.1 ${lbs.port} 1`]);
@@ -87,7 +87,7 @@ describe('connections', () => {
     const b = await converter(['ft', 'in'], '127.0.0.2');
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${a.port}`);
     await askOnce(discovery.port, `ADD in ft 127.0.0.2 ${b.port}`);
-    await waitFor(async () => (await list(discovery.port)).filter((l) => l.endsWith(' up')).length === 2, { what: 'both up' });
+    await waitFor(async () => (await list(discovery.port)).filter((l) => / up( |$)/.test(l)).length === 2, { what: 'both up' });
     const client = await openSession(discovery.port);
     const answers: string[] = [];
     for (let i = 0; i < 4; i++) answers.push(...(await ask(client, i % 2 ? 'LOOKUP in ft' : 'LOOKUP ft in')));

@@ -124,7 +124,7 @@ describe('the status page, in headless Chromium', () => {
       converters.push(...started);
       const added = await Promise.all(started.map((c) => askOnce(discovery.port, `ADD ${c.units[0]} ${c.units[1]} 127.0.0.1 ${c.port}`)));
       expect(added.every((reply) => reply[0] === 'SUCCESS')).toBe(true);
-      await waitFor(async () => (await list(discovery.port)).filter((line) => line.endsWith(' up')).length === 22, { what: '22 endpoints up', timeoutMs: 30_000 });
+      await waitFor(async () => (await list(discovery.port)).filter((line) => / up( |$)/.test(line)).length === 22, { what: '22 endpoints up', timeoutMs: 30_000 });
       for (let i = 0; i < 3; i++) expect((await askOnce(discovery.port, 'LOOKUP_MULTI $ cm')).length).toBe(5);
       // A real proxy watching this server, with a few requests behind it: its panel shows them.
       const proxy = await startServer(APP.proxy, ['0', '127.0.0.1', String(discovery.port), '--http-port', '0']);

@@ -24,7 +24,7 @@ describe('the status page lists the proxies that watch this server, with their f
     const url = await operatorUrl(discovery);
     const ftIn = await fake(['ft', 'in']);
     expect(await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${ftIn.port}`)).toEqual(['SUCCESS']);
-    await waitFor(async () => (await list(discovery.port)).some((line) => line.endsWith(' up')), { what: 'the converter up', timeoutMs: 10_000 });
+    await waitFor(async () => (await list(discovery.port)).some((line) => / up( |$)/.test(line)), { what: 'the converter up', timeoutMs: 10_000 });
 
     const proxy = await startServer(APP.proxy, ['0', '127.0.0.1', String(discovery.port), '--http-port', '0']);
     const proxyHttp = new URL(await operatorUrl(proxy));

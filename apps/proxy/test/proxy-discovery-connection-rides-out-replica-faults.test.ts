@@ -112,7 +112,7 @@ describe('the proxy given two discovery replicas, faulted with real signals', { 
     const [a, b] = [await replica(), await replica()];
     const converterOn = async (discovery: ServerProcess, factor: number) => {
       const converter = await startServer(APP.converter, ['0', '--pair', 'x:y', '--factor', String(factor), '--discovery', `127.0.0.1:${discovery.port}`]);
-      await waitFor(async () => (await list(discovery)).includes(`x y 127.0.0.1 ${converter.port} up`), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
+      await waitFor(async () => (await list(discovery)).some((line) => line.startsWith(`x y 127.0.0.1 ${converter.port} up`)), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
     };
     await converterOn(a, 12);
     await converterOn(b, 10);

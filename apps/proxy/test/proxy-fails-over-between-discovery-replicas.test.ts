@@ -17,7 +17,7 @@ const discoveryAt = (port: number): Promise<ServerProcess> =>
 async function converterOn(discovery: ServerProcess, factor = 12): Promise<ServerProcess> {
   const flags = ['--factor', String(factor)];
   const converter = await startServer(APP.converter, ['0', '--pair', 'x:y', ...flags, '--discovery', `127.0.0.1:${discovery.port}`, '--announce-interval', '300ms']);
-  await waitFor(async () => (await list(discovery)).includes(`x y 127.0.0.1 ${converter.port} up`), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
+  await waitFor(async () => (await list(discovery)).some((line) => line.startsWith(`x y 127.0.0.1 ${converter.port} up`)), { what: `converter ${converter.port} up`, timeoutMs: 30_000 });
   return converter;
 }
 

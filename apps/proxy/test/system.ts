@@ -33,7 +33,7 @@ export async function list(discovery: { port: number }): Promise<string[]> {
 
 /** Waits until discovery lists `count` endpoints up (admission probes passed). */
 export async function waitUp(discovery: { port: number }, count: number): Promise<void> {
-  await waitFor(async () => (await list(discovery)).filter((line) => line.endsWith(' up')).length >= count, {
+  await waitFor(async () => (await list(discovery)).filter((line) => / up( |$)/.test(line)).length >= count, {
     what: `${count} converters up in discovery`,
     timeoutMs: 10_000,
   });

@@ -94,7 +94,7 @@ describe('a discovery replica answering UNAVAILABLE', { timeout: 60_000 }, () =>
     const b = await liveDiscovery();
     const both = `127.0.0.1:${a.port},127.0.0.1:${b.port}`;
     const converter = await startServer(APP.converter, ['0', '--pair', 'ft:in', '--discovery', both, '--announce-interval', '200ms']);
-    await waitFor(async () => (await list(b.port)).includes(`ft in 127.0.0.1 ${converter.port} up`), { what: 'the converter registered on replica B', timeoutMs: 20_000 });
+    await waitFor(async () => (await list(b.port)).some((line) => line.startsWith(`ft in 127.0.0.1 ${converter.port} up`)), { what: 'the converter registered on replica B', timeoutMs: 20_000 });
     expect(a.received).toContain(`ADD ft in 127.0.0.1 ${converter.port}`);
 
     const fake = await startFakeConverter({ units: ['kg', 'g'], factor: 1000 });
