@@ -69,7 +69,9 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
       token: config.token,
       maxPendingPerSource: config.maxPendingPerSource,
       maxPending: config.maxPending,
-      ...(config.sessionWriteWaitMs === 0 ? {} : { sessionWriteWaitMs: config.sessionWriteWaitMs }),
+      // Only etcd makes a change wait; with SQLite a reply waits only for an admission probe of a
+      // restarted server, which must not be answered as an unconfirmed change.
+      ...(config.store === undefined || config.sessionWriteWaitMs === 0 ? {} : { sessionWriteWaitMs: config.sessionWriteWaitMs }),
     });
     const restored = registry.registrations();
     for (const registration of restored) monitor.track(registration.endpoint, registration.pair);

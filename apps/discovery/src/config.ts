@@ -125,7 +125,7 @@ export const COMMAND: CommandSpec = {
     store: { describe: 'keep the registry in etcd, shared with other discovery replicas: etcd://host:port[,host:port...] (default: the SQLite file of --db)' },
     'lease-ttl': { type: 'duration', describe: 'ignored (kept for old command lines): a registration asks for its own lease with ADD ... lease=<duration>, and one without a lease stays until removed' },
     'etcd-timeout': { type: 'duration', describe: 'with --store: the deadline of one call to etcd; ADD and REMOVE answer UNAVAILABLE after it', default: show(DEFAULTS.etcdTimeoutMs) },
-    'session-write-wait': { type: 'duration', describe: 'on a SESSION or WATCH connection, an ADD or REMOVE still waiting for etcd after this long is answered UNAVAILABLE (not confirmed) so that the requests pipelined behind it are not held; 0 = wait as long as etcd takes', default: show(DEFAULTS.sessionWriteWaitMs) },
+    'session-write-wait': { type: 'duration', describe: 'with --store: on a SESSION or WATCH connection, an ADD or REMOVE still waiting for etcd after this long is answered UNAVAILABLE (not confirmed) so that the requests pipelined behind it are not held; 0 = wait as long as etcd takes', default: show(DEFAULTS.sessionWriteWaitMs) },
     'http-port': { describe: 'serve /metrics, /healthz and the status page (/) on this port, same --host (default off; 0: any free port)' },
   },
 };
