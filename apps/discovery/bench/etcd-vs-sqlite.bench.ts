@@ -4,10 +4,11 @@
 // its WAL fsync), so its latency is what differs. Needs Debian's etcd on PATH; skips without it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@conv/testkit';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const DISCOVERY = here('../dist/main.js');
@@ -17,17 +18,6 @@ const CONNECTIONS = [1, 16];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 const children: ChildProcess[] = [];
 const log = (text: string) => process.stdout.write(`${text}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 function start(command: string, args: string[], ready: RegExp): Promise<RegExpExecArray> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });

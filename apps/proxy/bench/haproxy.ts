@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@conv/testkit';
 
 export const HAPROXY_HOW = 'apt-get install haproxy (Debian), then run the benchmark again';
 
@@ -16,18 +16,6 @@ export function haproxyVersion(): string | undefined {
   const run = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   if (run.error || run.status !== 0) return undefined;
   return run.stdout.split('\n')[0]?.trim();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
