@@ -66,13 +66,18 @@ export class ReplicasUnderFaults {
   async startReplica(name: Replica): Promise<ServerProcess> {
     const store = name === 'a' ? this.cluster.url([this.m1]) : this.cluster.url();
     const replica = await startDiscovery(['--store', store, ...CHECKS, ...this.#args]);
-    const pairs = PAIRS.filter((pair) => this.live(pair).length > 0);
-    await waitFor(async () => (await Promise.all(pairs.map(async (p) => (await askOnce(replica.port, `LOOKUP ${p[0]} ${p[1]}`))[0]))).every((line) => /^\S+ \d+$/.test(line ?? '')), {
-      what: `replica ${name} answering a lookup for every pair`,
-      timeoutMs: 15_000,
-    });
+    await answering(replica.port, name, PAIRS.filter((pair) => this.live(pair).length > 0));
     this.replicas[name] = replica;
     return replica;
+  }
+
+  /** Until every running replica answers a lookup for every pair with a live converter (its probes have proven them). */
+  async answering(): Promise<void> {
+    const pairs = PAIRS.filter((pair) => this.live(pair).length > 0);
+    for (const name of ['a', 'b'] as const) {
+      const replica = this.replicas[name];
+      if (replica !== undefined) await answering(replica.port, name, pairs);
+    }
   }
 
   /** Acknowledged re-announces per replica: a lease is kept alive only by these. */
@@ -237,4 +242,11 @@ function samePair(x: Pair, y: Pair): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function answering(port: number, name: Replica, pairs: readonly Pair[]): Promise<unknown> {
+  return waitFor(async () => (await Promise.all(pairs.map(async (p) => (await askOnce(port, `LOOKUP ${p[0]} ${p[1]}`))[0]))).every((line) => /^\S+ \d+$/.test(line ?? '')), {
+    what: `replica ${name} answering a lookup for every pair`,
+    timeoutMs: 15_000,
+  });
 }
