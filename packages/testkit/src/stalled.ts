@@ -35,20 +35,25 @@ function socketTable(): Map<string, Queues> {
  * bytes still queued on the client too, so it is at its final value at once.) A server that reads
  * everything without waiting for its replies to drain (a backlog in its memory) empties both
  * queues without ever stopping; the wait then fails, naming how many clients it drained. Each
- * client must be seen stalled once (it may be cut for idleness afterwards) or be closed by the server. The clients must send
- * more than the server reads before its replies fill the kernels' buffers (megabytes of replies
- * on loopback).
+ * client must be seen stalled once (it may be cut for idleness afterwards) or be closed by the server
+ * while bytes it sent lay unread. The clients must send more than the server reads before its
+ * replies fill the kernels' buffers (megabytes of replies on loopback).
+ *
+ * `stillPolls`: how many polls in a row the server's queue must stay unchanged. The default (4,
+ * half a second) tells a server that stopped reading from one merely slow to read. A test that
+ * goes on to read from a client it saw stall asks for fewer: the server's idle timeout (2 s in
+ * the hostile suites) cuts a stalled client, and on a busy machine polls come late.
  */
-export async function waitUntilStalled(clients: readonly RawClient[], what: string, timeoutMs = 60_000): Promise<void> {
-  // Unchanged for this many polls in a row (half a second): a server that reads everything takes
-  // every byte as it arrives, so its queue does not stay full that long. The servers' idle timeout
-  // (2 s in the hostile suites) cuts a stalled client soon after, so the wait must not be longer.
-  const STILL_POLLS = 4;
+export async function waitUntilStalled(clients: readonly RawClient[], what: string, options: { timeoutMs?: number; stillPolls?: number } = {}): Promise<void> {
+  const { timeoutMs = 60_000, stillPolls: STILL_POLLS = 4 } = options;
   type Seen = { readonly rx: number; readonly queued: number; readonly read: number; readonly open: boolean };
   const history: (readonly Seen[])[] = [];
   // Each client must be seen stalled once, or closed by the server: a server slow to get round to
   // every client cuts the ones it kept waiting for idleness (and then reads and drops their input).
   const seenStalled = clients.map(() => false);
+  // Closed by the server while bytes it had not read lay queued for it: it stopped reading, then
+  // cut the client (idle); a server that reads everything has nothing queued when it closes.
+  const cutUnread = clients.map(() => false);
   const outcome = await waitFor(
     () => {
       const sockets = socketTable();
@@ -60,7 +65,12 @@ export async function waitUntilStalled(clients: readonly RawClient[], what: stri
         // bytesWritten counts every byte given to write(), queued ones included; `open`: the server has not closed its side.
         return { rx: server?.rx ?? 0, queued, read: client.socket.bytesWritten - queued, open: server?.established === true };
       });
+      const previous = history.at(-1);
       history.push(now);
+      now.forEach((seen, index) => {
+        const before = previous?.[index];
+        if (!seen.open && before?.open && before.read > 0 && before.rx > 0) cutUnread[index] = true;
+      });
       const recent = history.slice(-STILL_POLLS);
       if (recent.length < STILL_POLLS) return undefined;
       const steady = (index: number, pick: (seen: Seen) => number | boolean) => recent.every((poll) => pick(poll[index]!) === pick(now[index]!));
@@ -70,17 +80,21 @@ export async function waitUntilStalled(clients: readonly RawClient[], what: stri
       });
       // Read to the end on an open connection without ever having stalled: the server took everything it was sent.
       const drained = now.filter((seen, index) => !seenStalled[index] && seen.open && seen.queued === 0 && steady(index, (s) => s.queued)).length;
-      if (drained > 0) return { drained };
+      if (drained > 0) return { drained, allClosed: false };
       // A client the server closed before getting round to it (idle past its timeout while the
       // server served others) proves nothing either way; at least one must have stalled.
       const settled = now.every((seen, index) => seenStalled[index] || !seen.open);
-      return settled && seenStalled.some(Boolean) ? { drained: 0 } : undefined;
+      if (!settled) return undefined;
+      return { drained: 0, allClosed: !seenStalled.some(Boolean) && !cutUnread.some(Boolean) };
     },
-    { what, intervalMs: 150, timeoutMs },
+    { what, intervalMs: STILL_POLLS < 4 ? 50 : 150, timeoutMs },
   ).catch((error: unknown) => {
     const last = history.slice(-2).map((poll) => poll.map((seen) => `${seen.open ? '' : 'closed:'}${seen.rx}/${seen.read}`).join(' '));
     throw new Error(`${error instanceof Error ? error.message : String(error)}; ${seenStalled.filter(Boolean).length} seen stalled; last polls (server unread / read by the server): ${last.join(' | ')}`);
   });
+  if (outcome.allClosed) {
+    throw new Error(`${what}: the server closed all ${clients.length} before any was seen stalled or cut with bytes it had not read`);
+  }
   if (outcome.drained > 0) {
     throw new Error(`${what}: the server read everything ${outcome.drained} of ${clients.length} clients sent without ever stopping, although they read none of its replies`);
   }

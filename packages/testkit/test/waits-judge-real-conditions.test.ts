@@ -39,6 +39,15 @@ describe('waitUntilStalled', () => {
     await expect(waitUntilStalled([client], 'a client of a server that reads everything stalled')).rejects.toThrow(/the server read everything 1 of 1 clients sent/);
     client.destroy();
   }, 60_000);
+
+  it('fails at once, not at its deadline, when the server closes every client before any is seen stalled', async () => {
+    const port = await listen((socket) => socket.destroy());
+    const client = await RawClient.connect(port);
+    client.socket.on('error', () => undefined);
+    client.write(Buffer.alloc(2 ** 20, 0x61));
+    await expect(waitUntilStalled([client], 'a client of a server that hangs up stalled', { timeoutMs: 120_000 })).rejects.toThrow(/closed all 1 before any was seen stalled/);
+    client.destroy();
+  }, 60_000);
 });
 
 describe('runningInCI', () => {
