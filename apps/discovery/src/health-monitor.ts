@@ -340,21 +340,22 @@ export class HealthMonitor {
     }
     if (transition) logTransition(this.#log, transition, reason, answered);
     const health = this.#registry.find(tracked.endpoint)?.health;
-    if (tracked.confirm) {
-      if (verdict === 'ok' && health !== undefined && health !== 'up') tracked.again = true;
-      else tracked.confirm = false;
-    }
-    if (tracked.suspect) {
-      if (verdict === 'failed' && health === 'up') tracked.again = true;
-      else tracked.suspect = false;
-    }
+    // Asked for while this probe was under way (a report, say): its verdict predates the
+    // question, so it neither ends a suspicion nor a confirmation; the next probe does.
     if (tracked.again) {
       tracked.again = false;
-      if (!tracked.queued) {
-        tracked.queued = true;
-        this.#urgent.push(tracked);
-      }
+      this.#requeue(tracked);
+      return;
     }
+    if (tracked.confirm && !(verdict === 'ok' && health !== undefined && health !== 'up')) tracked.confirm = false;
+    if (tracked.suspect && !(verdict === 'failed' && health === 'up')) tracked.suspect = false;
+    if (tracked.confirm || tracked.suspect) this.#requeue(tracked);
+  }
+
+  #requeue(tracked: Tracked): void {
+    if (tracked.queued) return;
+    tracked.queued = true;
+    this.#urgent.push(tracked);
   }
 }
 

@@ -30,6 +30,24 @@ describe('REPORT <host> <port> [reason...]', () => {
     await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${dead.port}`)) === 'down', { what: 'down after its probes failed' });
     expect(findLogs(discovery.output(), 'warn', 'health')).toContainEqual(expect.objectContaining({ endpoint: `127.0.0.1:${dead.port}`, from: 'up', to: 'down' }));
   });
+
+  it('a report that comes while a probe is under way is answered by a probe after it: the server that died meanwhile goes down', async () => {
+    // No periodic checks: only the admission probe and the probes the report asks for.
+    const discovery = await startDiscovery(['--db', ':memory:', '--check-interval', '0', '--check-timeout', '10s']);
+    // It answers the admission probe right but late (the report comes meanwhile), then dies:
+    // every later connection is closed without a word.
+    const dying = await converter(['ft', 'in'], {
+      answer: (_line, n) => (n === 0 ? { line: '12', afterMs: 3000 } : undefined),
+      script: ({ connection }) => (connection > 1 ? 'close' : undefined),
+    });
+    await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${dying.port}`);
+    await waitFor(() => dying.requests.length === 1, { what: 'the admission probe' });
+    expect(await askOnce(discovery.port, `REPORT 127.0.0.1 ${dying.port} connection reset`, { localAddress: '127.0.0.3' })).toEqual(['SUCCESS']);
+    // The admission probe was still waiting for its answer when the report came.
+    expect(dying.requests).toHaveLength(1);
+    await waitFor(async () => (await healthOf(discovery.port, `127.0.0.1 ${dying.port}`)) === 'down', { what: 'down after the probes the report asked for', timeoutMs: 30_000 });
+    expect(findLogs(discovery.output(), 'info', 'health')).toContainEqual(expect.objectContaining({ endpoint: `127.0.0.1:${dying.port}`, from: 'pending', to: 'up' }));
+  }, 60_000);
 });
 
 describe("a stranger's REMOVE flood", () => {
