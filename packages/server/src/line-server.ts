@@ -219,11 +219,15 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
       while (!finished && !held && !stalled) {
         let close = false;
         let answered = false;
+        let caughtUp = false;
         inBatch = true;
         try {
           while (out.length < HIGH_WATER_BYTES) {
             const line = nextLine();
-            if (line === undefined) break;
+            if (line === undefined) {
+              caughtUp = true;
+              break;
+            }
             answered = true;
             clearTimeout(graceTimer);
             if (!line.ok) {
@@ -249,7 +253,8 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
           inBatch = false;
         }
         flush(close, answered);
-        if (!answered) return;
+        // Everything received is answered (a client in lock step): wait for its next bytes, no yield.
+        if (!answered || caughtUp) return;
         // One batch at a time: a client pipelining megabytes must not keep every other connection
         // waiting (on a busy machine, past their idle timeout); the next batch comes after them.
         if (!finished && !held && !stalled) {
