@@ -8,7 +8,7 @@
  */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { APP, startServer, stopAll } from '@conv/testkit';
+import { APP, readLines, startServer, stopAll } from '@conv/testkit';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ONE_SHOT_CLIENTS = 32;
@@ -35,70 +35,60 @@ function oneShot(port: number): Promise<number> {
   });
 }
 
-async function runOneShot(port: number): Promise<Figures> {
+type Tally = { latenciesMs: number[]; failures: number };
+
+/** Runs `clients` copies of `client` until SECONDS have passed; they record into one tally. */
+async function timed(clients: number, client: (deadline: number, tally: Tally) => Promise<void>): Promise<Figures> {
   const deadline = performance.now() + SECONDS * 1000;
-  const latenciesMs: number[] = [];
-  let failures = 0;
+  const tally: Tally = { latenciesMs: [], failures: 0 };
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: ONE_SHOT_CLIENTS }, async () => {
-      while (performance.now() < deadline) {
-        try {
-          latenciesMs.push(await oneShot(port));
-        } catch {
-          failures++;
-        }
-      }
-    }),
-  );
-  return { conversions: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs, failures };
+  await Promise.all(Array.from({ length: clients }, () => client(deadline, tally)));
+  return { conversions: tally.latenciesMs.length, seconds: (performance.now() - started) / 1000, ...tally };
 }
 
-async function runPersistent(port: number): Promise<Figures> {
-  const deadline = performance.now() + SECONDS * 1000;
-  const latenciesMs: number[] = [];
-  let failures = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from(
-      { length: PERSISTENT_CLIENTS },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-          socket.setEncoding('utf8');
-          let buffer = '';
-          let lines = 0;
-          let sentAt = 0;
-          const next = (): void => {
-            if (performance.now() >= deadline) {
-              socket.destroy();
-              resolve();
-              return;
-            }
-            sentAt = performance.now();
-            socket.write('in ft 30\n');
-          };
-          socket.on('error', reject);
-          socket.on('data', (chunk: string) => {
-            buffer += chunk;
-            let newline: number;
-            while ((newline = buffer.indexOf('\n')) >= 0) {
-              const line = buffer.slice(0, newline);
-              buffer = buffer.slice(newline + 1);
-              lines++;
-              if (lines === 1) socket.write('PERSIST\n');
-              else if (lines === 2) next();
-              else {
-                if (line === '2.5') latenciesMs.push(performance.now() - sentAt);
-                else failures++;
-                next();
-              }
-            }
-          });
-        }),
-    ),
+function runOneShot(port: number): Promise<Figures> {
+  return timed(ONE_SHOT_CLIENTS, async (deadline, tally) => {
+    while (performance.now() < deadline) {
+      try {
+        tally.latenciesMs.push(await oneShot(port));
+      } catch {
+        tally.failures++;
+      }
+    }
+  });
+}
+
+function runPersistent(port: number): Promise<Figures> {
+  return timed(
+    PERSISTENT_CLIENTS,
+    (deadline, tally) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+        socket.setEncoding('utf8');
+        let lines = 0;
+        let sentAt = 0;
+        const next = (): void => {
+          if (performance.now() >= deadline) {
+            socket.destroy();
+            resolve();
+            return;
+          }
+          sentAt = performance.now();
+          socket.write('in ft 30\n');
+        };
+        socket.on('error', reject);
+        readLines(socket, (line) => {
+          lines++;
+          if (lines === 1) socket.write('PERSIST\n');
+          else if (lines === 2) next();
+          else {
+            if (line === '2.5') tally.latenciesMs.push(performance.now() - sentAt);
+            else tally.failures++;
+            next();
+          }
+        });
+      }),
   );
-  return { conversions: latenciesMs.length, seconds: (performance.now() - started) / 1000, latenciesMs, failures };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -4,6 +4,7 @@ import {
   type Logger,
   type RunningServer,
   formatBanner,
+  conversionServerOptions,
   startLineServer,
   startOperatorPort,
 } from '@conv/server';
@@ -36,12 +37,7 @@ export async function startConverter(config: Config, log: Logger, catalog: Catal
   const metrics = config.httpPort === undefined ? undefined : createConverterMetrics({ connections: () => server.connections, paused: () => server.paused });
   const served = metrics ? metrics.observe(conversion) : conversion;
   const server = await startLineServer({
-    host: config.host,
-    port: config.port,
-    maxConnections: config.maxConnections,
-    idleTimeoutMs: config.idleTimeoutMs,
-    idleNotice: true,
-    maxLineBytes: 4096,
+    ...conversionServerOptions(config),
     log,
     session: () => createSession(served),
   });

@@ -4,6 +4,7 @@ import {
   ServerError,
   countFlag,
   durationFlag,
+  edgeFlags,
   endpointsFlag,
   formatDuration,
   hostFlag,
@@ -125,18 +126,13 @@ Examples:
     'announce-interval': { type: 'duration', describe: 're-announce (ADD) every this long, to a discovery that takes no lease', default: formatDuration(DEFAULTS.announceIntervalMs) },
     lease: { type: 'duration', describe: 'to a discovery listing lease: ask for a lease this long with each ADD (down at once when it lapses); 0: never ask', default: formatDuration(DEFAULTS.leaseMs) },
     'heartbeat-interval': { type: 'duration', describe: 'to a discovery listing lease: renew it (ADD over one session) every this long; at most half of --lease', default: formatDuration(DEFAULTS.heartbeatIntervalMs) },
-    'max-connections': { describe: 'open client connections at most', default: String(DEFAULTS.maxConnections) },
-    'idle-timeout': { type: 'duration', describe: 'close a client silent for this long', default: formatDuration(DEFAULTS.idleTimeoutMs) },
-    'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight and the REMOVE', default: formatDuration(DEFAULTS.shutdownTimeoutMs) },
-    'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
-    'http-port': { describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' },
+    ...edgeFlags(DEFAULTS, { shutdownWaitsFor: 'requests in flight and the REMOVE' }),
     token: { describe: 'shared secret for a discovery server started with --token (or set CONV_TOKEN); never logged' },
   },
 };
 
-export function validateConfig(input: Readonly<Record<string, unknown>>): Config {
-  return validateFlags(ConfigSchema, input);
-}
+/** Validates flags into a frozen Config; throws ServerError USAGE naming the first bad flag. */
+export const validateConfig = (input: Readonly<Record<string, unknown>>): Config => validateFlags(ConfigSchema, input);
 
 /** `converter [port] [unit1 unit2] [flags]` -> text to print (--help, --version) or a validated Config. */
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {

@@ -1,6 +1,5 @@
 import type { DiscoveryReply, DiscoveryRequest, Endpoint } from '@conv/protocol';
 import { DiscoveryReplicas, DiscoverySession, type Logger, ServerError } from '@conv/server';
-import type { UnitPair } from './pair';
 import {
   INITIAL_REGISTRATION,
   type RegistrationCommand,
@@ -11,20 +10,10 @@ import {
   stepRegistration,
 } from './registration';
 
-export type RegistrationOptions = {
+/** The registration's context (see registration.ts), less what the driver supplies, plus where and how to talk. */
+export type RegistrationOptions = Omit<RegistrationContext, 'backoff' | 'random'> & {
   /** Discovery replicas: requests go to the one that last answered, the next one on failure. */
   readonly discovery: readonly Endpoint[];
-  readonly units: UnitPair;
-  /** The advertised host and the bound port. */
-  readonly endpoint: Endpoint;
-  readonly announceIntervalMs: number;
-  /** The lease asked of a discovery that lists `lease` (undefined: never ask). */
-  readonly leaseMs?: number | undefined;
-  /** How often the lease is renewed, over one session. */
-  readonly heartbeatIntervalMs?: number;
-  /** False: one ADD at start and the REMOVE at exit, nothing between. */
-  readonly reannounce: boolean;
-  readonly token?: string | undefined;
   readonly log: Logger;
   /** How long one request to discovery may take. */
   readonly requestTimeoutMs?: number;

@@ -1,9 +1,9 @@
 // pnpm --filter discovery bench: the built discovery server with 10,000 registered endpoints
 // and health checks running, driven over loopback by a closed-loop load generator in another
 // process, beside the same generator against a bare Node line server (the runtime's floor).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { runLoad, start, stopAll } from './scale-tools';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const DISCOVERY = here('../dist/main.js');
@@ -13,30 +13,8 @@ const REPLICAS = 10; // 100 chains x 10 links = 1,000 pairs, x 10 replicas = 10,
 const CONNECTIONS = [1, 16, 64];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 const CHECK_INTERVAL = process.env.BENCH_CHECK_INTERVAL ?? '2s';
-const children: ChildProcess[] = [];
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
-
-function start(args: string[], ready: RegExp, stdin?: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  if (stdin !== undefined) child.stdin?.end(stdin);
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = ready.exec(out);
-      if (match) resolve({ child, match });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) early:\n${out.slice(0, 500)}`)));
-  });
-}
-
-function stopChildren(): void {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-}
 
 /** Sends lines on one connection and collects `count` reply lines (pipelined). */
 function converse(port: number, lines: string[], until: (received: string[]) => boolean): Promise<string[]> {
@@ -60,20 +38,6 @@ function converse(port: number, lines: string[], until: (received: string[]) => 
   });
 }
 
-type Figures = { rps: number; p50us: number; p99us: number; completed: number; failures: number };
-
-async function load(port: number, mode: 'lookup' | 'multi', connections: number, requests: string[]): Promise<Figures> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', here('./load-generator.ts'), String(port), mode, String(connections), String(DURATION_MS), '300', requests.join('|')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await new Promise((resolve) => child.once('exit', resolve));
-  return JSON.parse(out) as Figures;
-}
-
 const unit = (chain: number, link: number) => `c${chain}u${link}`;
 
 async function main(): Promise<void> {
@@ -82,11 +46,12 @@ async function main(): Promise<void> {
   const endpointsPairs = pairs.flatMap((pair) => Array.from({ length: REPLICAS }, () => pair));
 
   log(`starting ${endpointsPairs.length} fake conversion servers...`);
-  const farm = await start(['--import', 'tsx', here('./converter-farm.ts')], /^(\[.*\])\n/m, JSON.stringify(endpointsPairs));
+  const farm = await start(process.execPath, ['--import', 'tsx', here('./converter-farm.ts')], /^(\[.*\])$/, { input: JSON.stringify(endpointsPairs), endInput: true });
   const ports = JSON.parse(farm.match[1] ?? '[]') as number[];
 
   log(`starting discovery (health checks every ${CHECK_INTERVAL}, default thresholds)...`);
   const discovery = await start(
+    process.execPath,
     [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096', '--max-pending-per-source', '100000', '--max-pending', '100000', '--admission-rate', '0'],
     /listening on 127\.0\.0\.1:(\d+)/,
   );
@@ -104,7 +69,7 @@ async function main(): Promise<void> {
   }
   log(`all ${adds.length} up after ${Date.now() - t0} ms; health checks keep running (${adds.length} endpoints every ${CHECK_INTERVAL})`);
 
-  const bare = await start(['--import', 'tsx', here('./bare-server.ts')], /listening on 127\.0\.0\.1:(\d+)/);
+  const bare = await start(process.execPath, ['--import', 'tsx', here('./bare-server.ts')], /listening on 127\.0\.0\.1:(\d+)/);
   const barePort = Number(bare.match[1]);
 
   const lookups = Array.from({ length: 64 }, (_, i) => `LOOKUP ${unit(i % CHAINS, i % LINKS)} ${unit(i % CHAINS, (i % LINKS) + 1)}`);
@@ -115,8 +80,8 @@ async function main(): Promise<void> {
     for (const connections of CONNECTIONS) {
       const name = mode === 'lookup' ? 'LOOKUP' : 'LOOKUP_MULTI (3 hops)';
       log(`measuring ${name} at ${connections} connection(s)...`);
-      const ours = await load(port, mode, connections, [...requests]);
-      const floor = await load(barePort, mode, connections, [...requests]);
+      const ours = await runLoad(port, mode, connections, DURATION_MS, requests);
+      const floor = await runLoad(barePort, mode, connections, DURATION_MS, requests);
       if (ours.failures > 0) throw new Error(`${ours.failures} FAILURE replies from discovery during ${name}`);
       const ratio = ours.rps / floor.rps;
       ratios.push({ mode: name, connections, ratio, target });
@@ -140,4 +105,4 @@ main()
     process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   })
-  .finally(stopChildren);
+  .finally(stopAll);

@@ -2,58 +2,21 @@
 // LOOKUP is answered from memory by both, so their throughput should match (ratio near 1); ADD
 // waits for a durable commit in both (an fsync'd SQLite transaction; an etcd Raft commit plus
 // its WAL fsync), so its latency is what differs. Needs Debian's etcd on PATH; skips without it.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@conv/testkit';
+import { EtcdServer, etcdPresence, readLines } from '@conv/testkit';
+import { type LoadFigures, killAll, percentile, runLoad, start, stop } from './scale-tools';
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const DISCOVERY = here('../dist/main.js');
+const DISCOVERY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ADDS = Number(process.env.BENCH_ADDS ?? 400);
 const POOLS = 100;
 const CONNECTIONS = [1, 16];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
-const children: ChildProcess[] = [];
 const log = (text: string) => process.stdout.write(`${text}\n`);
-
-function start(command: string, args: string[], ready: RegExp): Promise<RegExpExecArray> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = ready.exec(out);
-      if (match) resolve(match);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) early:\n${out.slice(-800)}`)));
-  });
-}
-
-async function startEtcd(dir: string): Promise<string> {
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const client = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const child = spawn('etcd', ['--name', 'bench', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `bench=${peer}`, '--log-level', 'error'], { stdio: 'ignore' });
-  children.push(child);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const health = (await (await fetch(`${client}/health`)).json()) as { health?: string };
-      if (health.health === 'true') return `127.0.0.1:${clientPort}`;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('etcd did not become healthy within 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Sends each line after the previous reply, on one connection; returns each round trip in µs. */
 function sequential(port: number, lines: string[]): Promise<number[]> {
@@ -62,7 +25,6 @@ function sequential(port: number, lines: string[]): Promise<number[]> {
     const times: number[] = [];
     let i = 0;
     let sentAt = 0n;
-    let buffer = '';
     let granted = false;
     const send = () => {
       sentAt = process.hrtime.bigint();
@@ -71,53 +33,40 @@ function sequential(port: number, lines: string[]): Promise<number[]> {
     socket.setEncoding('utf8');
     // A session first: without one, discovery closes the connection after each reply.
     socket.on('connect', () => socket.write('SESSION\n'));
+    const fail = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
     socket.on('error', reject);
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!granted) {
-          if (line !== 'OK session') return reject(new Error(`SESSION -> ${line}`));
-          granted = true;
-          send();
-          continue;
-        }
-        if (line !== 'SUCCESS') return reject(new Error(`${lines[i]} -> ${line}`));
-        times.push(Number(process.hrtime.bigint() - sentAt) / 1000);
-        if (++i === lines.length) {
-          socket.destroy();
-          return resolve(times);
-        }
-        send();
+    readLines(socket, (line) => {
+      if (socket.destroyed) return;
+      if (!granted) {
+        if (line !== 'OK session') return fail(new Error(`SESSION -> ${line}`));
+        granted = true;
+        return send();
       }
+      if (line !== 'SUCCESS') return fail(new Error(`${lines[i]} -> ${line}`));
+      times.push(Number(process.hrtime.bigint() - sentAt) / 1000);
+      if (++i === lines.length) {
+        socket.destroy();
+        return resolve(times);
+      }
+      send();
     });
   });
 }
 
-type Figures = { rps: number; p50us: number; p99us: number; completed: number; failures: number };
-
-async function load(port: number, connections: number, requests: string[]): Promise<Figures> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here('./load-generator.ts'), String(port), 'lookup', String(connections), String(DURATION_MS), '300', requests.join('|')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await new Promise((resolve) => child.once('exit', resolve));
-  return JSON.parse(out) as Figures;
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
 async function main(): Promise<void> {
-  if (spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  if (etcdPresence() !== 'present') {
     log('SKIPPED etcd-vs-sqlite: no `etcd` on PATH (apt-get install -y --no-install-recommends etcd-server)');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'conv-bench-etcd-'));
+  let etcdServer: EtcdServer | undefined;
+  const replicas: ChildProcess[] = [];
   try {
-    const etcd = await startEtcd(dir);
+    etcdServer = await EtcdServer.start();
+    const etcd = etcdServer.endpoint;
     // No probes (nothing listens on the registered ports): ADDs are trusted, so LOOKUP has answers.
     const common = ['0', '--trust-registrations', '--check-interval', '0', '--log-level', 'warn', '--max-connections', '4096'];
     const stores = [
@@ -126,7 +75,8 @@ async function main(): Promise<void> {
     ];
     const ports = new Map<string, number>();
     for (const store of stores) {
-      const match = await start(process.execPath, [DISCOVERY, ...common, ...store.args], /listening on 127\.0\.0\.1:(\d+)/);
+      const { child, match } = await start(process.execPath, [DISCOVERY, ...common, ...store.args], /listening on 127\.0\.0\.1:(\d+)/);
+      replicas.push(child);
       ports.set(store.name, Number(match[1]));
     }
 
@@ -139,11 +89,11 @@ async function main(): Promise<void> {
       addFigures.set(store.name, { p50: percentile(times, 50) / 1000, p99: percentile(times, 99) / 1000 });
     }
     const lookups = Array.from({ length: 64 }, (_, i) => `LOOKUP p${i % POOLS} q${i % POOLS}`);
-    const lookupFigures = new Map<string, Figures>();
+    const lookupFigures = new Map<string, LoadFigures>();
     for (const connections of CONNECTIONS) {
       for (const store of stores) {
         log(`${store.name}: LOOKUP at ${connections} connection(s)...`);
-        const figures = await load(ports.get(store.name) ?? 0, connections, lookups);
+        const figures = await runLoad(ports.get(store.name) ?? 0, 'lookup', connections, DURATION_MS, lookups);
         if (figures.failures > 0) throw new Error(`${figures.failures} FAILURE replies from the ${store.name} replica`);
         lookupFigures.set(`${store.name}@${connections}`, figures);
       }
@@ -168,14 +118,14 @@ async function main(): Promise<void> {
       log(`| ADD latency p99 | ${sqliteAdd.p99.toFixed(2)} ms | ${etcdAdd.p99.toFixed(2)} ms | ${(etcdAdd.p99 / sqliteAdd.p99).toFixed(1)} |`);
     }
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await Promise.all(replicas.map((replica) => stop(replica)));
+    await etcdServer?.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killAll();
   process.exitCode = 1;
 });

@@ -12,6 +12,7 @@
 // stdout: `READY <json [[host, port], ...]>`, the answers above, and `STATS <json>` every 2 s.
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { readLines } from '@conv/testkit';
 
 type Spec = { a: string; b: string; host: string };
 type FarmConfig = { discoveryPort: number; endpoints: Spec[]; firstPort: number; lease: string | null; announceMs: number; sessions: number; startPerSecond: number };
@@ -82,24 +83,17 @@ function openSession(): Socket {
   const socket = connect({ host: '127.0.0.1', port: config.discoveryPort, noDelay: true });
   socket.setEncoding('latin1');
   socket.write('SESSION\n');
-  let buffer = '';
   let granted = false;
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (!granted) {
-        granted = true;
-        continue;
-      }
-      if (line === 'SUCCESS') stats.ok++;
-      else {
-        stats.failed++;
-        const code = /\(([A-Z_]+)\)$/.exec(line)?.[1] ?? line.slice(0, 40);
-        stats.failures[code] = (stats.failures[code] ?? 0) + 1;
-      }
+  readLines(socket, (line) => {
+    if (!granted) {
+      granted = true;
+      return;
+    }
+    if (line === 'SUCCESS') stats.ok++;
+    else {
+      stats.failed++;
+      const code = /\(([A-Z_]+)\)$/.exec(line)?.[1] ?? line.slice(0, 40);
+      stats.failures[code] = (stats.failures[code] ?? 0) + 1;
     }
   });
   socket.on('error', () => undefined);

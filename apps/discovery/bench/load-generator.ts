@@ -1,6 +1,7 @@
 // A closed-loop load generator, run as its own process: each connection sends a request,
 // waits for the whole reply, sends the next. Prints one JSON line with the figures.
 import { connect, type Socket } from 'node:net';
+import { readLines } from '@conv/testkit';
 
 const [port = '0', mode = 'lookup', connectionsText = '1', durationText = '2000', warmupText = '300', requestsText = ''] = process.argv.slice(2);
 const connections = Number(connectionsText);
@@ -23,7 +24,6 @@ function drive(socket: Socket, offset: number): Promise<void> {
   return new Promise((resolve) => {
     let next = offset;
     let sentAt = 0n;
-    let buffer = '';
     const send = () => {
       if (stopped) {
         socket.destroy();
@@ -34,20 +34,14 @@ function drive(socket: Socket, offset: number): Promise<void> {
       socket.write(requests[next++ % requests.length] ?? 'PING\n');
     };
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line.startsWith('FAILURE')) failures++;
-        if (!isLast(line)) continue;
-        if (measuring) {
-          latencies.push(Number(process.hrtime.bigint() - sentAt) / 1000);
-          completed++;
-        }
-        send();
+    readLines(socket, (line) => {
+      if (line.startsWith('FAILURE')) failures++;
+      if (!isLast(line)) return;
+      if (measuring) {
+        latencies.push(Number(process.hrtime.bigint() - sentAt) / 1000);
+        completed++;
       }
+      send();
     });
     socket.on('error', () => resolve());
     send();

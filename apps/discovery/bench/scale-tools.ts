@@ -1,26 +1,35 @@
-// Plumbing for lease-scale.bench.ts: child processes that say when they are ready, line-oriented
-// loopback connections (pipelined requests and WATCH streams), and what /proc says about a process.
+// Plumbing for discovery's benches: child processes that say when they are ready, the closed-loop
+// load generator, line-oriented loopback connections (pipelined requests and WATCH streams), and
+// what /proc says about a process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const children = new Set<ChildProcess>();
 
 export type Started = { child: ChildProcess; match: RegExpExecArray };
-export type StartOptions = { onLine?: (line: string) => void; onErrorLine?: (line: string) => void; input?: string };
+export type StartOptions = {
+  onLine?: (line: string) => void;
+  onErrorLine?: (line: string) => void;
+  input?: string;
+  /** Close stdin after `input` (a child that reads it to the end); otherwise it stays open for commands. */
+  endInput?: boolean;
+};
 
 /**
  * Spawns a process and resolves once a stdout line matches `ready`. Every stdout line also goes
  * to `onLine`; stderr is drained (a full pipe would stall the child) and its tail kept for errors.
  */
 export function start(command: string, args: string[], ready: RegExp, options: StartOptions = {}): Promise<Started> {
-  const { onLine = () => undefined, onErrorLine, input } = options;
+  const { onLine = () => undefined, onErrorLine, input, endInput = false } = options;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   // stdin stays open: a farm takes commands on it, and sees the bench gone when it closes.
   child.stdin?.on('error', () => undefined); // a child that died early: its exit says why
   if (input !== undefined) child.stdin?.write(input);
+  if (endInput) child.stdin?.end();
   child.once('exit', () => children.delete(child));
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000)));
@@ -54,6 +63,28 @@ export async function stop(child: ChildProcess, graceMs = 5000): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** Ends every child still running (see `stop`). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((child) => stop(child)));
+}
+
+export type LoadFigures = { rps: number; p50us: number; p99us: number; completed: number; failures: number };
+
+/**
+ * Runs load-generator.ts in its own process (so its work is not counted against the server's):
+ * `connections` sessions, each sending `requests` in turn, one at a time, for `durationMs`.
+ */
+export async function runLoad(port: number, mode: 'lookup' | 'multi', connections: number, durationMs: number, requests: readonly string[]): Promise<LoadFigures> {
+  const generator = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', generator, String(port), mode, String(connections), String(durationMs), '300', requests.join('|')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out) as LoadFigures;
 }
 
 /** Last resort (Ctrl-C, a crash): no child outlives the bench. */

@@ -5,6 +5,7 @@ import {
   type RunningServer,
   DiscoverySession,
   formatBanner,
+  conversionServerOptions,
   startLineServer,
   startOperatorPort,
   jsonReply,
@@ -65,12 +66,7 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
   const plain: Answer = (request, options) => router.reply(request, options);
   const answer: Answer = metrics ? metrics.observe(plain) : plain;
   const server: LineServer = await startLineServer({
-    host: config.host,
-    port: config.port,
-    maxConnections: config.maxConnections,
-    idleTimeoutMs: config.idleTimeoutMs,
-    idleNotice: true,
-    maxLineBytes: 4096,
+    ...conversionServerOptions(config),
     log,
     session: () => createProxySession(answer),
   }).catch((error: unknown) => {

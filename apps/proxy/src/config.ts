@@ -3,6 +3,7 @@ import {
   ServerError,
   countFlag,
   durationFlag,
+  edgeFlags,
   endpointsFlag,
   formatDuration,
   hostFlag,
@@ -65,18 +66,13 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'ejection-time': { type: 'duration', describe: 'a converter that failed or timed out is ejected this long, doubled for each ejection in a row', default: show(DEFAULTS.ejectionTimeMs) },
     'max-ejection-time': { type: 'duration', describe: 'the longest an ejection grows to', default: show(DEFAULTS.maxEjectionTimeMs) },
     'failed-ttl': { type: 'duration', describe: 'old name of --ejection-time (same meaning)' },
-    'max-connections': { describe: 'client connections served at once', default: String(DEFAULTS.maxConnections) },
-    'idle-timeout': { type: 'duration', describe: 'close a client silent this long', default: show(DEFAULTS.idleTimeoutMs) },
-    'shutdown-timeout': { type: 'duration', describe: 'on SIGINT/SIGTERM, wait this long for requests in flight', default: show(DEFAULTS.shutdownTimeoutMs) },
-    'log-level': { describe: 'error, warn, info or debug', default: DEFAULTS.logLevel },
-    'http-port': { describe: 'serve /metrics and /healthz on this port, same --host (default off; 0: any free port)' },
+    ...edgeFlags(DEFAULTS, { shutdownWaitsFor: 'requests in flight' }),
     token: { describe: 'accepted for compatibility (or CONV_TOKEN): the proxy only reports (REPORT), which needs no token; never logged' },
   },
 };
 
-export function validateConfig(input: Readonly<Record<string, unknown>>): Config {
-  return validateFlags(ConfigSchema, input);
-}
+/** Validates flags into a frozen Config; throws ServerError USAGE naming the first bad flag. */
+export const validateConfig = (input: Readonly<Record<string, unknown>>): Config => validateFlags(ConfigSchema, input);
 
 /** `proxy [port] [discovery-host discovery-port] [flags]` -> text to print or a validated Config. */
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): { kind: 'print'; text: string } | { kind: 'run'; config: Config } {

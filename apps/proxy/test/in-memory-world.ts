@@ -7,7 +7,9 @@ import {
   formatFailure,
   parseConversionRequest,
   formatAddress,
+  type ConversionRequest,
 } from '@conv/protocol';
+import { expect } from 'vitest';
 import { pairKey } from '../src/endpoint-book';
 import { silentLogger } from '@conv/server';
 import { type ConverterPort, type DiscoveryPort, type HopAttempt, Router } from '../src/router';
@@ -149,4 +151,25 @@ export class World {
       now: () => this.clock,
     });
   }
+}
+
+/** A conversion request line, parsed (a test's own lines are well formed). */
+export function request(line: string): ConversionRequest {
+  const parsed = parseConversionRequest(line);
+  if (!parsed.ok) throw new Error(parsed.failure.message);
+  return parsed.value;
+}
+
+/**
+ * The only ft:in replica was dead when first called (the router marked it failed), then came
+ * back and registered again: what the router does next is the test. Returns the router and it.
+ */
+export async function aReplicaThatFailedAndCameBack(world: World, failedTtlMs: number): Promise<{ router: Router; flaky: Endpoint }> {
+  const flaky = world.add(['ft', 'in'], 12, 'dead');
+  world.path('ft', 'in', [['ft', 'in']]);
+  const router = world.router({ failedTtlMs });
+  expect(await router.answer(request('ft in 1'))).toMatch(/\(UNAVAILABLE\)/);
+  world.converter(flaky).behaviour = 'ok';
+  world.pools.get('ft in')?.endpoints.push(flaky);
+  return { router, flaky };
 }

@@ -1,12 +1,5 @@
-import { parseConversionRequest } from '@conv/protocol';
 import { describe, expect, it } from 'vitest';
-import { World } from './in-memory-world';
-
-function request(line: string) {
-  const parsed = parseConversionRequest(line);
-  if (!parsed.ok) throw new Error(parsed.failure.message);
-  return parsed.value;
-}
+import { World, aReplicaThatFailedAndCameBack, request } from './in-memory-world';
 
 /** A world with ft:in, in:cm, cm:m (two replicas each) and the paths between them. */
 function lengths(): World {
@@ -133,14 +126,9 @@ describe('failover', () => {
 
   it('gives a failed endpoint another chance once its failure is old', async () => {
     const world = new World();
-    const flaky = world.add(['ft', 'in'], 12, 'dead');
-    world.path('ft', 'in', [['ft', 'in']]);
-    const router = world.router({ failedTtlMs: 3000 });
-    expect(await router.answer(request('ft in 1'))).toMatch(/\(UNAVAILABLE\)/);
     // It comes back and registers again. Nothing else is left for the pair, so it is tried at
     // once as a last resort (router-tries-a-recently-failed-replica-as-a-last-resort.test.ts).
-    world.converter(flaky).behaviour = 'ok';
-    world.pools.get('ft in')?.endpoints.push(flaky);
+    const { router } = await aReplicaThatFailedAndCameBack(world, 3000);
     expect(await router.answer(request('ft in 1'))).toBe('12\n');
     world.clock += 3001;
     expect(await router.answer(request('ft in 1'))).toBe('12\n');

@@ -1,12 +1,5 @@
-import { parseConversionRequest } from '@conv/protocol';
 import { describe, expect, it } from 'vitest';
-import { World } from './in-memory-world';
-
-function request(line: string) {
-  const parsed = parseConversionRequest(line);
-  if (!parsed.ok) throw new Error(parsed.failure.message);
-  return parsed.value;
-}
+import { World, request } from './in-memory-world';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,12 +1,5 @@
-import { parseConversionRequest } from '@conv/protocol';
 import { describe, expect, it } from 'vitest';
-import { World } from './in-memory-world';
-
-function request(line: string) {
-  const parsed = parseConversionRequest(line);
-  if (!parsed.ok) throw new Error(parsed.failure.message);
-  return parsed.value;
-}
+import { World, aReplicaThatFailedAndCameBack, request } from './in-memory-world';
 
 // Found by the chaos harness (apps/conv/src/chaos): a replica that hung for two seconds was
 // marked failed; once it resumed it was the only live replica of its pair, discovery handed it
@@ -15,12 +8,7 @@ function request(line: string) {
 describe('a failure mark is a preference, not a ban', () => {
   it('uses a replica that failed recently when discovery hands it out again and nothing else is left', async () => {
     const world = new World();
-    const flaky = world.add(['ft', 'in'], 12, 'dead');
-    world.path('ft', 'in', [['ft', 'in']]);
-    const router = world.router({ failedTtlMs: 3000 });
-    expect(await router.answer(request('ft in 1'))).toMatch(/\(UNAVAILABLE\)/);
-    world.converter(flaky).behaviour = 'ok';
-    world.pools.get('ft in')?.endpoints.push(flaky);
+    const { router } = await aReplicaThatFailedAndCameBack(world, 3000);
     expect(await router.answer(request('ft in 1'))).toBe('12\n');
     // Once it answered it is a normal replica again: no more detours through discovery.
     const lookups = world.discoveryRequests.filter((r) => r.verb === 'LOOKUP').length;

@@ -1,3 +1,4 @@
+import { formatDuration } from '@conv/protocol';
 import yargs from 'yargs';
 import { ServerError } from './errors';
 
@@ -23,6 +24,24 @@ export type CommandSpec = {
   /** Flags by their name on the command line (kebab-case). */
   readonly flags: Readonly<Record<string, FlagSpec>>;
 };
+
+/** What every conv server's edge flags default to (its config schema states them). */
+export type EdgeDefaults = { readonly maxConnections: number; readonly idleTimeoutMs: number; readonly shutdownTimeoutMs: number; readonly logLevel: string };
+
+/**
+ * The flags of the edge every conv server shares (connection limit, idle cut, shutdown wait, log
+ * level, operator port), described once; `say` names what differs: what a shutdown waits for
+ * and what the operator port serves.
+ */
+export function edgeFlags(defaults: EdgeDefaults, say: { idle?: string; shutdownWaitsFor: string; httpServes?: string }): Record<string, FlagSpec> {
+  return {
+    'max-connections': { describe: 'connections served at once; one more gets TOO_MANY_CONNECTIONS and is closed', default: String(defaults.maxConnections) },
+    'idle-timeout': { type: 'duration', describe: say.idle ?? 'close a client silent this long', default: formatDuration(defaults.idleTimeoutMs) },
+    'shutdown-timeout': { type: 'duration', describe: `on SIGINT/SIGTERM, wait this long for ${say.shutdownWaitsFor}`, default: formatDuration(defaults.shutdownTimeoutMs) },
+    'log-level': { describe: 'error, warn, info or debug', default: defaults.logLevel },
+    'http-port': { describe: `serve ${say.httpServes ?? '/metrics and /healthz'} on this port, same --host (default off; 0: any free port)` },
+  };
+}
 
 /** Flag values keyed by config name (camelCase), positionals in order. */
 export type ReadCommandLine = {

@@ -4,8 +4,8 @@
 // opens sockets; the domain packages never import it.
 export { isLoopbackAddress, normalizePeerAddress } from './address';
 export { exposureNote, formatBanner, isLoopbackHost, parseBanner } from './banner';
-export { configKey, flagsOf, readCommandLine } from './command-line';
-export type { CommandLine, CommandSpec, FlagSpec, ReadCommandLine } from './command-line';
+export { configKey, edgeFlags, flagsOf, readCommandLine } from './command-line';
+export type { CommandLine, CommandSpec, EdgeDefaults, FlagSpec, ReadCommandLine } from './command-line';
 export { DiscoverySession, RETURN_AFTER_MS, askDiscovery, isUnavailable } from './discovery-client';
 export { DiscoveryReplicas } from './discovery-replicas';
 export type { DiscoverySessionOptions } from './discovery-client';
@@ -33,8 +33,8 @@ export {
 } from './flags';
 export { healthzRoute, jsonReply, metricsRoute, startHttpServer, startOperatorPort } from './http-server';
 export type { HttpLimits, HttpReply, HttpRoute, HttpServer, HttpServerOptions, OperatorPortOptions } from './http-server';
-export { startLineServer } from './line-server';
-export type { Connection, ConnectionMode, LineServer, LineServerOptions, LineSession, Peer } from './line-server';
+export { conversionServerOptions, startLineServer } from './line-server';
+export type { Connection, ConnectionMode, LineServer, LineServerOptions, LineSession, ListenConfig, Peer } from './line-server';
 export { LOG_LEVELS, REDACTED_FIELDS, createLogger, silentLogger } from './log';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './log';
 export { runServer } from './run-server';

@@ -64,6 +64,18 @@ export type LineServerOptions = {
   log: Logger;
 };
 
+/** Where a server listens and how many it serves, as its config states them. */
+export type ListenConfig = Pick<LineServerOptions, 'host' | 'port' | 'maxConnections' | 'idleTimeoutMs'>;
+
+/**
+ * The options of a server that speaks the conversion protocol (a converter, the proxy): its
+ * config's address and limits; a client cut for idleness is told so; a request is a short line.
+ */
+export function conversionServerOptions(config: ListenConfig): ListenConfig & Pick<LineServerOptions, 'idleNotice' | 'maxLineBytes'> {
+  const { host, port, maxConnections, idleTimeoutMs } = config;
+  return { host, port, maxConnections, idleTimeoutMs, idleNotice: true, maxLineBytes: 4096 };
+}
+
 export interface LineServer {
   /** The address actually bound (port 0 becomes a real port). */
   readonly address: { readonly host: string; readonly port: number };

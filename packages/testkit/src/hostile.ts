@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
+import { readLines } from './line-client';
 
 /**
  * Hostile inputs and hostile clients for the servers' fuzz suites. Every random choice comes
@@ -138,7 +139,6 @@ export class RawClient {
   /** Resolves when the server has closed its sending side (FIN) or the connection is gone. */
   readonly ended: Promise<void>;
   readonly closed: Promise<void>;
-  #buffer = '';
   #read = 0;
   #waiters: (() => void)[] = [];
   #gone = false;
@@ -146,18 +146,13 @@ export class RawClient {
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
-    socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      let newline: number;
-      while ((newline = this.#buffer.indexOf('\n')) >= 0) {
-        this.lines.push(this.#buffer.slice(0, newline).replace(/\r$/, ''));
-        this.#buffer = this.#buffer.slice(newline + 1);
-      }
+    const rest = readLines(socket, (line) => {
+      this.lines.push(line.replace(/\r$/, ''));
       this.#wake();
     });
     const flush = (): void => {
-      if (this.#buffer !== '') this.lines.push(this.#buffer);
-      this.#buffer = '';
+      const last = rest();
+      if (last !== '') this.lines.push(last);
       this.#gone = true;
       this.#wake();
     };

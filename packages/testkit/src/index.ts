@@ -2,7 +2,7 @@ export { runningInCI } from './ci';
 export { EtcdCluster, EtcdMember, EtcdServer, describeWithEtcd, etcdMetric, etcdPresence, useEtcdServer } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
-export { LineClient, exchange, freePort, listRegistrations, openSocket } from './line-client';
+export { LineClient, exchange, freePort, listRegistrations, openSocket, readLines } from './line-client';
 export { APP, repoPath, startServer, stopAll } from './processes';
 export type { ServerProcess } from './processes';
 export { waitFor } from './wait-for';

@@ -13,34 +13,51 @@ export function openSocket(port: number, host = '127.0.0.1', localAddress?: stri
 }
 
 /**
+ * Hands `onLine` each line `socket` receives, without its newline (set the socket's encoding
+ * first). Returns a function that takes what came after the last newline: the end of a reply
+ * the server closed without one.
+ */
+export function readLines(socket: Socket, onLine: (line: string) => void): () => string {
+  let buffer = '';
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      onLine(line);
+    }
+  });
+  return () => {
+    const rest = buffer;
+    buffer = '';
+    return rest;
+  };
+}
+
+/**
  * A client that reads a server's answers line by line over one connection. `closed` resolves
  * when the server closes; `lines` holds every line received so far.
  */
 export class LineClient {
   readonly lines: string[] = [];
   readonly closed: Promise<void>;
-  #buffer = '';
   #read = 0;
   #waiters: (() => void)[] = [];
   #ended = false;
 
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      let newline: number;
-      while ((newline = this.#buffer.indexOf('\n')) >= 0) {
-        this.lines.push(this.#buffer.slice(0, newline).replace(/\r$/, ''));
-        this.#buffer = this.#buffer.slice(newline + 1);
-      }
+    const rest = readLines(socket, (line) => {
+      this.lines.push(line.replace(/\r$/, ''));
       this.#wake();
     });
     socket.on('error', () => undefined);
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         this.#ended = true;
-        if (this.#buffer) this.lines.push(this.#buffer);
-        this.#buffer = '';
+        const last = rest();
+        if (last) this.lines.push(last);
         this.#wake();
         resolve();
       }),
