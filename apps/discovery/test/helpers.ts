@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DiscoveryVerb, createDiscoveryReplyReader, parseDiscoveryRequest } from '@conv/protocol';
-import { APP, type FakeAnswer, type FakeConverter, LineClient, type ServerProcess, startFakeConverter, startServer, stopAll } from '@conv/testkit';
+import { APP, type FakeConverter, LineClient, type ServerProcess, startFakeConverter, startServer, stopAll } from '@conv/testkit';
 import { ServerError } from '@conv/server';
 import { afterEach } from 'vitest';
 import { readConfig } from '../src/config';
@@ -79,7 +79,7 @@ export async function oneShot(port: number, line: string): Promise<string[]> {
  * A starter of fake converters for one test file: every one it started, and every process the
  * file started, is stopped after each test.
  */
-export function useFakeConverters(): (units: [string, string], options?: { host?: string; port?: number; factor?: number; answer?: FakeAnswer }) => Promise<FakeConverter> {
+export function useFakeConverters(): (units: [string, string], options?: Omit<Parameters<typeof startFakeConverter>[0], 'units'>) => Promise<FakeConverter> {
   const converters: FakeConverter[] = [];
   afterEach(async () => {
     await Promise.all(converters.splice(0).map((c) => c.close()));
