@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { countFlag, durationFlag, portFlag, textFlag, validateFlags } from '@conv/server';
+import { countFlag, durationFlag, freePorts, portFlag, textFlag, validateFlags } from '@conv/server';
 import { z } from 'zod';
 import { version } from '../package.json';
 import { defineCommand } from './command';
@@ -155,26 +154,10 @@ export async function waitHealthy(member: EtcdMemberSpec, child: ChildProcess, t
 
 /** Port 0: any free loopback ports (for tests); otherwise `port + 2i` and `peerPort + 2i`. */
 export async function resolvePorts(config: Pick<EtcdConfig, 'members' | 'port' | 'peerPort'>): Promise<{ client: number; peer: number }[]> {
-  const ports: { client: number; peer: number }[] = [];
-  for (let i = 0; i < config.members; i++) {
-    ports.push(
-      config.port === 0
-        ? { client: await freePort(), peer: await freePort() }
-        : { client: config.port + 2 * i, peer: config.peerPort + 2 * i },
-    );
-  }
-  return ports;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const free = config.port === 0 ? await freePorts(2 * config.members) : [];
+  return Array.from({ length: config.members }, (_, i) =>
+    config.port === 0 ? { client: free[2 * i] ?? 0, peer: free[2 * i + 1] ?? 0 } : { client: config.port + 2 * i, peer: config.peerPort + 2 * i },
+  );
 }
 
 export const etcdCommand = defineCommand({

@@ -12,15 +12,7 @@ import {
 } from '@conv/protocol';
 import { APP, LineClient } from '@conv/testkit';
 
-/** A port that was free a moment ago (the listener is closed again before this resolves). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '@conv/testkit';
 
 /** Runs the built converter to its exit (for refusals: bad flags, port in use, --help). */
 export function runConverter(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

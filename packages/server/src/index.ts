@@ -2,7 +2,7 @@
 // entry, flags and command lines, addresses, banners, the discovery client, and the operational
 // shell (logs, the operator HTTP port, fast metrics). The one package besides the apps that
 // opens sockets; the domain packages never import it.
-export { isLoopbackAddress, normalizePeerAddress } from './address';
+export { freePorts, isLoopbackAddress, normalizePeerAddress } from './address';
 export { exposureNote, formatBanner, isLoopbackHost, parseBanner } from './banner';
 export { configKey, edgeFlags, flagsOf, readCommandLine } from './command-line';
 export type { CommandLine, CommandSpec, EdgeDefaults, FlagSpec, ReadCommandLine } from './command-line';

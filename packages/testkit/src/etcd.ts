@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePrometheusText } from './prometheus-text';
 import { waitFor } from './wait-for';
-import { freePort } from './line-client';
+import { freePorts } from '@conv/server';
 import { runningInCI } from './ci';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
@@ -217,10 +217,8 @@ export class EtcdCluster {
   static async start(options: { members?: number } = {}): Promise<EtcdCluster> {
     const count = options.members ?? 3;
     const root = mkdtempSync(join(tmpdir(), 'conv-etcd-'));
-    const members: EtcdMember[] = [];
-    for (let i = 1; i <= count; i++) {
-      members.push(new EtcdMember({ name: `m${i}`, dataDir: join(root, `m${i}`), clientPort: await freePort(), peerPort: await freePort() }));
-    }
+    const ports = await freePorts(2 * count);
+    const members = Array.from({ length: count }, (_, i) => new EtcdMember({ name: `m${i + 1}`, dataDir: join(root, `m${i + 1}`), clientPort: ports[2 * i] ?? 0, peerPort: ports[2 * i + 1] ?? 0 }));
     const initial = members.map((member) => `${member.name}=${member.peerUrl}`).join(',');
     for (const member of members) member.joins(initial, `conv-test-${process.pid}-${root.slice(-6)}`);
     const cluster = new EtcdCluster(root, members);

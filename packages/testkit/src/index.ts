@@ -3,6 +3,7 @@ export { EtcdCluster, EtcdMember, EtcdServer, describeWithEtcd, etcdMetric, etcd
 export { startFakeConverter } from './fake-converter';
 export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
 export { LineClient, exchange, freePort, listRegistrations, openSocket, readLines } from './line-client';
+export { freePorts } from '@conv/server';
 export { APP, repoPath, startServer, stopAll } from './processes';
 export type { ServerProcess } from './processes';
 export { waitFor } from './wait-for';

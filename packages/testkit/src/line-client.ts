@@ -1,4 +1,5 @@
-import { type Socket, connect, createServer } from 'node:net';
+import { freePorts } from '@conv/server';
+import { type Socket, connect } from 'node:net';
 
 /** Connects to host:port on loopback. */
 export function openSocket(port: number, host = '127.0.0.1', localAddress?: string): Promise<Socket> {
@@ -146,12 +147,9 @@ export async function exchange(port: number, line: string, options: { host?: str
 
 /** A port nothing listens on right now (a dead address for failover tests). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  const [port] = await freePorts(1, host);
+  if (port === undefined) throw new Error('no port');
+  return port;
 }
 
 /** A discovery server's LIST, as its `unit1 unit2 host port health` lines, on a connection of its own. */
