@@ -119,8 +119,8 @@ export const PERSIST_RETRY_MS = 30_000;
 const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
 
 /**
- * Connections to converters. Where a converter accepts `PERSIST`, a few idle connections per
- * endpoint are kept so a hop costs no TCP handshake; servers that answer PERSIST with anything
+ * Connections to converters. Where a converter accepts `PERSIST`, the connections opened to an
+ * endpoint (at most 64) are kept for reuse so a hop costs no TCP handshake; servers that answer PERSIST with anything
  * else (seed-style servers) get one-shot exchanges, as the course's clients do. Every attempt,
  * connect included, has `hopTimeoutMs`: a stopped process accepts TCP but never answers.
  *
@@ -142,8 +142,11 @@ export class ConverterPool implements ConverterPort {
   constructor(options: { hopTimeoutMs: number; maxIdlePerEndpoint?: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; log: Logger }) {
     this.#hopTimeoutMs = options.hopTimeoutMs;
     this.#persistRetryMs = options.persistRetryMs ?? PERSIST_RETRY_MS;
-    this.#maxIdle = options.maxIdlePerEndpoint ?? 16;
     this.#maxOpen = options.maxOpenPerEndpoint ?? 64;
+    // Every connection opened stays for reuse: closing the ones over a smaller idle cap after a
+    // burst made a proxy under steady load reconnect (connect, greeting, PERSIST) for the next one.
+    // The converter's idle timeout closes what stays unused.
+    this.#maxIdle = options.maxIdlePerEndpoint ?? this.#maxOpen;
     this.#log = options.log;
   }
 

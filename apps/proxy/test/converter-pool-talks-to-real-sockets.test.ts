@@ -63,6 +63,37 @@ describe('the converter pool', () => {
     expect(converter.connections()).toBe(1);
   });
 
+  // Regression: it kept 16 idle connections per endpoint and closed the rest after each burst,
+  // so a proxy under steady load of more than 16 hops at once reconnected (connect, greeting,
+  // PERSIST) for most hops of the next burst.
+  it('keeps every connection a burst opened for the next burst, instead of connecting again', async () => {
+    const BURST = 40;
+    // Answers nothing until a whole burst of requests is in, so each hop of a burst needs a connection of its own.
+    const held: { socket: Socket; amount: number }[] = [];
+    const converter = await server((socket) => {
+      socket.setEncoding('utf8');
+      socket.write('HELLO converter a b - send "<from> <to> <amount>"\n');
+      let buffer = '';
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, i).trim();
+          buffer = buffer.slice(i + 1);
+          if (line === 'PERSIST') socket.write('OK persistent\n');
+          else held.push({ socket, amount: Number(line.split(' ')[2]) });
+          if (held.length === BURST) for (const { socket: asker, amount } of held.splice(0)) asker.write(`${amount * 2}\n`);
+        }
+      });
+    });
+    const converters = pool();
+    const endpoint = { host: '127.0.0.1', port: converter.port };
+    const burst = () => Promise.all(Array.from({ length: BURST }, (_, i) => converters.convert(endpoint, `a b ${i}\n`)));
+    expect((await burst()).map((reply) => (reply.kind === 'line' ? reply.line : reply.kind))).toEqual(Array.from({ length: BURST }, (_, i) => String(2 * i)));
+    expect(converter.connections()).toBe(BURST);
+    expect((await burst()).every((reply) => reply.kind === 'line')).toBe(true);
+    expect(converter.connections()).toBe(BURST);
+  });
+
   it('bounds its connections per endpoint: concurrent hops wait for a free one', async () => {
     const converter = await server(persistentDoubler);
     const converters = pool(1000, 2);
