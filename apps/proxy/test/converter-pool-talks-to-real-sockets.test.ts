@@ -33,20 +33,26 @@ async function server(onSocket: (socket: Socket, connections: number) => void): 
   return { port: address.port, connections: () => connections };
 }
 
-/** A converter that speaks the persistent mode: greeting, `OK persistent`, then doubling. */
-function persistentDoubler(socket: Socket): void {
-  socket.setEncoding('utf8');
-  socket.write('HELLO converter a b - send "<from> <to> <amount>"\n');
-  let buffer = '';
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, i).trim();
-      buffer = buffer.slice(i + 1);
-      socket.write(line === 'PERSIST' ? 'OK persistent\n' : `${Number(line.split(' ')[2]) * 2}\n`);
-    }
-  });
+/** A converter that speaks the persistent mode: greeting, `OK persistent`, then `onRequest` with each request's amount. */
+function persistentConverter(onRequest: (socket: Socket, amount: number) => void): (socket: Socket) => void {
+  return (socket) => {
+    socket.setEncoding('utf8');
+    socket.write('HELLO converter a b - send "<from> <to> <amount>"\n');
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, i).trim();
+        buffer = buffer.slice(i + 1);
+        if (line === 'PERSIST') socket.write('OK persistent\n');
+        else onRequest(socket, Number(line.split(' ')[2]));
+      }
+    });
+  };
 }
+
+/** Doubles each amount at once. */
+const persistentDoubler = persistentConverter((socket, amount) => socket.write(`${amount * 2}\n`));
 
 function pool(hopTimeoutMs = 1000, maxOpenPerEndpoint?: number): ConverterPool {
   const created = new ConverterPool({ hopTimeoutMs, log: silentLogger, ...(maxOpenPerEndpoint ? { maxOpenPerEndpoint } : {}) });
@@ -70,21 +76,12 @@ describe('the converter pool', () => {
     const BURST = 40;
     // Answers nothing until a whole burst of requests is in, so each hop of a burst needs a connection of its own.
     const held: { socket: Socket; amount: number }[] = [];
-    const converter = await server((socket) => {
-      socket.setEncoding('utf8');
-      socket.write('HELLO converter a b - send "<from> <to> <amount>"\n');
-      let buffer = '';
-      socket.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-          const line = buffer.slice(0, i).trim();
-          buffer = buffer.slice(i + 1);
-          if (line === 'PERSIST') socket.write('OK persistent\n');
-          else held.push({ socket, amount: Number(line.split(' ')[2]) });
-          if (held.length === BURST) for (const { socket: asker, amount } of held.splice(0)) asker.write(`${amount * 2}\n`);
-        }
-      });
-    });
+    const converter = await server(
+      persistentConverter((socket, amount) => {
+        held.push({ socket, amount });
+        if (held.length === BURST) for (const { socket: asker, amount: asked } of held.splice(0)) asker.write(`${asked * 2}\n`);
+      }),
+    );
     const converters = pool();
     const endpoint = { host: '127.0.0.1', port: converter.port };
     const burst = () => Promise.all(Array.from({ length: BURST }, (_, i) => converters.convert(endpoint, `a b ${i}\n`)));
