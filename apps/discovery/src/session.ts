@@ -106,7 +106,8 @@ export class DiscoveryService {
    * line server closes after the close grace) until the client asks for `SESSION`.
    */
   connect(connection: Connection, options: { greeting?: string; answer?: AnswerLine } = {}): LineSession {
-    const peer = connection.peer;
+    // Every request is judged by where it comes from: the address, read now, while connected.
+    const peer: Peer = { address: connection.peer.address };
     const answer = options.answer ?? ((line: string, from: Peer) => this.answer(line, from));
     let mode: ConnectionMode = 'grace';
     let watch: Watch | undefined;

@@ -14,12 +14,14 @@ const CARRIAGE_RETURN = 0x0d;
  * without being buffered, so a client cannot grow our memory by never sending `\n`.
  * Blank lines (only spaces and tabs) are dropped; a `\r` before `\n` is dropped.
  */
+/** One decoder for every splitter: it decodes whole lines only (no streaming state), and a connection's own cost the GC. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export class LineSplitter {
   readonly maxLineBytes: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #discarding = false;
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
 
   constructor(options: { maxLineBytes?: number } = {}) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -86,7 +88,7 @@ export class LineSplitter {
     }
     let line: string;
     try {
-      line = this.#decoder.decode(bytes.subarray(0, end));
+      line = UTF8.decode(bytes.subarray(0, end));
     } catch {
       out.push({ ok: false, failure: failure('INVALID_UTF8', 'Lines must be UTF-8 text.') });
       return;

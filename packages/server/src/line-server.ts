@@ -133,7 +133,14 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
   });
 
   function serve(socket: Socket): Conn {
-    const peer: Peer = { address: normalizePeerAddress(socket.remoteAddress) };
+    // Asked of the kernel (getpeername) only when a session needs it: most connections never do.
+    let address: string | undefined;
+    const peer: Peer = {
+      get address() {
+        address ??= normalizePeerAddress(socket.remoteAddress);
+        return address;
+      },
+    };
     const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
     /** Received and not yet framed: a client's pipelined requests wait here as bytes. */
     let unread: Buffer | undefined;
