@@ -288,7 +288,7 @@ describe('discovery under hostile input', () => {
     const late = await RawClient.connect(discovery.port);
     late.socket.pause();
     late.socket.end(`${'HELP\n'.repeat(20_000)}${'PING\n'.repeat(100_000)}LOOKUP ft in`);
-    await waitUntilStalled([late], 'a client that does not read stalled', { stillPolls: 2 });
+    await waitUntilStalled([late], 'a client that does not read stalled', { stillPolls: 2, intervalMs: 50 });
     late.socket.resume();
     const lines = await late.waitForEnd(60_000);
     expect(lines).toHaveLength(20_000 * help.length + 100_001);

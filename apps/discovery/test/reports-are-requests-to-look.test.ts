@@ -37,7 +37,7 @@ describe('REPORT <host> <port> [reason...]', () => {
     // It answers the admission probe right but late (the report comes meanwhile), then dies:
     // every later connection is closed without a word.
     const dying = await converter(['ft', 'in'], {
-      answer: (_line, n) => (n === 0 ? { line: '12', afterMs: 3000 } : undefined),
+      answer: (_line, n) => (n === 0 ? { line: '12', afterMs: 5000 } : undefined),
       script: ({ connection }) => (connection > 1 ? 'close' : undefined),
     });
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${dying.port}`);

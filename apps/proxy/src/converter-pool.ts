@@ -120,9 +120,10 @@ const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
 
 /**
  * Connections to converters. Where a converter accepts `PERSIST`, the connections opened to an
- * endpoint (at most 64) are kept for reuse so a hop costs no TCP handshake; servers that answer PERSIST with anything
- * else (seed-style servers) get one-shot exchanges, as the course's clients do. Every attempt,
- * connect included, has `hopTimeoutMs`: a stopped process accepts TCP but never answers.
+ * endpoint (at most 64) are kept for reuse, so a hop costs no TCP handshake; servers that answer
+ * PERSIST with anything else (seed-style servers) get one-shot exchanges, as the course's
+ * clients do. Every attempt, connect included, has `hopTimeoutMs`: a stopped process accepts TCP
+ * but never answers.
  *
  * A pooled connection is trusted only while its replies line up with its requests: one that
  * answers with something that is not a reply, or with more lines than it was asked for, is
@@ -132,21 +133,16 @@ const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
 export class ConverterPool implements ConverterPort {
   readonly #endpoints = new Map<string, EndpointState>();
   readonly #hopTimeoutMs: number;
-  readonly #maxIdle: number;
   readonly #log: Logger;
   #closed = false;
 
   readonly #maxOpen: number;
   readonly #persistRetryMs: number;
 
-  constructor(options: { hopTimeoutMs: number; maxIdlePerEndpoint?: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; log: Logger }) {
+  constructor(options: { hopTimeoutMs: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; log: Logger }) {
     this.#hopTimeoutMs = options.hopTimeoutMs;
     this.#persistRetryMs = options.persistRetryMs ?? PERSIST_RETRY_MS;
     this.#maxOpen = options.maxOpenPerEndpoint ?? 64;
-    // Every connection opened stays for reuse: closing the ones over a smaller idle cap after a
-    // burst made a proxy under steady load reconnect (connect, greeting, PERSIST) for the next one.
-    // The converter's idle timeout closes what stays unused.
-    this.#maxIdle = options.maxIdlePerEndpoint ?? this.#maxOpen;
     this.#log = options.log;
   }
 
@@ -274,7 +270,10 @@ export class ConverterPool implements ConverterPort {
       waiter(connection);
       return;
     }
-    if (this.#closed || connection.closed || state.idle.length >= this.#maxIdle) {
+    // Every connection opened stays for reuse (`#maxOpen` bounds them): closing the ones over an
+    // idle cap after a burst made a proxy under steady load reconnect (connect, greeting,
+    // PERSIST) for the next one. The converter's idle timeout closes what stays unused.
+    if (this.#closed || connection.closed) {
       connection.destroy();
       return;
     }

@@ -8,15 +8,15 @@ export type FramedLine = { ok: true; line: string } | { ok: false; failure: Fail
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
+/** Shared by every splitter: it decodes whole lines only (no streaming state), so one per connection would only cost memory. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Splits a byte stream into UTF-8 lines. Chunks may cut a line, or a multi-byte character,
  * anywhere. A line longer than `maxLineBytes` is reported once and skipped up to its newline
  * without being buffered, so a client cannot grow our memory by never sending `\n`.
  * Blank lines (only spaces and tabs) are dropped; a `\r` before `\n` is dropped.
  */
-/** One decoder for every splitter: it decodes whole lines only (no streaming state), and a connection's own cost the GC. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 export class LineSplitter {
   readonly maxLineBytes: number;
   #pending: Uint8Array[] = [];

@@ -321,7 +321,7 @@ export function describeConversionServerUnderHostileInput(suite: ConversionServe
       const late = await RawClient.connect(port());
       late.socket.pause();
       late.socket.end(`PERSIST\n${'x\n'.repeat(150_000)}${'ft in 1\n'.repeat(20_000)}ft in 2`);
-      await waitUntilStalled([late], 'a client that does not read stalled', { stillPolls: 2 });
+      await waitUntilStalled([late], 'a client that does not read stalled', { stillPolls: 2, intervalMs: 50 });
       late.socket.resume();
       const lines = await late.waitForEnd(60_000);
       expect(lines).toHaveLength(170_003);

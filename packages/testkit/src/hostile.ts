@@ -146,10 +146,9 @@ export class RawClient {
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
-    const rest = readLines(socket, (line) => {
-      this.lines.push(line.replace(/\r$/, ''));
-      this.#wake();
-    });
+    const rest = readLines(socket, (line) => this.lines.push(line.replace(/\r$/, '')));
+    // After readLines' own listener: waiters wake once per chunk, with all its lines in.
+    socket.on('data', () => this.#wake());
     const flush = (): void => {
       const last = rest();
       if (last !== '') this.lines.push(last);

@@ -49,10 +49,9 @@ export class LineClient {
 
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
-    const rest = readLines(socket, (line) => {
-      this.lines.push(line.replace(/\r$/, ''));
-      this.#wake();
-    });
+    const rest = readLines(socket, (line) => this.lines.push(line.replace(/\r$/, '')));
+    // After readLines' own listener: waiters wake once per chunk, with all its lines in.
+    socket.on('data', () => this.#wake());
     socket.on('error', () => undefined);
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {

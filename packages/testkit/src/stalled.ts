@@ -39,13 +39,14 @@ function socketTable(): Map<string, Queues> {
  * while bytes it sent lay unread. The clients must send more than the server reads before its
  * replies fill the kernels' buffers (megabytes of replies on loopback).
  *
- * `stillPolls`: how many polls in a row the server's queue must stay unchanged. The default (4,
- * half a second) tells a server that stopped reading from one merely slow to read. A test that
- * goes on to read from a client it saw stall asks for fewer: the server's idle timeout (2 s in
- * the hostile suites) cuts a stalled client, and on a busy machine polls come late.
+ * `stillPolls` and `intervalMs`: how many polls in a row, how far apart, the server's queue must
+ * stay unchanged. The default (4 polls 150 ms apart, half a second) tells a server that stopped
+ * reading from one merely slow to read. A test that goes on to read from a client it saw stall
+ * asks for fewer and closer polls: the server's idle timeout (2 s in the hostile suites) cuts a
+ * stalled client, and on a busy machine polls come late.
  */
-export async function waitUntilStalled(clients: readonly RawClient[], what: string, options: { timeoutMs?: number; stillPolls?: number } = {}): Promise<void> {
-  const { timeoutMs = 60_000, stillPolls: STILL_POLLS = 4 } = options;
+export async function waitUntilStalled(clients: readonly RawClient[], what: string, options: { timeoutMs?: number; stillPolls?: number; intervalMs?: number } = {}): Promise<void> {
+  const { timeoutMs = 60_000, stillPolls: STILL_POLLS = 4, intervalMs = 150 } = options;
   type Seen = { readonly rx: number; readonly queued: number; readonly read: number; readonly open: boolean };
   const history: (readonly Seen[])[] = [];
   // Each client must be seen stalled once, or closed by the server: a server slow to get round to
@@ -87,7 +88,7 @@ export async function waitUntilStalled(clients: readonly RawClient[], what: stri
       if (!settled) return undefined;
       return { drained: 0, allClosed: !seenStalled.some(Boolean) && !cutUnread.some(Boolean) };
     },
-    { what, intervalMs: STILL_POLLS < 4 ? 50 : 150, timeoutMs },
+    { what, intervalMs, timeoutMs },
   ).catch((error: unknown) => {
     const last = history.slice(-2).map((poll) => poll.map((seen) => `${seen.open ? '' : 'closed:'}${seen.rx}/${seen.read}`).join(' '));
     throw new Error(`${error instanceof Error ? error.message : String(error)}; ${seenStalled.filter(Boolean).length} seen stalled; last polls (server unread / read by the server): ${last.join(' | ')}`);
