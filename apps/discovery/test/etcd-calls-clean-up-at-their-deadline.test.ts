@@ -48,7 +48,12 @@ describeWithEtcd('a watch that etcd creates after its deadline', {}, () => {
     expect(await watchers()).toBe(0);
 
     etcdServer().freeze();
+    // SIGSTOP is sent, not yet proven: the watch is asked for only once etcd has stopped answering
+    // (on a loaded machine, a watch asked for at once was once created, and the test saw no deadline).
+    const answers = () => fetch(`http://${etcdServer().endpoint}/health`, { signal: AbortSignal.timeout(300) }).then(() => true, () => false);
+    await waitFor(async () => !(await answers()), { what: 'etcd frozen: its /health no longer answers' });
     const late = await store.watch(revision + 1, { change: () => undefined, broken: () => undefined }).catch((error: unknown) => error);
+    expect(late, 'the watch was created although etcd was frozen').toBeInstanceOf(Error);
     expect((late as Error).message).toMatch(/did not watch within 500 ms/);
     etcdServer().thaw();
 
