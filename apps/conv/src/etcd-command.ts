@@ -54,9 +54,10 @@ export function etcdPlan(config: Pick<EtcdConfig, 'members' | 'dataDir'>, ports:
       '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
       '--initial-cluster', initialCluster,
       '--initial-cluster-token', single ? 'conv' : `conv-${members.length}`,
-      // A cluster on one busy laptop: ten times etcd's default heartbeat and election timeout,
-      // so that a member starved of CPU for a moment does not cost the cluster its leader.
-      ...(single ? [] : ['--heartbeat-interval', '200', '--election-timeout', '2000']),
+      // etcd's default heartbeat and election timeout, stated: a leader's death costs 1-2 s of
+      // election. Ten times these (tried first, for busy laptops) cost 2-4 s, and two CPU burners
+      // beside the whole test suite caused no needless election with these.
+      ...(single ? [] : ['--heartbeat-interval', '100', '--election-timeout', '1000']),
       // etcd 3.4's default logger prints every Raft step; zap at warn keeps the terminal readable.
       '--logger', 'zap',
       '--log-outputs', 'stderr',

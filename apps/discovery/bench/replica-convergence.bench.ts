@@ -3,7 +3,7 @@
 // through all three members. Each round: a fault, then one ADD acknowledged through B, then the
 // time until every replica lists it (for a restarted replica: lists exactly what B lists).
 // Needs Debian's etcd on PATH; skips without it. BENCH_ROUNDS sets the rounds per fault (5).
-import { APP, EtcdCluster, type EtcdMember, LineClient, type ServerProcess, etcdPresence, startServer, stopAll } from '@conv/testkit';
+import { APP, ETCD_TIMING, EtcdCluster, type EtcdMember, LineClient, type ServerProcess, etcdPresence, startServer, stopAll } from '@conv/testkit';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TARGET_MS = 2_000;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       record('follower killed: kill -> an ADD through B listed by both', (await until(everywhere(line), 'both replicas')) - start);
       await follower.restart();
 
-      // The leader (not m1): writes wait for a new leader (election timeout 2 s in this cluster).
+      // The leader (not m1): writes wait for a new leader (after the election timeout, randomised up to twice it).
       const oldLeader = await cluster.leader();
       start = performance.now();
       await oldLeader.kill();
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     await cluster.destroy();
   }
   log('');
-  log(`node ${process.version}, etcd 3-member cluster on loopback (heartbeat 200 ms, election 2 s), ${ROUNDS} rounds, polled every 5 ms`);
+  log(`node ${process.version}, etcd 3-member cluster on loopback (heartbeat ${ETCD_TIMING.heartbeatMs} ms, election timeout ${ETCD_TIMING.electionMs} ms), ${ROUNDS} rounds, polled every 5 ms`);
   log('| after | median | max | target |');
   log('|---|---|---|---|');
   for (const [fault, times] of figures) {

@@ -1,5 +1,5 @@
 export { runningInCI } from './ci';
-export { EtcdCluster, EtcdMember, EtcdServer, describeWithEtcd, etcdMetric, etcdPresence, useEtcdServer } from './etcd';
+export { ETCD_TIMING, EtcdCluster, EtcdMember, EtcdServer, describeWithEtcd, etcdMetric, etcdPresence, useEtcdServer } from './etcd';
 export { startFakeConverter } from './fake-converter';
 export type { FakeAnswer, FakeConverter, FakeReply, FakeRequest } from './fake-converter';
 export { LineClient, exchange, freePort, listRegistrations, openSocket, readLines } from './line-client';
