@@ -35,6 +35,13 @@ const MEMBER_REST_MS = 1_000;
 /** The pause before an attempt is tried again (on the next member). */
 const RETRY_EVERY_MS = 100;
 
+/**
+ * An attempt that failed because of the member itself (unreachable, frozen, too slow), not an
+ * answer from a live member that the cluster is between leaders: "leader changed" comes the
+ * moment a new leader is known, so resting that member would only delay the retry that works.
+ */
+const memberFailed = (error: Error): boolean => isRecoverableError(error) && !/etcdserver: (leader changed|no leader|not leader)/.test(error.message);
+
 /** The JSON value of one key: what must survive, as in the SQLite store. */
 const StoredValueSchema = z.object({
   pair: z.tuple([z.string(), z.string()]),
@@ -82,7 +89,7 @@ export class EtcdRegistryStore implements SharedRegistryStore {
         // default is 5 s after three failures: while the cluster elects a leader every member
         // fails for a moment, every breaker opened, and every call then failed at once for 5 s,
         // long enough for leases to run out). A frozen member thus costs one attempt a second.
-        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: MEMBER_REST_MS, breaker: new ConsecutiveBreaker(1) }),
+        host: () => circuitBreaker(handleWhen(memberFailed), { halfOpenAfter: MEMBER_REST_MS, breaker: new ConsecutiveBreaker(1) }),
         // A failed attempt is tried again on the next member; when every member rests (an
         // election), the call waits for the first to be tried again, within its deadline.
         global: retry(handleWhen((error) => isRecoverableError(error) || isBrokenCircuitError(error)), {
