@@ -90,7 +90,7 @@ export class Registry extends EndpointRegistry {
     const seq = this.#nextSeq;
     this.#write(() => this.#store.put({ seq, pair: added.pair, endpoint: added.endpoint, addedAt: t, ...lease(added.leaseMs) }));
     this.#nextSeq = seq + 1;
-    this.pools.attach({ pair: added.pair, endpoint: added.endpoint, seq, addedAt: t, lastSeen: t, health: added.health, since: t, leaseMs: added.leaseMs, timeLease: true });
+    this.pools.attach({ pair: added.pair, endpoint: added.endpoint, seq, health: added.health, since: t, leaseMs: added.leaseMs, timeLease: true });
     return { ok: true, created: true };
   }
 
@@ -163,7 +163,7 @@ export class Registry extends EndpointRegistry {
       }
       last = record.seq;
       // Restored endpoints are unproven: nothing is handed out before a probe says it is up.
-      const entry = this.pools.attach({ pair, endpoint, seq: record.seq, addedAt: record.addedAt, lastSeen: record.addedAt, health: 'pending', since: t, leaseMs: record.leaseMs, timeLease: true });
+      const entry = this.pools.attach({ pair, endpoint, key, seq: record.seq, addedAt: record.addedAt, health: 'pending', since: t, leaseMs: record.leaseMs, timeLease: true, restored: true });
       entry.served = entry.flushedServed = record.served ?? 0;
     }
     this.#nextSeq = last + 1;

