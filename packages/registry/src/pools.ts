@@ -134,7 +134,7 @@ export class Pools {
     pool.append(entry);
     this.#byKey.set(entry.key, entry);
     this.#count(health, 1);
-    if (added.leaseMs !== undefined) this.#leaseOn(entry, added.leaseMs, added.timeLease === true ? added.since : undefined);
+    if (added.leaseMs !== undefined) this.#leaseOn(entry, added.leaseMs, added.timeLease === true ? since : undefined);
     if (health === 'up') this.#upChanged(pool, 1);
     if (added.restored !== true) this.changes.record('added', pool.pair, endpoint, health);
     return entry;
