@@ -1,4 +1,4 @@
-import { type DiscoveryVerb, type FailureCode, type Health, tokenize } from '@conv/protocol';
+import { type DiscoveryVerb, type FailureCode, type Health, firstWord } from '@conv/protocol';
 import type { EndpointRegistry } from '@conv/registry';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from '@conv/server';
@@ -141,7 +141,7 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
     observe(line, answered, seconds) {
       // A line that did not parse is still counted under the verb it tried to be.
       // REMOVE <unit1> <unit2> is REMOVE to whoever counts requests.
-      const label = answered.verb === 'REMOVE_PAIR' ? 'REMOVE' : (answered.verb ?? VERB_LABEL.get(verbWord(line).toUpperCase()) ?? '');
+      const label = answered.verb === 'REMOVE_PAIR' ? 'REMOVE' : (answered.verb ?? VERB_LABEL.get(firstWord(line).toUpperCase()) ?? '');
       const verb = series.get(label) ?? unknownVerb;
       verb.latency.observe(seconds);
       const code = answered.outcome;
@@ -155,18 +155,6 @@ export function createDiscoveryMetrics(sources: DiscoveryMetricsSources): Discov
       failed.inc();
     },
   };
-}
-
-/** The first word of a request line, as the protocol's tokenizer would split it, without its allocations. */
-function verbWord(line: string): string {
-  const first = line.charCodeAt(0);
-  // Leading blanks are rare: let the protocol's tokenizer deal with them.
-  if (first === 32 || first === 9) return tokenize(line)[0] ?? '';
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 32 || c === 9) return line.slice(0, i);
-  }
-  return line;
 }
 
 /** `answer` with each line counted and timed, or `answer` itself when metrics are off. */

@@ -1,4 +1,4 @@
-import { DISCOVERY_HELP, type DiscoveryReply, type DiscoveryRequest, type DiscoveryVerb, type FailureCode, failure, formatDiscoveryReply, parseDiscoveryRequest, formatAddress, tokenize } from '@conv/protocol';
+import { DISCOVERY_HELP, type DiscoveryReply, type DiscoveryRequest, type DiscoveryVerb, type FailureCode, failure, formatDiscoveryReply, parseDiscoveryRequest, formatAddress, firstWord } from '@conv/protocol';
 import { PathFinder } from '@conv/conversion';
 import { type AddOutcome, type Endpoint, type EndpointRegistry, RegistryError, type Settled, type UnitPair, unitPair } from '@conv/registry';
 import { type Connection, type ConnectionMode, type LineSession, type Logger, type Peer } from '@conv/server';
@@ -121,7 +121,7 @@ export class DiscoveryService {
         return mode;
       },
       handle: (line) => {
-        const parsed = tokenize(line)[0]?.toUpperCase() === 'WATCH' ? parseDiscoveryRequest(line) : undefined;
+        const parsed = isWatch(line) ? parseDiscoveryRequest(line) : undefined;
         // A malformed WATCH is answered (and counted) like any malformed request, below.
         if (parsed?.ok && parsed.value.verb === 'WATCH') {
           // A second WATCH on the connection starts over from its own position.
@@ -390,4 +390,10 @@ function after<T, R>(outcome: Settled<T>, fn: (value: T) => R | Promise<R>): R |
 
 function answered(verb: DiscoveryVerb | undefined, reply: DiscoveryReply): Answered {
   return { verb, outcome: reply.kind === 'failure' ? reply.failure.code : 'ok', text: formatDiscoveryReply(reply) };
+}
+
+/** Is the line's verb WATCH (any case)? Asked of every line, so without splitting it. */
+function isWatch(line: string): boolean {
+  const verb = firstWord(line);
+  return verb.length === 5 && verb.toUpperCase() === 'WATCH';
 }

@@ -83,10 +83,16 @@ export function formatDiscoveryReply(reply: DiscoveryReply): string {
       return 'SUCCESS\n';
     case 'endpoint':
       return `${reply.endpoint.host} ${reply.endpoint.port}\n`;
-    case 'path':
-      return reply.hops
-        .map((hop, i) => `${hop.from} ${hop.to} ${hop.endpoint.host} ${hop.endpoint.port} ${i === reply.hops.length - 1 ? 1 : 0}\n`)
-        .join('');
+    case 'path': {
+      // Every LOOKUP_MULTI is answered here: a plain loop, no closure or array per hop.
+      let text = '';
+      const last = reply.hops.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const hop = reply.hops[i] as PathHop;
+        text += `${hop.from} ${hop.to} ${hop.endpoint.host} ${hop.endpoint.port} ${i === last ? '1' : '0'}\n`;
+      }
+      return text;
+    }
     case 'pong':
       return 'PONG\n';
     case 'list':

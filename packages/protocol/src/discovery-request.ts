@@ -9,6 +9,7 @@ import {
   parseHost,
   parsePort,
   parseToken,
+  isUnit,
   parseUnit,
   tokenize,
 } from './tokens';
@@ -138,7 +139,15 @@ const TOKEN_PREFIX = 'token=';
 
 /** Parses one request line (without its terminator). */
 export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
-  const [word = '', ...args] = tokenize(line);
+  const words = tokenize(line);
+  // The lookups are nearly all of a discovery server's traffic: two valid units after the verb
+  // as the protocol spells it are read here; anything else (and every failure) takes the general way.
+  if (words.length === 3) {
+    const [verb, a, b] = words as [string, string, string];
+    if (verb === 'LOOKUP' && isUnit(a) && isUnit(b)) return ok({ verb, units: [a, b] });
+    if (verb === 'LOOKUP_MULTI' && isUnit(a) && isUnit(b)) return ok({ verb, from: a, to: b });
+  }
+  const [word = '', ...args] = words;
   const verb = VERBS.get(word.toUpperCase());
   if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
   if (verb === 'WATCH') return parseWatchArguments(args);

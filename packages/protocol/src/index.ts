@@ -31,6 +31,7 @@ export {
   parsePort,
   parseToken,
   parseUnit,
+  firstWord,
   tokenize,
 } from './tokens';
 export type { Endpoint, Unit, UnitPair } from './tokens';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { type Failure, failure } from './failures';
 
 export const DEFAULT_MAX_LINE_BYTES = 4096;
@@ -7,6 +8,8 @@ export type FramedLine = { ok: true; line: string } | { ok: false; failure: Fail
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 
 /** Shared by every splitter: it decodes whole lines only (no streaming state), so one per connection would only cost memory. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -39,7 +42,7 @@ export class LineSplitter {
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline < 0) break;
-      this.#complete(chunk.subarray(start, newline), out);
+      this.#complete(chunk, start, newline, out);
       start = newline + 1;
     }
     if (start < chunk.length) this.#hold(chunk.subarray(start), out);
@@ -49,7 +52,10 @@ export class LineSplitter {
   /** Ends the stream: a last line without `\n` still counts, as telnet and `nc -N` send it. */
   end(): FramedLine[] {
     const out: FramedLine[] = [];
-    if (this.#pendingBytes > 0 && !this.#discarding) this.#emit(this.#take(new Uint8Array(0)), out);
+    if (this.#pendingBytes > 0 && !this.#discarding) {
+      const whole = this.#take(new Uint8Array(0));
+      this.#emit(whole, 0, whole.length, out);
+    }
     this.#reset();
     return out;
   }
@@ -66,29 +72,49 @@ export class LineSplitter {
     this.#pendingBytes += tail.length;
   }
 
-  #complete(head: Uint8Array, out: FramedLine[]): void {
+  /** The line `chunk[start..end)`, after whatever earlier chunks left pending. */
+  #complete(chunk: Uint8Array, start: number, end: number, out: FramedLine[]): void {
     if (this.#discarding) {
       this.#reset();
       return;
     }
-    if (this.#pendingBytes + head.length > this.maxLineBytes + 1) {
+    if (this.#pendingBytes + (end - start) > this.maxLineBytes + 1) {
       this.#refuseTooLong(out);
       this.#reset();
       return;
     }
-    this.#emit(this.#take(head), out);
+    if (this.#pending.length === 0) {
+      this.#emit(chunk, start, end, out);
+      return;
+    }
+    const whole = this.#take(chunk.subarray(start, end));
+    this.#emit(whole, 0, whole.length, out);
   }
 
-  #emit(bytes: Uint8Array, out: FramedLine[]): void {
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === CARRIAGE_RETURN) end--;
-    if (end > this.maxLineBytes) {
+  #emit(bytes: Uint8Array, start: number, end: number, out: FramedLine[]): void {
+    if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
+    if (end - start > this.maxLineBytes) {
       out.push({ ok: false, failure: tooLong(this.maxLineBytes) });
+      return;
+    }
+    // Nearly every line is ASCII: it needs no UTF-8 check, and a Buffer decodes it in place.
+    let ascii = true;
+    let blank = true;
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i] as number;
+      if (byte >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (byte !== SPACE && byte !== TAB) blank = false;
+    }
+    if (ascii) {
+      if (!blank) out.push({ ok: true, line: bytes instanceof Buffer ? bytes.toString('latin1', start, end) : UTF8.decode(bytes.subarray(start, end)) });
       return;
     }
     let line: string;
     try {
-      line = UTF8.decode(bytes.subarray(0, end));
+      line = UTF8.decode(bytes.subarray(start, end));
     } catch {
       out.push({ ok: false, failure: failure('INVALID_UTF8', 'Lines must be UTF-8 text.') });
       return;

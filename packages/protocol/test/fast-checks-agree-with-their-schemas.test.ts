@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UnitSchema, canonicalHost, isUnit, tokenize } from '../src/index';
+import { UnitSchema, canonicalHost, firstWord, isUnit, tokenize } from '../src/index';
 
 // The registry validates every add and every restored row with these; they are written for
 // speed, so they are pinned against the definitions they shortcut.
@@ -16,12 +16,14 @@ describe('fast checks agree with their schemas', () => {
     expect(isUnit(42)).toBe(false);
   });
 
-  it("tokenize's plain split for single-spaced lines gives what splitting on runs of blanks gives", () => {
-    const line = fc.array(fc.constantFrom('a', 'LOOKUP', 'µm', ' ', '  ', '\t', ''), { maxLength: 8 }).map((parts) => parts.join(''));
+  it('tokenize and firstWord give what splitting on runs of blanks gives', () => {
+    const line = fc.array(fc.constantFrom('a', 'LOOKUP', 'µm', ' ', '  ', '\t', '', '\r', '\u00a0'), { maxLength: 8 }).map((parts) => parts.join(''));
     fc.assert(
       fc.property(line, (value) => {
         const trimmed = value.replace(/^[ \t]+|[ \t]+$/g, '');
-        expect(tokenize(value)).toEqual(trimmed === '' ? [] : trimmed.split(/[ \t]+/));
+        const words = trimmed === '' ? [] : trimmed.split(/[ \t]+/);
+        expect(tokenize(value)).toEqual(words);
+        expect(firstWord(value)).toBe(words[0] ?? '');
       }),
       { numRuns: 2000 },
     );

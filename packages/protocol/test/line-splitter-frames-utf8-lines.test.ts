@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FramedLine, LineSplitter } from '../src/index';
 
@@ -28,6 +29,22 @@ describe('LineSplitter', () => {
         expect(feed(new LineSplitter(), chunks), `split at ${i}, ${j}`).toEqual(expected);
       }
     }
+  });
+
+  it('reads Node Buffers (decoded in place when ASCII) exactly as other byte arrays', () => {
+    const piece = fc.constantFrom('PING', 'LOOKUP ft in', ' \t', '\r', '\n', '\r\n', 'µm', '🍌', '\u0000', '\u007f', 'x'.repeat(20));
+    const input = fc.tuple(fc.array(piece, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 4 }));
+    fc.assert(
+      fc.property(input, ([pieces, cuts]) => {
+        const bytes = encode(pieces.join(''));
+        const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const bounds = [0, ...at, bytes.length];
+        const chunks = bounds.slice(1).map((end, i) => bytes.slice(bounds[i], end));
+        const asBuffers = chunks.map((chunk) => Buffer.from(chunk));
+        expect(feed(new LineSplitter({ maxLineBytes: 16 }), asBuffers)).toEqual(feed(new LineSplitter({ maxLineBytes: 16 }), chunks));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('gives the same lines when fed one byte at a time', () => {

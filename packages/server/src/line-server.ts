@@ -190,8 +190,9 @@ export async function startLineServer(options: LineServerOptions): Promise<LineS
 
     const nextLine = () => {
       while (framed.length === 0 && unread !== undefined) {
-        const piece = unread.subarray(0, FRAME_BYTES);
-        unread = piece.length < unread.length ? unread.subarray(piece.length) : undefined;
+        // A chunk is framed whole when small (always, for a client in lock step): no view to make.
+        const piece = unread.length <= FRAME_BYTES ? unread : unread.subarray(0, FRAME_BYTES);
+        unread = piece === unread ? undefined : unread.subarray(piece.length);
         framed.push(...splitter.push(piece));
       }
       if (framed.length === 0 && ended && !endFramed) {
