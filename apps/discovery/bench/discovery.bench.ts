@@ -3,7 +3,7 @@
 // process, beside the same generator against a bare Node line server (the runtime's floor).
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { runLoad, start, stopAll } from './scale-tools';
+import { type LoadFigures, runLoad, start, stopAll } from './scale-tools';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const DISCOVERY = here('../dist/main.js');
@@ -12,6 +12,8 @@ const LINKS = 10;
 const REPLICAS = 10; // 100 chains x 10 links = 1,000 pairs, x 10 replicas = 10,000 endpoints
 const CONNECTIONS = [1, 16, 64];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
+/** Runs per side and row, interleaved (ours, floor, floor, ours...): one 2 s run swings 20-40% on a 2-core machine. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHECK_INTERVAL = process.env.BENCH_CHECK_INTERVAL ?? '2s';
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
@@ -39,6 +41,12 @@ function converse(port: number, lines: string[], until: (received: string[]) => 
 }
 
 const unit = (chain: number, link: number) => `c${chain}u${link}`;
+
+/** The median run's throughput and, separately, the median p99. */
+function median(runs: readonly LoadFigures[]): { rps: number; p99us: number } {
+  const middle = <T>(values: T[], by: (v: T) => number) => values.sort((a, b) => by(a) - by(b))[Math.floor(values.length / 2)] as T;
+  return { rps: middle([...runs], (r) => r.rps).rps, p99us: middle([...runs], (r) => r.p99us).p99us };
+}
 
 async function main(): Promise<void> {
   const pairs: [string, string][] = [];
@@ -79,20 +87,30 @@ async function main(): Promise<void> {
   for (const [mode, requests, target] of [['lookup', lookups, 0.8], ['multi', multis, 0.7]] as const) {
     for (const connections of CONNECTIONS) {
       const name = mode === 'lookup' ? 'LOOKUP' : 'LOOKUP_MULTI (3 hops)';
-      log(`measuring ${name} at ${connections} connection(s)...`);
-      const ours = await runLoad(port, mode, connections, DURATION_MS, requests);
-      const floor = await runLoad(barePort, mode, connections, DURATION_MS, requests);
-      if (ours.failures > 0) throw new Error(`${ours.failures} FAILURE replies from discovery during ${name}`);
+      const oursRuns: LoadFigures[] = [];
+      const floorRuns: LoadFigures[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        log(`measuring ${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}...`);
+        // Alternate who goes first, so a drift in the machine's load favours neither side.
+        const order = round % 2 === 0 ? [port, barePort] : [barePort, port];
+        for (const target of order) (target === port ? oursRuns : floorRuns).push(await runLoad(target, mode, connections, DURATION_MS, requests));
+      }
+      const failures = oursRuns.reduce((sum, run) => sum + run.failures, 0);
+      if (failures > 0) throw new Error(`${failures} FAILURE replies from discovery during ${name}`);
+      const ours = median(oursRuns);
+      const floor = median(floorRuns);
       const ratio = ours.rps / floor.rps;
-      ratios.push({ mode: name, connections, ratio, target });
+      // The targets are for a server under concurrent load; one connection in lock step is shown for its latency.
+      const judged = connections >= 16;
+      if (judged) ratios.push({ mode: name, connections, ratio, target });
       rows.push(
         `| ${name} | ${connections} | ${Math.round(ours.rps).toLocaleString('en')} | ${(ours.p99us / 1000).toFixed(2)} | ` +
-          `${Math.round(floor.rps).toLocaleString('en')} | ${(floor.p99us / 1000).toFixed(2)} | ${ratio.toFixed(2)} (target ${target}) ${ratio >= target ? 'met' : 'MISSED'} |`,
+          `${Math.round(floor.rps).toLocaleString('en')} | ${(floor.p99us / 1000).toFixed(2)} | ${ratio.toFixed(2)} ${judged ? `(target ${target}) ${ratio >= target ? 'met' : 'MISSED'}` : '(no target)'} |`,
       );
     }
   }
   log('');
-  log(`node ${process.version}, ${adds.length} endpoints in ${pairs.length} pools, health checks every ${CHECK_INTERVAL}, ${DURATION_MS} ms per run`);
+  log(`node ${process.version}, ${adds.length} endpoints in ${pairs.length} pools, health checks every ${CHECK_INTERVAL}, medians of ${ROUNDS} interleaved runs of ${DURATION_MS} ms per side`);
   log('| request | connections | discovery req/s | discovery p99 ms | bare req/s | bare p99 ms | ratio |');
   log('|---|---|---|---|---|---|---|');
   for (const row of rows) log(row);
