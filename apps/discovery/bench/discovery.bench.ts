@@ -3,7 +3,7 @@
 // process, beside the same generator against a bare Node line server (the runtime's floor).
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type LoadFigures, runLoad, start, stopAll } from './scale-tools';
+import { type LoadFigures, percentile, runLoad, start, stopAll } from './scale-tools';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const DISCOVERY = here('../dist/main.js');
@@ -42,10 +42,10 @@ function converse(port: number, lines: string[], until: (received: string[]) => 
 
 const unit = (chain: number, link: number) => `c${chain}u${link}`;
 
-/** The median run's throughput and, separately, the median p99. */
+/** The median of the runs' throughputs and, separately, of their p99s. */
 function median(runs: readonly LoadFigures[]): { rps: number; p99us: number } {
-  const middle = <T>(values: T[], by: (v: T) => number) => values.sort((a, b) => by(a) - by(b))[Math.floor(values.length / 2)] as T;
-  return { rps: middle([...runs], (r) => r.rps).rps, p99us: middle([...runs], (r) => r.p99us).p99us };
+  const middle = (values: number[]) => percentile(values.sort((a, b) => a - b), 50);
+  return { rps: middle(runs.map((r) => r.rps)), p99us: middle(runs.map((r) => r.p99us)) };
 }
 
 async function main(): Promise<void> {
