@@ -2,8 +2,16 @@ import { readFileSync } from 'node:fs';
 import type { RawClient } from './hostile';
 import { waitFor } from './wait-for';
 
-/** A TCP socket's queues from /proc/net/tcp{,6}: `rx` received and not yet read by its process, `tx` sent and not yet acknowledged (or not yet sent). */
-type Queues = { readonly rx: number; readonly tx: number; readonly established: boolean };
+/**
+ * A TCP socket's queues from /proc/net/tcp{,6}: `rx` received and not yet read by its process, `tx`
+ * sent and not yet acknowledged (or not yet sent). `open`: this side has not closed, ESTABLISHED or
+ * CLOSE_WAIT. A client that half-closes after its last byte is in CLOSE_WAIT on the server's side
+ * as soon as its FIN arrives, which the kernel takes while the server still leaves bytes unread.
+ */
+type Queues = { readonly rx: number; readonly tx: number; readonly open: boolean };
+
+const ESTABLISHED = '01';
+const CLOSE_WAIT = '08';
 
 /** Every open TCP socket's queues (Linux), by `<local port>-<remote port>`: one read of the kernel's tables per poll. */
 function socketTable(): Map<string, Queues> {
@@ -21,7 +29,7 @@ function socketTable(): Map<string, Queues> {
       if (local === undefined || remote === undefined || queues === undefined || state === '06' || state === '0A') continue;
       const port = (address: string) => Number.parseInt(address.slice(address.lastIndexOf(':') + 1), 16);
       const [tx, rx] = queues.split(':').map((field) => Number.parseInt(field, 16));
-      sockets.set(`${port(local)}-${port(remote)}`, { rx: rx ?? 0, tx: tx ?? 0, established: state === '01' });
+      sockets.set(`${port(local)}-${port(remote)}`, { rx: rx ?? 0, tx: tx ?? 0, open: state === ESTABLISHED || state === CLOSE_WAIT });
     }
   }
   return sockets;
@@ -64,7 +72,7 @@ export async function waitUntilStalled(clients: readonly RawClient[], what: stri
         const own = sockets.get(`${localPort}-${remotePort}`);
         const queued = (server?.rx ?? 0) + (own?.tx ?? 0) + client.socket.writableLength;
         // bytesWritten counts every byte given to write(), queued ones included; `open`: the server has not closed its side.
-        return { rx: server?.rx ?? 0, queued, read: client.socket.bytesWritten - queued, open: server?.established === true };
+        return { rx: server?.rx ?? 0, queued, read: client.socket.bytesWritten - queued, open: server?.open === true };
       });
       const previous = history.at(-1);
       history.push(now);

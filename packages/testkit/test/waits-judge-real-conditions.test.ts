@@ -30,6 +30,23 @@ describe('waitUntilStalled', () => {
     client.destroy();
   }, 60_000);
 
+  // Regression: a client that half-closes after its last byte puts the server's side in CLOSE_WAIT
+  // as soon as its FIN arrives, unread bytes or not; that was taken for the server having closed.
+  it('resolves for a client that half-closed after its last byte while the server leaves some of it unread', async () => {
+    const port = await listen((socket) => {
+      let read = 0;
+      socket.on('data', (chunk) => {
+        read += chunk.length;
+        if (read >= 2 ** 18) socket.pause();
+      });
+    });
+    const client = await RawClient.connect(port);
+    client.socket.pause();
+    client.socket.end(Buffer.alloc(2 ** 19, 0x61));
+    await waitUntilStalled([client], 'a half-closed client of a server that stopped reading stalled');
+    client.destroy();
+  }, 60_000);
+
   it('fails when the server reads everything although the client reads no reply (a backlog in the server)', async () => {
     // A server that takes every byte and holds its replies in memory: what backpressure prevents.
     const port = await listen((socket) => socket.on('data', () => undefined));
