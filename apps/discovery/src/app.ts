@@ -15,7 +15,7 @@ import { DiscoveryError } from './errors';
 import { HealthMonitor } from './health-monitor';
 import { startLeaseClock } from './lease-clock';
 import { createDiscoveryMetrics, withMetrics } from './metrics';
-import { type Prober, createConversionProber } from './probe';
+import { type Prober, type ThreadedProber, createConversionProber, createThreadedProber } from './probe';
 import { DiscoveryService, type HealthChecks } from './session';
 import { watchersWithFigures } from './watcher-figures';
 import { STATUS_PAGE_HTML } from './status-page';
@@ -50,10 +50,11 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
   const db = shared !== undefined ? `${shared.description} (shared)` : config.db === ':memory:' ? ':memory:' : resolve(config.db);
   const registry = shared?.registry ?? openRegistry(db, config);
   let monitor: HealthMonitor | undefined;
+  const prober = proberFor(config, log, options.probe);
   try {
     monitor = new HealthMonitor({
       registry,
-      probe: options.probe ?? createConversionProber({ timeoutMs: config.checkTimeoutMs }),
+      probe: prober.probe,
       intervalMs: config.checkIntervalMs,
       concurrency: config.checkConcurrency,
       maxProbeRate: config.maxProbeRate,
@@ -159,6 +160,7 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
           await http?.close();
           await server.close(config.shutdownTimeoutMs);
           await checks.stop();
+          await prober.close();
           leases.stop();
           const kept = registry.counts().endpoints;
           clearInterval(flusher);
@@ -171,10 +173,25 @@ export async function startDiscovery(config: Config, log: Logger, options: { pro
     };
   } catch (error) {
     await monitor?.stop();
+    await prober.close();
     registry.close();
     await shared?.close();
     throw error;
   }
+}
+
+/**
+ * The health checks' prober: on this thread, in a thread of their own with --probe-thread (its
+ * script is dist/probe-worker.js, beside this bundle), or the one a test gives.
+ */
+function proberFor(config: Config, log: Logger, given: Prober | undefined): ThreadedProber {
+  if (given !== undefined) return { probe: given, close: () => Promise.resolve() };
+  if (!config.probeThread) return { probe: createConversionProber({ timeoutMs: config.checkTimeoutMs }), close: () => Promise.resolve() };
+  return createThreadedProber({
+    timeoutMs: config.checkTimeoutMs,
+    script: new URL('./probe-worker.js', import.meta.url),
+    onFallback: (reason) => log.warn('probe-thread-lost', { reason, probing: 'on the main thread' }),
+  });
 }
 
 /** What --classroom turns off, said in the banner so that nobody mistakes a demo for a registry. */

@@ -19,7 +19,7 @@ describe('the command line', () => {
     expect(
       config([
         '--port', '0', '--host', '::1', '--db', ':memory:', '--check-interval', '100ms', '--check-timeout', '1s',
-        '--check-concurrency', '8', '--max-probe-rate', '0', '--fail-threshold', '3', '--pass-threshold', '1', '--down-grace', '1m',
+        '--check-concurrency', '8', '--max-probe-rate', '0', '--probe-thread', '--fail-threshold', '3', '--pass-threshold', '1', '--down-grace', '1m',
         '--pending-grace', '1500', '--trust-registrations', '--greeting', '--max-connections', '2',
         '--idle-timeout', '0', '--close-grace', '1s', '--shutdown-timeout', '5s', '--max-line-bytes', '128', '--log-level', 'debug', '--lease-ttl', '3s',
         '--etcd-timeout', '1.5s', '--max-pending-per-source', '10', '--max-pending', '20', '--admission-rate', '0',
@@ -27,7 +27,7 @@ describe('the command line', () => {
       ]),
     ).toEqual({
       port: 0, host: '::1', db: ':memory:', checkIntervalMs: 100, checkTimeoutMs: 1000, checkConcurrency: 8,
-      maxProbeRate: 0, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
+      maxProbeRate: 0, probeThread: true, failThreshold: 3, passThreshold: 1, downGraceMs: 60_000, pendingGraceMs: 1500, trustRegistrations: true,
       greeting: true, maxConnections: 2, idleTimeoutMs: 0, closeGraceMs: 1000, shutdownTimeoutMs: 5000, maxLineBytes: 128, logLevel: 'debug', leaseTtlMs: 3000,
       etcdTimeoutMs: 1500, sessionWriteWaitMs: 0, classroom: false, maxPendingPerSource: 10, maxPending: 20, admissionRate: 0, token: 'sekrit-token', httpPort: 0,
     });
@@ -65,7 +65,7 @@ describe('the command line', () => {
     const text = outcome.kind === 'print' ? outcome.text : '';
     // Written out here, not read from the code's option table: a flag added there without help, or
     // help naming a flag that is gone, fails this.
-    const flags = ['--port', '--host', '--db', '--check-interval', '--check-timeout', '--check-concurrency', '--max-probe-rate',
+    const flags = ['--port', '--host', '--db', '--check-interval', '--check-timeout', '--check-concurrency', '--max-probe-rate', '--probe-thread',
       '--fail-threshold', '--pass-threshold', '--down-grace', '--pending-grace', '--trust-registrations', '--classroom', '--token', '--greeting',
       '--max-connections', '--idle-timeout', '--close-grace', '--shutdown-timeout', '--max-line-bytes', '--log-level', '--store',
       '--lease-ttl', '--etcd-timeout', '--session-write-wait', '--http-port', '--max-pending-per-source', '--max-pending', '--admission-rate', '--help', '--version'];

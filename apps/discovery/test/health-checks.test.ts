@@ -5,8 +5,11 @@ import { ask, askOnce, FAST_CHECKS, list, openSession, startDiscovery, healthOf,
 const converter = useFakeConverters();
 
 describe('active health checks', () => {
-  it('marks a converter that dies down, stops handing it out, and brings it back when it returns', async () => {
-    const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS]);
+  it.each([
+    ['on the main thread', []],
+    ['in their own thread', ['--probe-thread']],
+  ])('marks a converter that dies down, stops handing it out, and brings it back when it returns (probes %s)', async (_, flags: string[]) => {
+    const discovery = await startDiscovery(['--db', ':memory:', ...FAST_CHECKS, ...flags]);
     const steady = await converter(['ft', 'in']);
     let flaky = await converter(['ft', 'in'], { host: '127.0.0.2' });
     await askOnce(discovery.port, `ADD ft in 127.0.0.1 ${steady.port}`);
