@@ -90,10 +90,12 @@ async function main(): Promise<void> {
       const oursRuns: LoadFigures[] = [];
       const floorRuns: LoadFigures[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        log(`measuring ${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}...`);
         // Alternate who goes first, so a drift in the machine's load favours neither side.
         const order = round % 2 === 0 ? [port, barePort] : [barePort, port];
         for (const target of order) (target === port ? oursRuns : floorRuns).push(await runLoad(target, mode, connections, DURATION_MS, requests));
+        // Each round's pair as it comes, so that a median can be told from the spread behind it.
+        const [ours, floor] = [oursRuns.at(-1)?.rps ?? 0, floorRuns.at(-1)?.rps ?? 0];
+        log(`${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}: discovery ${Math.round(ours).toLocaleString('en')}/s, bare ${Math.round(floor).toLocaleString('en')}/s (${(ours / floor).toFixed(2)})`);
       }
       const failures = oursRuns.reduce((sum, run) => sum + run.failures, 0);
       if (failures > 0) throw new Error(`${failures} FAILURE replies from discovery during ${name}`);
