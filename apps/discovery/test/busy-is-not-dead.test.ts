@@ -11,11 +11,7 @@ describe('a converter at its connection limit', () => {
     const mine = `ft in 127.0.0.1 ${converter.port}`;
     await waitFor(async () => (await list(discovery.port)).some((line) => line.startsWith(`${mine} up`)), { what: 'the converter up' });
 
-    const holders = await Promise.all([LineClient.connect(converter.port), LineClient.connect(converter.port)]);
-    for (const holder of holders) {
-      await holder.nextLine();
-      expect(await holder.request('PERSIST')).toEqual(['OK persistent']);
-    }
+    const holders = [await holdSlot(converter.port), await holdSlot(converter.port)];
     // Every probe from now on is refused as busy; watch the state through fifteen of them (1.5 s of probing).
     const seen = new Set<string>();
     await waitFor(
@@ -32,3 +28,22 @@ describe('a converter at its connection limit', () => {
     for (const holder of holders) holder.close();
   }, 60_000);
 });
+
+/**
+ * A persistent client holding one of the converter's slots. Discovery's probes come every 100 ms
+ * and each takes a slot for a moment: a client that arrives then is refused, and tries again.
+ */
+async function holdSlot(port: number): Promise<LineClient> {
+  return waitFor(
+    async () => {
+      const client = await LineClient.connect(port);
+      if ((await client.nextLine()).endsWith('(TOO_MANY_CONNECTIONS)')) {
+        client.close();
+        return undefined;
+      }
+      expect(await client.request('PERSIST')).toEqual(['OK persistent']);
+      return client;
+    },
+    { what: 'a slot of the converter held' },
+  );
+}
