@@ -34,7 +34,8 @@ export {
 export { healthzRoute, jsonReply, metricsRoute, startHttpServer, startOperatorPort } from './http-server';
 export type { HttpLimits, HttpReply, HttpRoute, HttpServer, HttpServerOptions, OperatorPortOptions } from './http-server';
 export { conversionServerOptions, startLineServer } from './line-server';
-export type { Connection, ConnectionMode, LineServer, LineServerOptions, LineSession, ListenConfig, Peer } from './line-server';
+export type { LineServer, LineServerOptions, ListenConfig } from './line-server';
+export type { Connection, ConnectionMode, LineSession, Peer } from './line-session';
 export { LOG_LEVELS, REDACTED_FIELDS, createLogger, silentLogger } from './log';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './log';
 export { runServer } from './run-server';
