@@ -15,6 +15,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 /** Runs per side and row, interleaved (ours, floor, floor, ours...): one 2 s run swings 20-40% on a 2-core machine. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHECK_INTERVAL = process.env.BENCH_CHECK_INTERVAL ?? '2s';
+/** More discovery flags, space-separated (`BENCH_DISCOVERY_FLAGS=--probe-thread` on a machine with cores to spare). */
+const EXTRA_FLAGS = (process.env.BENCH_DISCOVERY_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -57,10 +59,10 @@ async function main(): Promise<void> {
   const farm = await start(process.execPath, ['--import', 'tsx', here('./converter-farm.ts')], /^(\[.*\])$/, { input: JSON.stringify(endpointsPairs), endInput: true });
   const ports = JSON.parse(farm.match[1] ?? '[]') as number[];
 
-  log(`starting discovery (health checks every ${CHECK_INTERVAL}, default thresholds)...`);
+  log(`starting discovery (health checks every ${CHECK_INTERVAL}, default thresholds${EXTRA_FLAGS.length > 0 ? `, ${EXTRA_FLAGS.join(' ')}` : ''})...`);
   const discovery = await start(
     process.execPath,
-    [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096', '--max-pending-per-source', '100000', '--max-pending', '100000', '--admission-rate', '0'],
+    [DISCOVERY, '0', '--db', ':memory:', '--log-level', 'warn', '--check-interval', CHECK_INTERVAL, '--max-connections', '4096', '--max-pending-per-source', '100000', '--max-pending', '100000', '--admission-rate', '0', ...EXTRA_FLAGS],
     /listening on 127\.0\.0\.1:(\d+)/,
   );
   const port = Number(discovery.match[1]);
