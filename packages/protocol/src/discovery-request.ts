@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Result, fail, ok } from './failures';
 import { quote } from './quote';
 import {
+  type Unit,
   EndpointSchema,
   PortSchema,
   TokenSchema,
@@ -9,7 +10,6 @@ import {
   parseHost,
   parsePort,
   parseToken,
-  isUnit,
   parseUnit,
   tokenize,
 } from './tokens';
@@ -98,9 +98,9 @@ const GRAMMAR: Record<WireVerb, Grammar> = {
       const host = parseHost(first);
       const port = parsePort(second);
       if (host.ok && port.ok) return ok({ verb: 'REMOVE', endpoint: { host: host.value, port: port.value } });
-      const pair = all([parseUnit(first), parseUnit(second)], ([a, b]): DiscoveryRequest => ({ verb: 'REMOVE_PAIR', units: [a, b] }));
+      const units = pair(first, second, (a, b): DiscoveryRequest => ({ verb: 'REMOVE_PAIR', units: [a, b] }));
       // Neither form: a port after something that is no host was most likely meant as host and port.
-      return !pair.ok && port.ok && !host.ok ? host : pair;
+      return !units.ok && port.ok && !host.ok ? host : units;
     },
   },
   REPORT: {
@@ -115,12 +115,11 @@ const GRAMMAR: Record<WireVerb, Grammar> = {
   },
   LOOKUP: {
     args: ['<unit1>', '<unit2>'],
-    build: ([u1 = '', u2 = '']) => all([parseUnit(u1), parseUnit(u2)], ([a, b]) => ({ verb: 'LOOKUP', units: [a, b] })),
+    build: ([u1 = '', u2 = '']) => pair(u1, u2, (a, b) => ({ verb: 'LOOKUP', units: [a, b] })),
   },
   LOOKUP_MULTI: {
     args: ['<from>', '<to>'],
-    build: ([from = '', to = '']) =>
-      all([parseUnit(from), parseUnit(to)], ([f, t]) => ({ verb: 'LOOKUP_MULTI', from: f, to: t })),
+    build: ([from = '', to = '']) => pair(from, to, (f, t) => ({ verb: 'LOOKUP_MULTI', from: f, to: t })),
   },
   PING: { args: [], build: () => ok({ verb: 'PING' }) },
   LIST: { args: [], build: () => ok({ verb: 'LIST' }) },
@@ -139,16 +138,11 @@ const TOKEN_PREFIX = 'token=';
 
 /** Parses one request line (without its terminator). */
 export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
-  const words = tokenize(line);
-  // The lookups are nearly all of a discovery server's traffic: two valid units after the verb
-  // as the protocol spells it are read here; anything else (and every failure) takes the general way.
-  if (words.length === 3) {
-    const [verb, a, b] = words as [string, string, string];
-    if (verb === 'LOOKUP' && isUnit(a) && isUnit(b)) return ok({ verb, units: [a, b] });
-    if (verb === 'LOOKUP_MULTI' && isUnit(a) && isUnit(b)) return ok({ verb, from: a, to: b });
-  }
-  const [word = '', ...args] = words;
-  const verb = VERBS.get(word.toUpperCase());
+  const args = tokenize(line);
+  // The verb off the front in place: a rest pattern would copy the words through an iterator.
+  const word = args.shift() ?? '';
+  // Verbs are nearly always sent in capitals: look them up as they are before case-folding.
+  const verb = VERBS.get(word) ?? VERBS.get(word.toUpperCase());
   if (verb === undefined) return fail('UNKNOWN_VERB', `${quote(word)} is not a command; expected ${VERB_LIST}.`);
   if (verb === 'WATCH') return parseWatchArguments(args);
   const grammar = GRAMMAR[verb];
@@ -156,9 +150,9 @@ export function parseDiscoveryRequest(line: string): Result<DiscoveryRequest> {
   // ADD may also end with `lease=<duration>`; the two in either order, each at most once.
   let token: string | undefined;
   let leaseMs: number | undefined;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 2 && (verb === 'ADD' || verb === 'REMOVE'); i++) {
     const last = args.at(-1);
-    if ((verb === 'ADD' || verb === 'REMOVE') && token === undefined && last?.startsWith(TOKEN_PREFIX)) {
+    if (token === undefined && last?.startsWith(TOKEN_PREFIX)) {
       const parsed = parseToken((args.pop() ?? '').slice(TOKEN_PREFIX.length));
       if (!parsed.ok) return parsed;
       token = parsed.value;
@@ -250,6 +244,14 @@ function oneLine(text: string): string {
 
 function tokenArg(token: string | undefined): string {
   return token === undefined ? '' : ` ${TOKEN_PREFIX}${token}`;
+}
+
+/** Two units read into a request: the lookups' whole grammar, so without `all`'s arrays. */
+function pair(first: string, second: string, build: (a: Unit, b: Unit) => DiscoveryRequest): Result<DiscoveryRequest> {
+  const a = parseUnit(first);
+  if (!a.ok) return a;
+  const b = parseUnit(second);
+  return b.ok ? ok(build(a.value, b.value)) : b;
 }
 
 /** Combines field results: the first failure wins, in argument order. */
