@@ -119,7 +119,7 @@ export class LineSplitter {
       out.push({ ok: false, failure: failure('INVALID_UTF8', 'Lines must be UTF-8 text.') });
       return;
     }
-    if (/^[ \t]*$/.test(line)) return;
+    // Never blank: it holds a byte above 0x7f, which no space or tab is.
     out.push({ ok: true, line });
   }
 
