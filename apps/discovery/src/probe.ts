@@ -136,7 +136,7 @@ export function createThreadedProber(options: { timeoutMs: number; script: URL; 
   return {
     probe: (endpoint, pair) => {
       if (worker === undefined) return here(endpoint, pair);
-      const request: ProbeRequest = { id: nextId++, endpoint: { host: endpoint.host, port: endpoint.port }, pair: [pair[0], pair[1]] };
+      const request: ProbeRequest = { id: nextId++, endpoint, pair };
       const running = worker;
       return new Promise<ProbeResult>((resolve) => {
         pending.set(request.id, { request, resolve });
