@@ -29,6 +29,9 @@ const MIGRATIONS: readonly string[] = [
 
 export const REGISTRY_SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The page size of a new registry file (see `prepare`). */
+const PAGE_BYTES = 1024;
+
 /** A row as `load` reads it: values in column order (arrays cost a third less to read than objects). */
 type Row = [seq: number, unitA: string, unitB: string, host: string, port: number, addedAt: number, served: number, leaseMs: number | null];
 
@@ -145,6 +148,10 @@ export class SqliteRegistryStore implements RegistryStore {
 function prepare(db: Database.Database, path: string): void {
   try {
     db.pragma('locking_mode = EXCLUSIVE');
+    // A commit writes whole pages to the WAL (a row's table leaf and index leaf): 1 KB pages
+    // instead of SQLite's default 4 KB make a durable add or remove about a third faster. It
+    // writes nothing, and only a new, empty file takes it; any other keeps the page size it has.
+    db.pragma(`page_size = ${PAGE_BYTES}`);
     // Take the lock and read the header before anything is written: only a file we have
     // checked is ever touched. In EXCLUSIVE mode the lock outlives this transaction.
     db.exec('BEGIN EXCLUSIVE');

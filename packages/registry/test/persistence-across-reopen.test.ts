@@ -27,6 +27,32 @@ describe('a registry file across close and reopen', () => {
     second.close();
   });
 
+  it('makes a new file with 1 KB pages, and keeps the page size of a file made with another', () => {
+    const fresh = join(tempDir(), 'fresh.sqlite');
+    Registry.open({ path: fresh }).close();
+    const older = join(tempDir(), 'older.sqlite');
+    const made = new Database(older);
+    made.pragma('page_size = 4096');
+    made.exec('VACUUM');
+    made.close();
+    const registry = Registry.open({ path: older });
+    registry.add(FT_IN, ep('127.0.0.1', 4000));
+    registry.close();
+    const pageSize = (file: string): unknown => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    expect(pageSize(fresh)).toBe(1024);
+    expect(pageSize(older)).toBe(4096);
+    const reopened = Registry.open({ path: older });
+    expect(reopened.registrations().map((r) => r.endpoint)).toEqual([{ host: '127.0.0.1', port: 4000 }]);
+    reopened.close();
+  });
+
   it('restores everything pending: nothing is served before a probe says it is up', () => {
     const file = join(tempDir(), 'registry.sqlite');
     const first = Registry.open({ path: file });
