@@ -153,7 +153,7 @@ export abstract class EndpointRegistry {
 
   /** Whether the endpoint proves it lives by heartbeats (holds a lease): probes check it less urgently. */
   holdsLease(endpoint: Endpoint): boolean {
-    return this.pools.entry(keyOf(endpoint))?.leaseMs !== undefined;
+    return this.pools.entry(keyOf(endpoint))?.lease?.ms !== undefined;
   }
 
   /** A passive report (a proxy could not connect): `down` at once, from `up` or `pending`. */

@@ -5,7 +5,7 @@ import type { Health } from './health';
  * What a lease adds to a registration (ADD ... lease=). Made with its first lease and kept after
  * (its lapse count outlives it); most registrations never have one, so they carry one field, not four.
  */
-class Lease {
+export class Lease {
   /** The lease's length; undefined once an ADD without `lease=` took it off. */
   ms: number | undefined = undefined;
   /** When it lapses unless an ADD renews it; undefined where this registry does not time it (a shared store's lease). */
@@ -24,7 +24,8 @@ export class Entry {
   served = 0;
   /** `served` as last handed to the store: entries where the two differ are flushed. */
   flushedServed = 0;
-  #lease: Lease | undefined = undefined;
+  /** Undefined for a registration that never asked for a lease. */
+  lease: Lease | undefined = undefined;
 
   constructor(
     readonly seq: number,
@@ -37,46 +38,6 @@ export class Entry {
     /** When `health` last changed (or the entry was created / restored). */
     public healthSince: number,
   ) {}
-
-  /** The lease's length; undefined for a registration that never heartbeats. */
-  get leaseMs(): number | undefined {
-    return this.#lease?.ms;
-  }
-
-  set leaseMs(ms: number | undefined) {
-    if (ms !== undefined) this.#lease ??= new Lease();
-    if (this.#lease) this.#lease.ms = ms;
-  }
-
-  /** When the lease lapses unless an ADD renews it; undefined where this registry does not time it. */
-  get leaseExpiresAt(): number | undefined {
-    return this.#lease?.expiresAt;
-  }
-
-  set leaseExpiresAt(at: number | undefined) {
-    if (at !== undefined) this.#lease ??= new Lease();
-    if (this.#lease) this.#lease.expiresAt = at;
-  }
-
-  /** The lease ran out and no ADD has renewed it since: held `down`, whatever probes say. */
-  get lapsed(): boolean {
-    return this.#lease?.lapsed ?? false;
-  }
-
-  set lapsed(lapsed: boolean) {
-    if (lapsed) this.#lease ??= new Lease();
-    if (this.#lease) this.#lease.lapsed = lapsed;
-  }
-
-  /** How often the lease has lapsed since the entry was made. */
-  get lapses(): number {
-    return this.#lease?.lapses ?? 0;
-  }
-
-  set lapses(count: number) {
-    if (count !== 0) this.#lease ??= new Lease();
-    if (this.#lease) this.#lease.lapses = count;
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ChangeFeed } from './change-feed';
 import { type Endpoint, type UnitPair, keyOf } from './endpoint';
 import type { Health, HealthPolicy, ProbeVerdict } from './health';
-import { Entry, Pool } from './pool';
+import { Entry, Lease, Pool } from './pool';
 
 /** A snapshot of one registration; changing it changes nothing in the registry. */
 export type Registration = {
@@ -183,7 +183,7 @@ export class Pools {
         entry.lastSeen = t;
         // A lapsed lease holds it down: only its own ADD says it is back (a probe may reach a
         // process that has lost its way to discovery, or a new one on a reused port).
-        if (entry.lapsed) return undefined;
+        if (entry.lease?.lapsed) return undefined;
         if (entry.health === 'pending') return this.setHealth(entry, 'up', t);
         if ((entry.health === 'down' || entry.health === 'wrong') && entry.consecutiveSuccesses >= policy.successesToUp) return this.setHealth(entry, 'up', t);
         return undefined;
@@ -212,8 +212,8 @@ export class Pools {
    */
   renewLease(entry: Entry, leaseMs: number | undefined, t: number, time: boolean): Transition | undefined {
     this.#leaseOff(entry);
-    const lapsed = entry.lapsed;
-    entry.lapsed = false;
+    const lapsed = entry.lease?.lapsed === true;
+    if (entry.lease) entry.lease.lapsed = false;
     if (leaseMs !== undefined) this.#leaseOn(entry, leaseMs, time ? t : undefined);
     if (lapsed && entry.health === 'down') {
       entry.consecutiveFailures = 0;
@@ -233,14 +233,15 @@ export class Pools {
     const lapsed: Transition[] = [];
     let nextAt: number | undefined;
     for (const entry of this.#timed) {
-      const expires = entry.leaseExpiresAt;
-      if (expires === undefined || entry.lapsed) continue;
+      const lease = entry.lease;
+      const expires = lease?.expiresAt;
+      if (lease === undefined || expires === undefined || lease.lapsed) continue;
       if (expires > t) {
         if (nextAt === undefined || expires < nextAt) nextAt = expires;
         continue;
       }
-      entry.lapsed = true;
-      entry.lapses++;
+      lease.lapsed = true;
+      lease.lapses++;
       this.#lapsed++;
       entry.consecutiveSuccesses = 0;
       const from = entry.health;
@@ -252,19 +253,22 @@ export class Pools {
   }
 
   #leaseOn(entry: Entry, leaseMs: number, from: number | undefined): void {
-    entry.leaseMs = leaseMs;
+    const lease = (entry.lease ??= new Lease());
+    lease.ms = leaseMs;
     this.#leased++;
     if (from === undefined) return;
-    entry.leaseExpiresAt = from + leaseMs;
+    lease.expiresAt = from + leaseMs;
     this.#timed.add(entry);
-    if (entry.leaseExpiresAt < this.#nextLapse) this.#nextLapse = entry.leaseExpiresAt;
+    if (lease.expiresAt < this.#nextLapse) this.#nextLapse = lease.expiresAt;
   }
 
   #leaseOff(entry: Entry): void {
-    if (entry.lapsed) this.#lapsed--;
-    if (entry.leaseMs !== undefined) this.#leased--;
-    entry.leaseMs = undefined;
-    entry.leaseExpiresAt = undefined;
+    const lease = entry.lease;
+    if (lease === undefined) return;
+    if (lease.lapsed) this.#lapsed--;
+    if (lease.ms !== undefined) this.#leased--;
+    lease.ms = undefined;
+    lease.expiresAt = undefined;
     this.#timed.delete(entry);
   }
 
@@ -338,12 +342,12 @@ export function snapshot(entry: Entry): Registration {
     consecutiveFailures: entry.consecutiveFailures,
     consecutiveSuccesses: entry.consecutiveSuccesses,
     served: entry.served,
-    lapsed: entry.lapsed,
-    lapses: entry.lapses,
+    lapsed: entry.lease?.lapsed ?? false,
+    lapses: entry.lease?.lapses ?? 0,
   };
   if (entry.lastCheck !== undefined) registration.lastCheck = entry.lastCheck;
-  if (entry.leaseMs !== undefined) registration.leaseMs = entry.leaseMs;
-  if (entry.leaseExpiresAt !== undefined) registration.leaseExpiresAt = entry.leaseExpiresAt;
+  if (entry.lease?.ms !== undefined) registration.leaseMs = entry.lease.ms;
+  if (entry.lease?.expiresAt !== undefined) registration.leaseExpiresAt = entry.lease.expiresAt;
   return registration;
 }
 

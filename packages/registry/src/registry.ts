@@ -79,7 +79,7 @@ export class Registry extends EndpointRegistry {
     const t = this.now();
     if (existing !== undefined) {
       if (!samePair(existing.pool.pair, added.pair)) return { ok: false, code: 'ENTRY_EXISTS', existing: existing.pool.pair };
-      if (existing.leaseMs !== added.leaseMs) {
+      if (existing.lease?.ms !== added.leaseMs) {
         const { seq, addedAt, served } = existing;
         this.#write(() => this.#store.put({ seq, pair: added.pair, endpoint: existing.endpoint, addedAt, served, ...lease(added.leaseMs) }));
       }

@@ -257,7 +257,7 @@ export class SharedRegistry extends EndpointRegistry {
     if (entry !== undefined) {
       if (entry.seq === record.order && samePair(entry.pool.pair, pair)) {
         // The same registration, its lease taken, changed or dropped: the store times it, not us.
-        if (entry.leaseMs !== record.leaseMs) this.pools.renewLease(entry, record.leaseMs, this.now(), false);
+        if (entry.lease?.ms !== record.leaseMs) this.pools.renewLease(entry, record.leaseMs, this.now(), false);
         return undefined;
       }
       // Deleted and created again while we were not looking: a new registration in a new place.
