@@ -3,6 +3,7 @@
 // process, beside the same generator against a bare Node line server (the runtime's floor).
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { describeStolenCpu, watchStolenCpu } from '@conv/testkit';
 import { type LoadFigures, percentile, runLoad, start, stopAll } from './scale-tools';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   const multis = Array.from({ length: 64 }, (_, i) => `LOOKUP_MULTI ${unit(i % CHAINS, 0)} ${unit(i % CHAINS, 3)}`);
   const rows: string[] = [];
   const ratios: { mode: string; connections: number; ratio: number; target: number }[] = [];
+  let worstStolen = 0;
   for (const [mode, requests, target] of [['lookup', lookups, 0.8], ['multi', multis, 0.7]] as const) {
     for (const connections of CONNECTIONS) {
       const name = mode === 'lookup' ? 'LOOKUP' : 'LOOKUP_MULTI (3 hops)';
@@ -94,10 +96,13 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate who goes first, so a drift in the machine's load favours neither side.
         const order = round % 2 === 0 ? [port, barePort] : [barePort, port];
+        const stolen = watchStolenCpu();
         for (const target of order) (target === port ? oursRuns : floorRuns).push(await runLoad(target, mode, connections, DURATION_MS, requests));
         // Each round's pair as it comes, so that a median can be told from the spread behind it.
         const [ours, floor] = [oursRuns.at(-1)?.rps ?? 0, floorRuns.at(-1)?.rps ?? 0];
-        log(`${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}: discovery ${Math.round(ours).toLocaleString('en')}/s, bare ${Math.round(floor).toLocaleString('en')}/s (${(ours / floor).toFixed(2)})`);
+        const share = stolen() ?? 0;
+        worstStolen = Math.max(worstStolen, share);
+        log(`${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}: discovery ${Math.round(ours).toLocaleString('en')}/s, bare ${Math.round(floor).toLocaleString('en')}/s (${(ours / floor).toFixed(2)})${describeStolenCpu(share)}`);
       }
       const failures = oursRuns.reduce((sum, run) => sum + run.failures, 0);
       if (failures > 0) throw new Error(`${failures} FAILURE replies from discovery during ${name}`);
@@ -120,6 +125,8 @@ async function main(): Promise<void> {
   for (const row of rows) log(row);
   const missed = ratios.filter((r) => r.ratio < r.target);
   log(missed.length === 0 ? 'all targets met' : `targets missed: ${missed.map((m) => `${m.mode} @${m.connections}`).join(', ')}`);
+  const warning = describeStolenCpu(worstStolen);
+  if (warning !== '') log(`worst round${warning}; run again on a quieter host before reading these ratios.`);
 }
 
 main()

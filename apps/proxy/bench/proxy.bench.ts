@@ -16,6 +16,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeStolenCpu, watchStolenCpu } from '@conv/testkit';
 import { HAPROXY_HOW, haproxyVersion, startHaproxy } from './haproxy.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -88,11 +89,12 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   }
 }
 
-type Figures = { conversions: number; errors: number; refused: number; over5s: number; seconds: number; p50Ms: number; p99Ms: number; firstError?: string };
+type Figures = { conversions: number; errors: number; refused: number; over5s: number; seconds: number; p50Ms: number; p99Ms: number; firstError?: string; stolen?: number };
 
 function load(label: string, port: number, request: string, expected: string, concurrency = CONCURRENCY): Promise<Figures> {
   console.log(`${label}: ${concurrency} one-shot clients, "${request}", ${WARMUP_MS}ms warm-up + ${DURATION_MS}ms`);
   return new Promise((resolve, reject) => {
+    const stolen = watchStolenCpu();
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', LOAD, String(port), request, expected, String(concurrency), String(WARMUP_MS), String(DURATION_MS)],
@@ -102,7 +104,10 @@ function load(label: string, port: number, request: string, expected: string, co
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`load generator exited ${code}: ${out}`));
-      resolve(JSON.parse(out) as Figures);
+      const figures = { ...(JSON.parse(out) as Figures), stolen: stolen() };
+      const warning = describeStolenCpu(figures.stolen);
+      if (warning !== '') console.log(`  ${label}:${warning}`);
+      resolve(figures);
     });
   });
 }
@@ -208,4 +213,7 @@ async function againstHaproxy(): Promise<void> {
     );
   }
   console.log(`    ${met} (rates, p99 and counts are medians of the rounds; over 5 s is the worst round)`);
+  const worst = Math.max(...Object.values(runs).flat().map((f) => f.stolen ?? 0));
+  const warning = describeStolenCpu(worst);
+  if (warning !== '') console.log(`  worst round${warning}; run again on a quieter host before reading these ratios.`);
 }

@@ -21,3 +21,4 @@ export { describeSharedStoreContract } from './shared-store-contract';
 export type { SharedStoreSubject } from './shared-store-contract';
 export { UNAVAILABLE_REPLY, startScriptedServer, unavailableReplica } from './scripted-server';
 export type { ScriptedAnswer, ScriptedServer } from './scripted-server';
+export { STOLEN_CPU_WARNING, describeStolenCpu, watchStolenCpu } from './stolen-cpu';
