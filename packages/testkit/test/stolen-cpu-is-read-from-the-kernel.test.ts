@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { STOLEN_CPU_WARNING, describeStolenCpu, watchStolenCpu } from '../src/stolen-cpu';
 
 describe('the CPU a hypervisor takes during a benchmark round', () => {
-  it.runIf(existsSync('/proc/stat'))('is a share between 0 and 1 of the CPU time since the watch began', async () => {
+  it.runIf(existsSync('/proc/stat'))('is a share between 0 and 1 of the CPU time since the watch began', () => {
     const stolen = watchStolenCpu();
     // Some CPU time must pass for a share to exist: spin until the kernel's counters move.
     let share: number | undefined;
