@@ -32,6 +32,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const HAPROXY_CONCURRENCY = [1, 32, 128];
 const OVERLOAD_CLIENTS = 1024;
+/** More proxy flags, space-separated (`BENCH_PROXY_FLAGS='--pipeline-depth 16'`). */
+const PROXY_FLAGS = (process.env.BENCH_PROXY_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 
 const children: ChildProcess[] = [];
 
@@ -133,7 +135,8 @@ const pairs = ['ft:in', 'ft:in', 'lbs:b', 'b:in', 'in:cm', 'cm:m'];
 const ports = await Promise.all(pairs.map((pair) => start(APP.converter, ['0', '--pair', pair, '--discovery', `127.0.0.1:${discovery}`, '--log-level', 'warn'])));
 const direct = ports[0] ?? 0;
 const oneHopConverters = [ports[0] ?? 0, ports[1] ?? 0];
-const proxy = await start(APP.proxy, ['0', '127.0.0.1', String(discovery), '--log-level', 'warn']);
+const proxy = await start(APP.proxy, ['0', '127.0.0.1', String(discovery), '--log-level', 'warn', ...PROXY_FLAGS]);
+if (PROXY_FLAGS.length > 0) console.log(`proxy flags: ${PROXY_FLAGS.join(' ')}`);
 
 const oneHop = 'ft in 1.25';
 const fourHop = 'lbs m 45.6';

@@ -42,7 +42,7 @@ export async function startProxy(config: Config, log: Logger): Promise<RunningSe
       unavailable: () => view.unavailable(),
     },
   });
-  const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, log });
+  const converters = new ConverterPool({ hopTimeoutMs: config.hopTimeoutMs, pipelineDepth: config.pipelineDepth, log });
   const router = new Router({
     discovery,
     converters,

@@ -31,6 +31,8 @@ export const ConfigSchema = z.strictObject({
   ejectionTimeMs: durationFlag().default(3000),
   maxEjectionTimeMs: durationFlag().default(30_000),
   maxConnections: countFlag(1, 1_000_000).default(1024),
+  /** Requests to one converter that arrive in one turn of the event loop, sent together on one pooled connection (1: one at a time). */
+  pipelineDepth: countFlag(1, 64).default(1),
   idleTimeoutMs: durationFlag().default(30_000),
   /** In-flight requests get a few hop timeouts to finish. */
   shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(3_000),
@@ -66,6 +68,10 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'ejection-time': { type: 'duration', describe: 'a converter that failed or timed out is ejected this long, doubled for each ejection in a row', default: show(DEFAULTS.ejectionTimeMs) },
     'max-ejection-time': { type: 'duration', describe: 'the longest an ejection grows to', default: show(DEFAULTS.maxEjectionTimeMs) },
     'failed-ttl': { type: 'duration', describe: 'old name of --ejection-time (same meaning)' },
+    'pipeline-depth': {
+      describe: 'requests to one converter arriving at once that share one pooled connection and one write (1: one request per connection at a time)',
+      default: String(DEFAULTS.pipelineDepth),
+    },
     ...edgeFlags(DEFAULTS, { shutdownWaitsFor: 'requests in flight' }),
     token: { describe: 'accepted for compatibility (or CONV_TOKEN): the proxy only reports (REPORT), which needs no token; never logged' },
   },

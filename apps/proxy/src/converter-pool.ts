@@ -1,101 +1,7 @@
-import { type Socket, connect } from 'node:net';
-import {
-  type Endpoint,
-  LineSplitter,
-  PERSIST,
-  PERSIST_ACK,
-  parseConversionReply,
-  parseFailure,
-  formatAddress,
-} from '@conv/protocol';
+import { type Endpoint, PERSIST, PERSIST_ACK, parseConversionReply, parseFailure, formatAddress } from '@conv/protocol';
 import type { Logger } from '@conv/server';
+import { LineConnection, type Read, openLineConnection } from './line-connection';
 import type { ConverterPort, HopAttempt } from './router';
-
-type Read = { kind: 'line'; line: string } | { kind: 'closed'; error?: string } | { kind: 'timeout' };
-
-/** A socket read line by line, with a deadline per read. */
-class LineConnection {
-  readonly #lines: string[] = [];
-  readonly #splitter = new LineSplitter();
-  #closed = false;
-  #error: string | undefined;
-  #wake: (() => void) | undefined;
-  /** Called when the connection dies or talks while nobody is waiting (an idle pooled connection). */
-  onUnsolicited: (() => void) | undefined;
-
-  constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      for (const framed of this.#splitter.push(chunk)) {
-        // A reply line we refuse (too long, not UTF-8) is garbage: it can never parse as an answer.
-        this.#lines.push(framed.ok ? framed.line : `<${framed.failure.code}>`);
-      }
-      this.#notify();
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.#error = error.code ?? error.message;
-    });
-    socket.on('close', () => {
-      this.#closed = true;
-      this.#notify();
-    });
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Lines received and not read yet. */
-  get buffered(): number {
-    return this.#lines.length;
-  }
-
-  next(deadline: number): Promise<Read> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve({ kind: 'line', line });
-    if (this.#closed) return Promise.resolve({ kind: 'closed', ...(this.#error ? { error: this.#error } : {}) });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve({ kind: 'timeout' });
-      }, Math.max(0, deadline - Date.now()));
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve(this.next(deadline));
-      };
-    });
-  }
-
-  destroy(): void {
-    this.onUnsolicited = undefined;
-    this.socket.destroy();
-  }
-
-  #notify(): void {
-    if (this.#wake) this.#wake();
-    else this.onUnsolicited?.();
-  }
-}
-
-function open(endpoint: Endpoint, deadline: number, onClose?: () => void): Promise<LineConnection | { error: string }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
-    if (onClose) socket.once('close', onClose);
-    const connection = new LineConnection(socket);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ error: 'connect timed out' });
-    }, Math.max(0, deadline - Date.now()));
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(connection);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ error: error.code ?? error.message });
-    });
-  });
-}
 
 type Handoff = LineConnection | 'open' | 'timeout';
 
@@ -109,6 +15,8 @@ type EndpointState = {
   /** Persistent connections open or opening: bounded, so a burst of clients cannot exhaust the converter. */
   open: number;
   waiters: ((handoff: Handoff) => void)[];
+  /** With pipelining: the connection that takes more requests while it has replies to come. */
+  riding: LineConnection | undefined;
 };
 
 type Opened = { kind: 'persistent'; connection: LineConnection } | { kind: 'no-persist' } | { kind: 'handshake-failed' } | HopAttempt;
@@ -138,9 +46,13 @@ export class ConverterPool implements ConverterPort {
 
   readonly #maxOpen: number;
   readonly #persistRetryMs: number;
+  readonly #pipelineDepth: number;
+  /** Connections with requests to write at the end of this turn of the event loop. */
+  readonly #unsent: LineConnection[] = [];
 
-  constructor(options: { hopTimeoutMs: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; log: Logger }) {
+  constructor(options: { hopTimeoutMs: number; maxOpenPerEndpoint?: number; persistRetryMs?: number; pipelineDepth?: number; log: Logger }) {
     this.#hopTimeoutMs = options.hopTimeoutMs;
+    this.#pipelineDepth = options.pipelineDepth ?? 1;
     this.#persistRetryMs = options.persistRetryMs ?? PERSIST_RETRY_MS;
     this.#maxOpen = options.maxOpenPerEndpoint ?? 64;
     this.#log = options.log;
@@ -152,31 +64,44 @@ export class ConverterPool implements ConverterPort {
     if (state.mode === 'one-shot' && Date.now() >= state.persistRetryAt) state.mode = 'unknown';
     if (state.mode !== 'one-shot') {
       for (;;) {
-        let pooled = state.idle.pop();
-        if (!pooled && state.open >= this.#maxOpen) {
-          const handoff = await this.#wait(state, deadline);
-          if (handoff === 'timeout') {
-            return { kind: 'busy', reason: `all ${this.#maxOpen} connections to ${formatAddress(endpoint)} stayed busy for ${this.#hopTimeoutMs}ms` };
+        let pooled: LineConnection | undefined;
+        let reading: Promise<Read>;
+        const riding = state.riding;
+        if (riding && riding.inFlight < this.#pipelineDepth && !riding.closed) {
+          // Requests joining one already sent go out together, in one write at the end of this turn.
+          if (riding.unsent === '' && this.#unsent.push(riding) === 1) setImmediate(() => this.#writeUnsent());
+          riding.unsent += requestLine;
+          pooled = riding;
+          reading = this.#read(riding, deadline);
+        } else {
+          pooled = state.idle.pop();
+          if (!pooled && state.open >= this.#maxOpen) {
+            const handoff = await this.#wait(state, deadline);
+            if (handoff === 'timeout') {
+              return { kind: 'busy', reason: `all ${this.#maxOpen} connections to ${formatAddress(endpoint)} stayed busy for ${this.#hopTimeoutMs}ms` };
+            }
+            if (handoff !== 'open') pooled = handoff;
           }
-          if (handoff !== 'open') pooled = handoff;
+          if (!pooled) break;
+          pooled.onUnsolicited = undefined;
+          reading = this.#ask(state, pooled, requestLine, deadline);
         }
-        if (!pooled) break;
-        pooled.onUnsolicited = undefined;
-        const reply = await this.#ask(pooled, requestLine, deadline);
+        const reply = await reading;
         if (reply.kind === 'line') {
           this.#settle(state, pooled, reply.line, endpoint);
           return reply;
         }
         pooled.destroy();
         if (reply.kind === 'timeout') return this.#late(endpoint);
-        // The server closed this idle connection as we used it (its idle timeout): try a fresh one.
+        // The server closed this idle connection as we used it (its idle timeout), or a request
+        // sent with ours timed out: try a fresh one.
       }
       const opened = await this.#openPersistent(endpoint, deadline, state);
       switch (opened.kind) {
         case 'persistent': {
           state.mode = 'persistent';
           state.handshakeFailures = 0;
-          const reply = await this.#ask(opened.connection, requestLine, deadline);
+          const reply = await this.#ask(state, opened.connection, requestLine, deadline);
           if (reply.kind === 'line') {
             this.#settle(state, opened.connection, reply.line, endpoint);
             return reply;
@@ -218,8 +143,12 @@ export class ConverterPool implements ConverterPort {
    * yet, so any line beyond the one asked for matches no outstanding request).
    */
   #settle(state: EndpointState, connection: LineConnection, line: string, endpoint: Endpoint): void {
-    const wrong = !parseConversionReply(line).ok ? 'not a reply' : connection.buffered > 0 ? 'more lines than requests' : undefined;
+    connection.inFlight--;
+    const wrong = !parseConversionReply(line).ok ? 'not a reply' : connection.inFlight === 0 && connection.buffered > 0 ? 'more lines than requests' : undefined;
     if (wrong === undefined) {
+      // A pipelined connection goes back when its last reply is in.
+      if (connection.inFlight > 0) return;
+      if (state.riding === connection) state.riding = undefined;
       this.#release(state, connection);
       return;
     }
@@ -238,15 +167,31 @@ export class ConverterPool implements ConverterPort {
     const key = formatAddress(endpoint);
     let state = this.#endpoints.get(key);
     if (!state) {
-      state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, idle: [], open: 0, waiters: [] };
+      state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, idle: [], open: 0, waiters: [], riding: undefined };
       this.#endpoints.set(key, state);
     }
     return state;
   }
 
-  async #ask(connection: LineConnection, requestLine: string, deadline: number): Promise<Read> {
-    connection.socket.write(requestLine);
+  /** Sends on a pooled connection, at once; with pipelining, the requests that follow may join it. */
+  #ask(state: EndpointState, connection: LineConnection, requestLine: string, deadline: number): Promise<Read> {
+    if (this.#pipelineDepth > 1) state.riding = connection;
+    return this.#read(connection, deadline, requestLine);
+  }
+
+  /** Expects one more reply on the connection; writes the request line first when one is given. */
+  #read(connection: LineConnection, deadline: number, requestLine?: string): Promise<Read> {
+    connection.inFlight++;
+    if (requestLine !== undefined) connection.socket.write(requestLine);
     return connection.next(deadline);
+  }
+
+  #writeUnsent(): void {
+    for (const connection of this.#unsent.splice(0)) {
+      const text = connection.unsent;
+      connection.unsent = '';
+      if (!connection.closed) connection.socket.write(text);
+    }
   }
 
   /** Waits for a connection to be handed over, or for room to open one, until the deadline. */
@@ -288,7 +233,7 @@ export class ConverterPool implements ConverterPort {
 
   async #openPersistent(endpoint: Endpoint, deadline: number, state: EndpointState): Promise<Opened> {
     state.open++;
-    const connection = await open(endpoint, deadline, () => {
+    const connection = await openLineConnection(endpoint, deadline, () => {
       state.open--;
       state.waiters.shift()?.('open');
     });
@@ -315,7 +260,7 @@ export class ConverterPool implements ConverterPort {
   }
 
   async #oneShot(endpoint: Endpoint, requestLine: string, deadline: number): Promise<HopAttempt> {
-    const connection = await open(endpoint, deadline);
+    const connection = await openLineConnection(endpoint, deadline);
     if (!(connection instanceof LineConnection)) return { kind: 'dead', reason: `connect failed: ${connection.error}` };
     try {
       // The request goes out with the connect: course servers greet first and then read it.

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, startConverter, startDiscovery, startProxy, waitUp } from './system';
 
 let proxy: ServerProcess;
+let discovery: ServerProcess;
 const converters: Record<string, ServerProcess> = {};
 
 beforeAll(async () => {
-  const discovery = await startDiscovery();
+  discovery = await startDiscovery();
   const pairs = ['ft:in', 'ft:in', 'b:in', 'b:in', 'lbs:b', 'in:cm', 'cm:m'];
   const started = await Promise.all(pairs.map((pair) => startConverter(pair, discovery)));
   pairs.forEach((pair, i) => (converters[pair] ??= started[i] as ServerProcess));
@@ -83,5 +84,14 @@ describe('the proxy, with real discovery and converters', () => {
   it('serves many clients at once', async () => {
     const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => ask(proxy, `ft in ${i}`)));
     expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => String(i * 12)));
+  });
+
+  it('with --pipeline-depth, gives every one of many clients at once its own answer, over one and four hops', async () => {
+    const pipelining = await startProxy(discovery, ['--pipeline-depth', '16']);
+    const requests = Array.from({ length: 90 }, (_, i) => (i % 3 === 0 ? `lbs m ${i}` : i % 3 === 1 ? `ft in ${i}` : `in ft ${i * 12}`));
+    // What the proxy without pipelining answers, one request at a time.
+    const expected: string[] = [];
+    for (const request of requests) expected.push(await ask(proxy, request));
+    expect(await Promise.all(requests.map((request) => ask(pipelining, request)))).toEqual(expected);
   });
 });
