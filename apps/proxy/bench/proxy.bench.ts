@@ -108,7 +108,7 @@ function load(label: string, port: number, request: string, expected: string, co
       if (code !== 0) return reject(new Error(`load generator exited ${code}: ${out}`));
       const figures = { ...(JSON.parse(out) as Figures), stolen: stolen() };
       const warning = describeStolenCpu(figures.stolen);
-      if (warning !== '') console.log(`  ${label}:${warning}`);
+      if (warning !== '') console.log(`  ${label}, ${concurrency} clients:${warning}`);
       resolve(figures);
     });
   });
