@@ -3,7 +3,7 @@
 // process, beside the same generator against a bare Node line server (the runtime's floor).
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describeStolenCpu, watchStolenCpu } from '@conv/testkit';
+import { describeStolenCpu, withoutStolenCpu } from '@conv/testkit';
 import { type LoadFigures, percentile, runLoad, start, stopAll } from './scale-tools';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -96,16 +96,25 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate who goes first, so a drift in the machine's load favours neither side.
         const order = round % 2 === 0 ? [port, barePort] : [barePort, port];
-        const stolen = watchStolenCpu();
-        for (const target of order) (target === port ? oursRuns : floorRuns).push(await runLoad(target, mode, connections, DURATION_MS, requests));
+        // A round the hypervisor took CPU from is run again (the pair, so both sides see the same host).
+        const { result, stolen } = await withoutStolenCpu(
+          `${name} at ${connections} connection(s), round ${round + 1}`,
+          async () => {
+            const pair: Record<number, LoadFigures> = {};
+            for (const target of order) pair[target] = await runLoad(target, mode, connections, DURATION_MS, requests);
+            const ours = pair[port] as LoadFigures;
+            if (ours.failures > 0) throw new Error(`${ours.failures} FAILURE replies from discovery during ${name}`);
+            return { ours, floor: pair[barePort] as LoadFigures };
+          },
+          log,
+        );
+        oursRuns.push(result.ours);
+        floorRuns.push(result.floor);
+        worstStolen = Math.max(worstStolen, stolen ?? 0);
         // Each round's pair as it comes, so that a median can be told from the spread behind it.
-        const [ours, floor] = [oursRuns.at(-1)?.rps ?? 0, floorRuns.at(-1)?.rps ?? 0];
-        const share = stolen() ?? 0;
-        worstStolen = Math.max(worstStolen, share);
-        log(`${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}: discovery ${Math.round(ours).toLocaleString('en')}/s, bare ${Math.round(floor).toLocaleString('en')}/s (${(ours / floor).toFixed(2)})${describeStolenCpu(share)}`);
+        const [ours, floor] = [result.ours.rps, result.floor.rps];
+        log(`${name} at ${connections} connection(s), round ${round + 1} of ${ROUNDS}: discovery ${Math.round(ours).toLocaleString('en')}/s, bare ${Math.round(floor).toLocaleString('en')}/s (${(ours / floor).toFixed(2)})${describeStolenCpu(stolen)}`);
       }
-      const failures = oursRuns.reduce((sum, run) => sum + run.failures, 0);
-      if (failures > 0) throw new Error(`${failures} FAILURE replies from discovery during ${name}`);
       const ours = median(oursRuns);
       const floor = median(floorRuns);
       const ratio = ours.rps / floor.rps;

@@ -16,7 +16,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeStolenCpu, watchStolenCpu } from '@conv/testkit';
+import { describeStolenCpu, withoutStolenCpu } from '@conv/testkit';
 import { HAPROXY_HOW, haproxyVersion, startHaproxy } from './haproxy.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -96,7 +96,6 @@ type Figures = { conversions: number; errors: number; refused: number; over5s: n
 function load(label: string, port: number, request: string, expected: string, concurrency = CONCURRENCY): Promise<Figures> {
   console.log(`${label}: ${concurrency} one-shot clients, "${request}", ${WARMUP_MS}ms warm-up + ${DURATION_MS}ms`);
   return new Promise((resolve, reject) => {
-    const stolen = watchStolenCpu();
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', LOAD, String(port), request, expected, String(concurrency), String(WARMUP_MS), String(DURATION_MS)],
@@ -106,12 +105,15 @@ function load(label: string, port: number, request: string, expected: string, co
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`load generator exited ${code}: ${out}`));
-      const figures = { ...(JSON.parse(out) as Figures), stolen: stolen() };
-      const warning = describeStolenCpu(figures.stolen);
-      if (warning !== '') console.log(`  ${label}, ${concurrency} clients:${warning}`);
-      resolve(figures);
+      resolve(JSON.parse(out) as Figures);
     });
   });
+}
+
+/** `load`, run again when the hypervisor took CPU from it (see withoutStolenCpu). */
+async function fairLoad(label: string, port: number, request: string, expected: string, concurrency = CONCURRENCY): Promise<Figures> {
+  const { result, stolen } = await withoutStolenCpu(`${label}, ${concurrency} clients`, () => load(label, port, request, expected, concurrency), console.log);
+  return { ...result, stolen };
 }
 
 function report(label: string, figures: Figures): number {
@@ -146,9 +148,9 @@ const fourHopAnswer = await ask(proxy, fourHop);
 console.log(`ready: ${oneHop} -> 15, ${fourHop} -> ${fourHopAnswer}\n`);
 
 const figures = {
-  direct: await load('direct to the converter', direct, oneHop, '15'),
-  proxyOne: await load('one hop via the proxy', proxy, oneHop, '15'),
-  proxyFour: await load('four hops via the proxy', proxy, fourHop, fourHopAnswer),
+  direct: await fairLoad('direct to the converter', direct, oneHop, '15'),
+  proxyOne: await fairLoad('one hop via the proxy', proxy, oneHop, '15'),
+  proxyFour: await fairLoad('four hops via the proxy', proxy, fourHop, fourHopAnswer),
 };
 
 console.log('\nresults (one-shot course clients, concurrency ' + CONCURRENCY + '):');
@@ -174,7 +176,7 @@ async function againstHaproxy(): Promise<void> {
   const sides = { proxy, haproxy };
   const runs: Record<string, Figures[]> = {};
   const measure = async (key: string, side: keyof typeof sides, clients: number) => {
-    const figures = await load(`${side}, round ${(runs[key]?.length ?? 0) + 1}`, sides[side], oneHop, '15', clients);
+    const figures = await fairLoad(`${side}, round ${(runs[key]?.length ?? 0) + 1}`, sides[side], oneHop, '15', clients);
     (runs[key] ??= []).push(figures);
   };
   for (let round = 0; round < ROUNDS; round++) {

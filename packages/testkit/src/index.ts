@@ -21,4 +21,4 @@ export { describeSharedStoreContract } from './shared-store-contract';
 export type { SharedStoreSubject } from './shared-store-contract';
 export { UNAVAILABLE_REPLY, startScriptedServer, unavailableReplica } from './scripted-server';
 export type { ScriptedAnswer, ScriptedServer } from './scripted-server';
-export { STOLEN_CPU_WARNING, describeStolenCpu, watchStolenCpu } from './stolen-cpu';
+export { STOLEN_CPU_RETRIES, STOLEN_CPU_WARNING, describeStolenCpu, watchStolenCpu, withoutStolenCpu } from './stolen-cpu';

@@ -36,3 +36,22 @@ export function watchStolenCpu(): () => number | undefined {
 export function describeStolenCpu(share: number | undefined): string {
   return share !== undefined && share > STOLEN_CPU_WARNING ? ` (the hypervisor took ${Math.round(share * 100)}% of the CPU: not comparable)` : '';
 }
+
+/** Retries of one benchmark round that lost CPU to the hypervisor, before its figures are kept anyway. */
+export const STOLEN_CPU_RETRIES = 2;
+
+/**
+ * Runs a benchmark round; when the hypervisor took more than a little of the CPU meanwhile, says
+ * so and runs it again (at most `STOLEN_CPU_RETRIES` times), so that medians are of rounds the
+ * host left alone where it can. The last attempt's result is kept, with the share it lost.
+ */
+export async function withoutStolenCpu<T>(what: string, round: () => Promise<T>, say: (line: string) => void): Promise<{ result: T; stolen: number | undefined }> {
+  for (let attempt = 0; ; attempt++) {
+    const stolen = watchStolenCpu();
+    const result = await round();
+    const share = stolen();
+    const warning = describeStolenCpu(share);
+    if (warning === '' || attempt >= STOLEN_CPU_RETRIES) return { result, stolen: share };
+    say(`  ${what}${warning}; running it again`);
+  }
+}
