@@ -36,7 +36,8 @@ const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
  * A pooled connection is trusted only while its replies line up with its requests: one that
  * answers with something that is not a reply, or with more lines than it was asked for, is
  * destroyed, never reused. A refused PERSIST is offered again after `persistRetryMs`; a
- * handshake cut short by a close is tried again on the next request.
+ * handshake cut short by a close is tried again on the next request. With `pipelineDepth` over
+ * 1, requests ride on a connection that has replies to come, up to that many at once.
  */
 export class ConverterPool implements ConverterPort {
   readonly #endpoints = new Map<string, EndpointState>();
@@ -138,9 +139,10 @@ export class ConverterPool implements ConverterPort {
   }
 
   /**
-   * After a reply on a persistent connection: back to the pool only if the reply is one and
-   * nothing more came. Otherwise later replies would answer earlier requests (no pipelining
-   * yet, so any line beyond the one asked for matches no outstanding request).
+   * After a reply on a persistent connection: back to the pool, once every request sent on it
+   * has its reply, only if each reply is one and nothing more came; otherwise later replies
+   * would answer earlier requests. (With pipelining an extra line can only be told once the
+   * last rider has read: it would have gone to a rider first. Hence pipelining is opt-in.)
    */
   #settle(state: EndpointState, connection: LineConnection, line: string, endpoint: Endpoint): void {
     connection.inFlight--;
