@@ -112,7 +112,7 @@ function load(label: string, port: number, request: string, expected: string, co
 
 /** `load`, run again when the hypervisor took CPU from it (see withoutStolenCpu). */
 async function fairLoad(label: string, port: number, request: string, expected: string, concurrency = CONCURRENCY): Promise<Figures> {
-  const { result, stolen } = await withoutStolenCpu(`${label}, ${concurrency} clients`, () => load(label, port, request, expected, concurrency), console.log);
+  const { result, stolen } = await withoutStolenCpu(`${label} at c=${concurrency}`, () => load(label, port, request, expected, concurrency), console.log);
   return { ...result, stolen };
 }
 
