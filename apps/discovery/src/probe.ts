@@ -104,8 +104,9 @@ export type ThreadedProber = { readonly probe: Prober; readonly close: () => Pro
  * `createConversionProber` in a worker thread. A probe is a connect, an exchange and a close,
  * twice for a pair the catalog does not know: with 10,000 endpoints at the default 500 probes/s,
  * 0.7 s of CPU per 5 s idle, and about 18% of the thread that answers LOOKUP under load (perf).
- * Here it costs that thread one message each way. If the thread cannot start or dies, probes go on in this thread (the same checks),
- * and the probes it held are asked again here: a lost thread never reads as dead servers.
+ * Here it costs that thread one message each way. If the thread cannot start or dies, probes go
+ * on in this thread (the same checks), and the probes it held are asked again here: a lost
+ * thread never reads as dead servers.
  */
 export function createThreadedProber(options: { timeoutMs: number; script: URL; onFallback?: (reason: string) => void }): ThreadedProber {
   const here = createConversionProber({ timeoutMs: options.timeoutMs });
