@@ -47,13 +47,21 @@ type Exchange = { kind: 'reply'; reply: ConverterReplyClass; line: string } | { 
  * defines exactly (lengths, masses, volumes, times, data, temperatures) must answer `1 <u1>`
  * with the catalog's value to 12 significant digits: one exchange. Every other pair (banana
  * bridges, money, units the catalog does not know, `--factor` converters of such pairs) is
- * checked by inverse and stability: `<u2> <u1> <answer>` must come back to 1 (a second
- * exchange), and `1 <u1>` must get the answer it got last time. Busy (TOO_MANY_CONNECTIONS) is
- * alive. A port now used by some other program, or by a converter of another pair, fails.
+ * checked by inverse and stability: the first probe asks `1 <u1>` and then `<u2> <u1> <answer>`,
+ * which must come back to 1; later probes ask one of the two in turn, `1 <u1>` getting the
+ * answer it got before, the inverse of that answer coming back to 1. A connection is the
+ * dearest part of a probe (course servers answer one request per connection), so a routine
+ * probe costs one, and both directions are still checked every second interval. After a wrong
+ * answer the next probe asks both again. Busy (TOO_MANY_CONNECTIONS) is alive. A port now used
+ * by some other program, or by a converter of another pair, fails.
  */
 export function createConversionProber(options: { timeoutMs: number }): Prober {
   const { timeoutMs } = options;
-  const remembered = new Map<string, number>();
+  /**
+   * Per endpoint of a stability-checked pair: its last `1 <u1>` answer, and what the next probe
+   * asks (`both` directions again after a wrong answer, as on the first probe).
+   */
+  const remembered = new Map<string, { answer: number; next: 'forward' | 'inverse' | 'both' }>();
   // The catalog never changes: what it says of a pair is looked up once, not once per probe
   // (a pair it does not know costs a thrown error, about 10 us, for each of thousands of probes).
   const exact = new Map<string, number | undefined>();
@@ -66,15 +74,38 @@ export function createConversionProber(options: { timeoutMs: number }): Prober {
     return value;
   };
   return async (endpoint, pair) => {
+    const asked = `${pair[0]} ${pair[1]} 1`;
+    const key = `${formatAddress(endpoint)} ${pair[0]} ${pair[1]}`;
+    const known = exactOf(pair) === undefined ? remembered.get(key) : undefined;
+    if (known?.next === 'inverse') {
+      const inverse = await exchange(endpoint, formatConversionRequest({ from: pair[1], to: pair[0], amount: known.answer }), timeoutMs);
+      const back = judged(inverse);
+      if (back.result) return back.result;
+      if (!agrees(back.amount, 1, INVERSE_TOLERANCE)) {
+        known.next = 'both';
+        return wrong(`${pair[1]} ${pair[0]} ${formatAmount(known.answer)} answered ${formatAmount(back.amount)}, not 1 (${asked} answered ${formatAmount(known.answer)})`, back.amount);
+      }
+      known.next = 'forward';
+      return { ok: true };
+    }
     const forward = await exchange(endpoint, formatConversionRequest({ from: pair[0], to: pair[1], amount: 1 }), timeoutMs);
     const first = judged(forward);
     if (first.result) return first.result;
     const answer = first.amount;
-    const asked = `${pair[0]} ${pair[1]} 1`;
     const expected = exactOf(pair);
     if (expected !== undefined) {
       if (agrees(answer, expected, EXACT_TOLERANCE)) return { ok: true };
       return wrong(`${asked} answered ${formatAmount(answer)}, the catalog says ${formatAmount(expected)}`, answer);
+    }
+    if (known !== undefined && !agrees(answer, known.answer, EXACT_TOLERANCE)) {
+      const before = known.answer;
+      known.answer = answer;
+      known.next = 'both';
+      return wrong(`${asked} answered ${formatAmount(answer)}, and ${formatAmount(before)} the time before`, answer);
+    }
+    if (known?.next === 'forward') {
+      known.next = 'inverse';
+      return { ok: true };
     }
     const inverse = await exchange(endpoint, formatConversionRequest({ from: pair[1], to: pair[0], amount: answer }), timeoutMs);
     const back = judged(inverse);
@@ -82,12 +113,10 @@ export function createConversionProber(options: { timeoutMs: number }): Prober {
     if (!agrees(back.amount, 1, INVERSE_TOLERANCE)) {
       return wrong(`${asked} answered ${formatAmount(answer)}, but ${pair[1]} ${pair[0]} ${formatAmount(answer)} answered ${formatAmount(back.amount)}, not 1`, answer);
     }
-    const key = `${formatAddress(endpoint)} ${pair[0]} ${pair[1]}`;
-    const before = remembered.get(key);
-    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-    remembered.set(key, answer);
-    if (before !== undefined && !agrees(answer, before, EXACT_TOLERANCE)) {
-      return wrong(`${asked} answered ${formatAmount(answer)}, and ${formatAmount(before)} the time before`, answer);
+    if (known !== undefined) known.next = 'forward';
+    else {
+      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+      remembered.set(key, { answer, next: 'forward' });
     }
     return { ok: true };
   };
