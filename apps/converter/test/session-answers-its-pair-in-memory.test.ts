@@ -96,6 +96,26 @@ describe('a converter session in persistent mode', () => {
   it('accepts persist in any case, as verbs are', () => {
     expect(converse(pair('ft', 'in'), 'persist\nft in 1\n').lines.slice(1)).toEqual(['OK persistent', '12']);
   });
+
+  it('after PERSIST TAGGED, answers each request with the tag it came with, and an untagged line untagged', () => {
+    const { lines, closed } = converse(pair('ft', 'in'), 'PERSIST TAGGED\n#1 ft in 1\n#2 kg lbs 1\n#x7 in ft 30\nft in 2\n#3 ft in nope\n');
+    expect(lines.slice(1)).toEqual([
+      'OK persistent tagged',
+      '#1 12',
+      '#2 FAILURE wrong pair. This server converts ft <-> in only. (WRONG_PAIR)',
+      '#x7 2.5',
+      '24',
+      '#3 FAILURE bad amount. "nope" is not a decimal number such as 15, -2.5, 1.25e3 or .5. (BAD_AMOUNT)',
+    ]);
+    expect(closed).toBe(false);
+  });
+
+  it('after plain PERSIST, reads a tag as a malformed request, as before tags existed', () => {
+    expect(converse(pair('ft', 'in'), 'PERSIST\n#1 ft in 1\n').lines.slice(1)).toEqual([
+      'OK persistent',
+      'FAILURE wrong number of arguments. a request is "<from> <to> <amount>", e.g. "ft in 1.25"; got 4 tokens. (BAD_ARITY)',
+    ]);
+  });
 });
 
 describe('a pair served by --factor and --offset', () => {

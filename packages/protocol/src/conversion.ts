@@ -61,21 +61,45 @@ export const PERSIST = 'PERSIST';
 export const PERSIST_ACK = 'OK persistent';
 
 /**
+ * Tagged persistent mode: `PERSIST TAGGED` gets `OK persistent tagged` from a server that
+ * speaks it (one that grants persistence alone answers `OK persistent`). Then a request may
+ * start with a tag, `#<tag> <from> <to> <amount>`, and its answer starts with the same tag,
+ * `#<tag> <answer>`: a client may send several requests before reading (pipelining) and check
+ * which request each answer belongs to, so a server that answers one request twice cannot hand
+ * its extra line to the next one.
+ */
+export const PERSIST_TAGGED = 'PERSIST TAGGED';
+export const PERSIST_TAGGED_ACK = 'OK persistent tagged';
+
+/** A tag: `#` and up to 16 letters or digits. */
+const TAG = /^#[0-9A-Za-z]{1,16}$/;
+
+/** `#<tag> <rest>` split in two; a line without a tag is all rest. */
+export function splitTag(line: string): { tag: string | undefined; rest: string } {
+  if (!line.startsWith('#')) return { tag: undefined, rest: line };
+  const space = line.indexOf(' ');
+  const tag = space < 0 ? line : line.slice(0, space);
+  if (!TAG.test(tag)) return { tag: undefined, rest: line };
+  return { tag, rest: space < 0 ? '' : line.slice(space + 1) };
+}
+
+/**
  * Opt-in tracing, answered by the proxy: `TRACE <from> <to> <amount>` gets one `HOP` line per
  * conversion, naming the server that answered it, then the answer line as usual.
  */
 export const TRACE = 'TRACE';
 
 export type ConversionCommand =
-  | { kind: 'persist' }
+  | { kind: 'persist'; tagged: boolean }
   | { kind: 'convert'; request: ConversionRequest }
   | { kind: 'trace'; request: ConversionRequest };
 
-/** Reads a line a client sends: `PERSIST`, `TRACE <from> <to> <amount>` (any case) or a request. */
+/** Reads a line a client sends: `PERSIST`, `PERSIST TAGGED`, `TRACE <from> <to> <amount>` (any case) or a request. */
 export function parseConversionCommand(line: string): Result<ConversionCommand> {
   const tokens = tokenize(line);
   const first = tokens[0]?.toUpperCase();
-  if (tokens.length === 1 && first === PERSIST) return ok({ kind: 'persist' });
+  if (tokens.length === 1 && first === PERSIST) return ok({ kind: 'persist', tagged: false });
+  if (tokens.length === 2 && first === PERSIST && tokens[1]?.toUpperCase() === 'TAGGED') return ok({ kind: 'persist', tagged: true });
   if (first === TRACE) {
     const traced = parseConversionRequest(tokens.slice(1).join(' '));
     return traced.ok ? ok({ kind: 'trace', request: traced.value }) : traced;

@@ -73,6 +73,8 @@ export {
   ConversionRequestSchema,
   PERSIST,
   PERSIST_ACK,
+  PERSIST_TAGGED,
+  PERSIST_TAGGED_ACK,
   TRACE,
   TracedHopSchema,
   formatTracedHop,
@@ -85,6 +87,7 @@ export {
   parseConversionReply,
   parseConversionRequest,
   parseGreeting,
+  splitTag,
 } from './conversion';
 export type { ConversionCommand, ConversionReply, ConversionRequest, Greeting, TracedHop } from './conversion';
 export {

@@ -10,6 +10,7 @@ import {
   parseConversionReply,
   parseConversionRequest,
   parseGreeting,
+  splitTag,
 } from '../src/index';
 import { amount, failureValue, unit } from './arbitraries';
 
@@ -78,14 +79,25 @@ describe('conversion protocol', () => {
   });
 
   it('reads PERSIST, in any case, as the opt-in to persistent mode, and anything else as a request', () => {
-    expect(parseConversionCommand('PERSIST')).toEqual({ ok: true, value: { kind: 'persist' } });
-    expect(parseConversionCommand(' persist ')).toEqual({ ok: true, value: { kind: 'persist' } });
+    expect(parseConversionCommand('PERSIST')).toEqual({ ok: true, value: { kind: 'persist', tagged: false } });
+    expect(parseConversionCommand(' persist ')).toEqual({ ok: true, value: { kind: 'persist', tagged: false } });
+    expect(parseConversionCommand('PERSIST TAGGED')).toEqual({ ok: true, value: { kind: 'persist', tagged: true } });
+    expect(parseConversionCommand('persist tagged')).toEqual({ ok: true, value: { kind: 'persist', tagged: true } });
     expect(parseConversionCommand('ft in 2')).toEqual({
       ok: true,
       value: { kind: 'convert', request: { from: 'ft', to: 'in', amount: 2 } },
     });
     const bad = parseConversionCommand('PERSIST now');
     expect(bad.ok).toBe(false);
+  });
+
+  it('splits the tag off a tagged line, and leaves any other line whole', () => {
+    expect(splitTag('#17 ft in 1')).toEqual({ tag: '#17', rest: 'ft in 1' });
+    expect(splitTag('#a9 FAILURE bad amount. (BAD_AMOUNT)')).toEqual({ tag: '#a9', rest: 'FAILURE bad amount. (BAD_AMOUNT)' });
+    expect(splitTag('#5')).toEqual({ tag: '#5', rest: '' });
+    expect(splitTag('ft in 1')).toEqual({ tag: undefined, rest: 'ft in 1' });
+    // Not a tag: nothing after the #, a character outside letters and digits, or over 16 of them.
+    for (const line of ['# ft in 1', '#1-2 ft in 1', `#${'1'.repeat(17)} ft in 1`]) expect(splitTag(line)).toEqual({ tag: undefined, rest: line });
   });
 
   it('reads TRACE <from> <to> <amount>, and round-trips the HOP lines of a traced answer', () => {

@@ -43,10 +43,17 @@ export async function startFakeConverter(options: {
   greeting?: 'first' | 'none' | 'after-request';
   /** Speaks conv's persistent mode: `PERSIST` gets `OK persistent`, then one reply per line until the client closes. */
   persist?: boolean;
+  /**
+   * With `persist`: also `PERSIST TAGGED` (conv's converters since tags; the default), each reply
+   * carrying its request's tag. False is a converter from before tags: `PERSIST TAGGED` is a
+   * malformed request to it. Requests and scripts see lines without their tag; every line sent
+   * back gets it.
+   */
+  tags?: boolean;
   /** Misbehaviour on cue: return the lines to send instead of the reply (or 'close'); undefined keeps the reply. */
   script?: (request: FakeRequest) => FakeReply | undefined;
 }): Promise<FakeConverter> {
-  const { units, factor = catalogFactor(units), port = 0, host = '127.0.0.1', greeting = 'first', persist = false, script, answer } = options;
+  const { units, factor = catalogFactor(units), port = 0, host = '127.0.0.1', greeting = 'first', persist = false, tags = true, script, answer } = options;
   const hello = `HELLO converter ${units[0]} ${units[1]} - send "<from> <to> <amount>"\n`;
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -62,6 +69,7 @@ export async function startFakeConverter(options: {
     const connection = ++connections;
     let index = 0;
     let persistent = false;
+    let tagged = false;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -71,27 +79,34 @@ export async function startFakeConverter(options: {
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       for (let newline = buffer.indexOf('\n'); newline >= 0 && !socket.destroyed; newline = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, newline).trim();
+        let line = buffer.slice(0, newline).trim();
         buffer = buffer.slice(newline + 1);
+        const tag = tagged ? /^(#[0-9A-Za-z]+) /.exec(line)?.[1] : undefined;
+        if (tag !== undefined) line = line.slice(tag.length + 1);
+        const withTag = (l: string) => (tag === undefined ? l : `${tag} ${l}`);
         const n = requests.length;
         requests.push(line);
         const answered = answer?.(line, n);
         if (answered !== undefined) {
           const { line: reply, afterMs } = typeof answered === 'string' ? { line: answered, afterMs: 0 } : answered;
-          const send = () => socket.end(`${greeting === 'after-request' ? hello : ''}${reply}\n`);
+          const send = () => socket.end(`${greeting === 'after-request' ? hello : ''}${withTag(reply)}\n`);
           if (afterMs > 0) setTimeout(send, afterMs).unref();
           else send();
           return;
         }
-        const askedToPersist = persist && !persistent && line === 'PERSIST';
-        const reply = askedToPersist ? 'OK persistent' : replyTo(line);
+        const tagsAsked = line === 'PERSIST TAGGED';
+        const askedToPersist = persist && !persistent && (line === 'PERSIST' || (tags && tagsAsked));
+        const reply = askedToPersist ? (tagsAsked ? 'OK persistent tagged' : 'OK persistent') : replyTo(line);
         const scripted = script?.({ line, connection, index: ++index, reply });
         if (scripted === 'close') {
           socket.destroy();
           return;
         }
-        if (askedToPersist && scripted === undefined) persistent = true;
-        const lines = (scripted ?? [reply]).map((l) => `${l}\n`).join('');
+        if (askedToPersist && scripted === undefined) {
+          persistent = true;
+          tagged = tagsAsked;
+        }
+        const lines = (scripted ?? [reply]).map((l) => `${withTag(l)}\n`).join('');
         if (persistent) {
           socket.write(lines);
           continue;
