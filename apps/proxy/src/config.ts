@@ -31,8 +31,12 @@ export const ConfigSchema = z.strictObject({
   ejectionTimeMs: durationFlag().default(3000),
   maxEjectionTimeMs: durationFlag().default(30_000),
   maxConnections: countFlag(1, 1_000_000).default(1024),
-  /** Requests to one converter that arrive in one turn of the event loop, sent together on one pooled connection (1: one at a time). */
-  pipelineDepth: countFlag(1, 64).default(1),
+  /**
+   * Requests to one converter that arrive in one turn of the event loop, sent together on one
+   * pooled connection (1: one at a time). Only to converters that tag their replies (`PERSIST
+   * TAGGED`), so each reply is checked against the request it answers.
+   */
+  pipelineDepth: countFlag(1, 64).default(16),
   idleTimeoutMs: durationFlag().default(30_000),
   /** In-flight requests get a few hop timeouts to finish. */
   shutdownTimeoutMs: durationFlag({ zeroTurnsOff: true }).default(3_000),
@@ -69,7 +73,7 @@ when one is dead or stuck. The seed form "proxy 5556 127.0.0.1 5555" works.`,
     'max-ejection-time': { type: 'duration', describe: 'the longest an ejection grows to', default: show(DEFAULTS.maxEjectionTimeMs) },
     'failed-ttl': { type: 'duration', describe: 'old name of --ejection-time (same meaning)' },
     'pipeline-depth': {
-      describe: 'requests to one converter arriving at once that share one pooled connection and one write (1: one request per connection at a time)',
+      describe: 'requests to one converter arriving at once that share one pooled connection and one write, for converters that tag their replies (1: one request per connection at a time)',
       default: String(DEFAULTS.pipelineDepth),
     },
     ...edgeFlags(DEFAULTS, { shutdownWaitsFor: 'requests in flight' }),

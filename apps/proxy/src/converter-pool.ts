@@ -1,4 +1,4 @@
-import { type Endpoint, PERSIST, PERSIST_ACK, parseConversionReply, parseFailure, formatAddress } from '@conv/protocol';
+import { type Endpoint, PERSIST, PERSIST_ACK, PERSIST_TAGGED, PERSIST_TAGGED_ACK, formatAddress, parseConversionReply, parseFailure, splitTag } from '@conv/protocol';
 import type { Logger } from '@conv/server';
 import { LineConnection, type Read, openLineConnection } from './line-connection';
 import type { ConverterPort, HopAttempt } from './router';
@@ -11,6 +11,8 @@ type EndpointState = {
   persistRetryAt: number;
   /** Handshakes cut short (closed between greeting and `OK persistent`) in a row. */
   handshakeFailures: number;
+  /** When to ask `PERSIST TAGGED` again after a refusal (until then, plain `PERSIST`). */
+  tagsRetryAt: number;
   idle: LineConnection[];
   /** Persistent connections open or opening: bounded, so a burst of clients cannot exhaust the converter. */
   open: number;
@@ -19,7 +21,7 @@ type EndpointState = {
   riding: LineConnection | undefined;
 };
 
-type Opened = { kind: 'persistent'; connection: LineConnection } | { kind: 'no-persist' } | { kind: 'handshake-failed' } | HopAttempt;
+type Opened = { kind: 'persistent'; connection: LineConnection } | { kind: 'no-persist' } | { kind: 'tags-refused' } | { kind: 'handshake-failed' } | HopAttempt;
 
 /** How long a converter that refused PERSIST is asked one request per connection before PERSIST is offered again. */
 export const PERSIST_RETRY_MS = 30_000;
@@ -34,10 +36,13 @@ const HANDSHAKE_FAILURES_TO_REFUSAL = 3;
  * but never answers.
  *
  * A pooled connection is trusted only while its replies line up with its requests: one that
- * answers with something that is not a reply, or with more lines than it was asked for, is
- * destroyed, never reused. A refused PERSIST is offered again after `persistRetryMs`; a
- * handshake cut short by a close is tried again on the next request. With `pipelineDepth` over
- * 1, requests ride on a connection that has replies to come, up to that many at once.
+ * answers with something that is not a reply, with more lines than it was asked for, or (tagged)
+ * with a tag other than the one the next reply must carry, is destroyed, never reused. The
+ * handshake asks `PERSIST TAGGED` first, then plain `PERSIST` of a server that refuses it (conv's
+ * converters before tags); refusals are asked again after `persistRetryMs`, and a handshake cut
+ * short by a close is tried again on the next request. With `pipelineDepth` over 1, requests
+ * ride on a tagged connection that has replies to come, up to that many at once: each reply
+ * names its request, so a converter that answers one twice is caught at the next reply.
  */
 export class ConverterPool implements ConverterPort {
   readonly #endpoints = new Map<string, EndpointState>();
@@ -67,11 +72,13 @@ export class ConverterPool implements ConverterPort {
       for (;;) {
         let pooled: LineConnection | undefined;
         let reading: Promise<Read>;
+        let tag: string | undefined;
         const riding = state.riding;
         if (riding && riding.inFlight < this.#pipelineDepth && !riding.closed) {
           // Requests joining one already sent go out together, in one write at the end of this turn.
           if (riding.unsent === '' && this.#unsent.push(riding) === 1) setImmediate(() => this.#writeUnsent());
-          riding.unsent += requestLine;
+          tag = riding.nextTag();
+          riding.unsent += `${tag} ${requestLine}`;
           pooled = riding;
           reading = this.#read(riding, deadline);
         } else {
@@ -85,29 +92,30 @@ export class ConverterPool implements ConverterPort {
           }
           if (!pooled) break;
           pooled.onUnsolicited = undefined;
-          reading = this.#ask(state, pooled, requestLine, deadline);
+          tag = pooled.tagged ? pooled.nextTag() : undefined;
+          reading = this.#ask(state, pooled, tag, requestLine, deadline);
         }
         const reply = await reading;
-        if (reply.kind === 'line') {
-          this.#settle(state, pooled, reply.line, endpoint);
-          return reply;
-        }
+        if (reply.kind === 'line') return this.#settle(state, pooled, reply.line, endpoint, tag);
         pooled.destroy();
         if (reply.kind === 'timeout') return this.#late(endpoint);
         // The server closed this idle connection as we used it (its idle timeout), or a request
         // sent with ours timed out: try a fresh one.
       }
-      const opened = await this.#openPersistent(endpoint, deadline, state);
+      let opened = await this.#openPersistent(endpoint, deadline, state);
+      if (opened.kind === 'tags-refused') {
+        this.#log.info('converter-untagged', { endpoint: formatAddress(endpoint), note: 'refused PERSIST TAGGED: plain PERSIST, no pipelining', tagsAgainInMs: this.#persistRetryMs });
+        opened = await this.#openPersistent(endpoint, deadline, state);
+      }
       switch (opened.kind) {
         case 'persistent': {
           state.mode = 'persistent';
           state.handshakeFailures = 0;
-          const reply = await this.#ask(state, opened.connection, requestLine, deadline);
-          if (reply.kind === 'line') {
-            this.#settle(state, opened.connection, reply.line, endpoint);
-            return reply;
-          }
-          opened.connection.destroy();
+          const { connection } = opened;
+          const tag = connection.tagged ? connection.nextTag() : undefined;
+          const reply = await this.#ask(state, connection, tag, requestLine, deadline);
+          if (reply.kind === 'line') return this.#settle(state, connection, reply.line, endpoint, tag);
+          connection.destroy();
           return reply.kind === 'timeout' ? this.#late(endpoint) : { kind: 'dead', reason: closedReason(reply.error) };
         }
         case 'handshake-failed':
@@ -120,6 +128,7 @@ export class ConverterPool implements ConverterPort {
           this.#oneShotFor(state, endpoint, `closed ${state.handshakeFailures} PERSIST handshakes in a row`);
           break;
         case 'no-persist':
+        case 'tags-refused':
           this.#oneShotFor(state, endpoint, 'does not speak PERSIST');
           break;
         case 'line':
@@ -139,24 +148,34 @@ export class ConverterPool implements ConverterPort {
   }
 
   /**
-   * After a reply on a persistent connection: back to the pool, once every request sent on it
-   * has its reply, only if each reply is one and nothing more came; otherwise later replies
-   * would answer earlier requests. (With pipelining an extra line can only be told once the
-   * last rider has read: it would have gone to a rider first. Hence pipelining is opt-in.)
+   * After a reply on a persistent connection: the reply to hand back. The connection goes back to
+   * the pool, once every request sent on it has its reply, only if each reply is one, carries its
+   * request's tag (tagged connections) and nothing more came; otherwise later replies would
+   * answer earlier requests. A reply with another request's tag answers nothing: the hop fails
+   * over, and the requests riding with it ask again on a fresh connection.
    */
-  #settle(state: EndpointState, connection: LineConnection, line: string, endpoint: Endpoint): void {
+  #settle(state: EndpointState, connection: LineConnection, line: string, endpoint: Endpoint, tag: string | undefined): HopAttempt {
     connection.inFlight--;
-    const wrong = !parseConversionReply(line).ok ? 'not a reply' : connection.inFlight === 0 && connection.buffered > 0 ? 'more lines than requests' : undefined;
+    let reply = line;
+    let outOfTurn: string | undefined;
+    if (tag !== undefined) {
+      const split = splitTag(line);
+      if (split.tag === tag) reply = split.rest;
+      else outOfTurn = split.tag === undefined ? `answered ${tag} without its tag` : `answered ${split.tag} when ${tag} was due`;
+    }
+    const wrong = outOfTurn ?? (!parseConversionReply(reply).ok ? 'not a reply' : connection.inFlight === 0 && connection.buffered > 0 ? 'more lines than requests' : undefined);
     if (wrong === undefined) {
       // A pipelined connection goes back when its last reply is in.
-      if (connection.inFlight > 0) return;
-      if (state.riding === connection) state.riding = undefined;
-      this.#release(state, connection);
-      return;
+      if (connection.inFlight === 0) {
+        if (state.riding === connection) state.riding = undefined;
+        this.#release(state, connection);
+      }
+      return { kind: 'line', line: reply };
     }
     this.#log.warn('converter-connection-dropped', { endpoint: formatAddress(endpoint), reason: wrong, line: line.slice(0, 80) });
     // Its close hands the room it held to a waiter (see #openPersistent).
     connection.destroy();
+    return outOfTurn === undefined ? { kind: 'line', line: reply } : { kind: 'dead', reason: `${formatAddress(endpoint)} ${outOfTurn}` };
   }
 
   /** Closes every idle connection; connections in use close when their answer comes. */
@@ -169,16 +188,16 @@ export class ConverterPool implements ConverterPort {
     const key = formatAddress(endpoint);
     let state = this.#endpoints.get(key);
     if (!state) {
-      state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, idle: [], open: 0, waiters: [], riding: undefined };
+      state = { mode: 'unknown', persistRetryAt: 0, handshakeFailures: 0, tagsRetryAt: 0, idle: [], open: 0, waiters: [], riding: undefined };
       this.#endpoints.set(key, state);
     }
     return state;
   }
 
   /** Sends on a pooled connection, at once; with pipelining, the requests that follow may join it. */
-  #ask(state: EndpointState, connection: LineConnection, requestLine: string, deadline: number): Promise<Read> {
-    if (this.#pipelineDepth > 1) state.riding = connection;
-    return this.#read(connection, deadline, requestLine);
+  #ask(state: EndpointState, connection: LineConnection, tag: string | undefined, requestLine: string, deadline: number): Promise<Read> {
+    if (tag !== undefined && this.#pipelineDepth > 1) state.riding = connection;
+    return this.#read(connection, deadline, tag === undefined ? requestLine : `${tag} ${requestLine}`);
   }
 
   /** Expects one more reply on the connection; writes the request line first when one is given. */
@@ -240,23 +259,34 @@ export class ConverterPool implements ConverterPort {
       state.waiters.shift()?.('open');
     });
     if (!(connection instanceof LineConnection)) return { kind: 'dead', reason: `connect failed: ${connection.error}` };
-    connection.socket.write(`${PERSIST}\n`);
+    const askTags = Date.now() >= state.tagsRetryAt;
+    connection.socket.write(`${askTags ? PERSIST_TAGGED : PERSIST}\n`);
+    const acknowledged = (line: string): boolean => {
+      const ack = line.trim();
+      connection.tagged = ack === PERSIST_TAGGED_ACK;
+      return connection.tagged || ack === PERSIST_ACK;
+    };
     const first = await connection.next(deadline);
     if (first.kind !== 'line') {
       connection.destroy();
       return first.kind === 'timeout' ? this.#late(endpoint) : { kind: 'dead', reason: closedReason(first.error) };
     }
-    if (first.line.trim() === PERSIST_ACK) return { kind: 'persistent', connection };
+    if (acknowledged(first.line)) return { kind: 'persistent', connection };
     // A converter at its connection limit says so instead of greeting.
     if (parseFailure(first.line)?.code === 'TOO_MANY_CONNECTIONS') {
       connection.destroy();
       return { kind: 'line', line: first.line };
     }
     const second = await connection.next(deadline);
-    if (second.kind === 'line' && second.line.trim() === PERSIST_ACK) return { kind: 'persistent', connection };
+    if (second.kind === 'line' && acknowledged(second.line)) return { kind: 'persistent', connection };
     connection.destroy();
     if (second.kind === 'timeout') return this.#late(endpoint);
     if (second.kind === 'closed') return { kind: 'handshake-failed' };
+    if (askTags) {
+      // A converter from before tags answers FAILURE: ask it plain PERSIST (the caller does, at once).
+      state.tagsRetryAt = Date.now() + this.#persistRetryMs;
+      return { kind: 'tags-refused' };
+    }
     // It greeted, then answered PERSIST with something else: a course-style server; ask it one request at a time.
     return { kind: 'no-persist' };
   }

@@ -19,6 +19,9 @@ export class LineConnection {
   inFlight = 0;
   /** Pipelined requests to write at the end of this turn. */
   unsent = '';
+  /** Acknowledged `PERSIST TAGGED`: each reply starts with its request's tag. */
+  tagged = false;
+  #tags = 0;
   /** Called when the connection dies or talks while nobody is waiting (an idle pooled connection). */
   onUnsolicited: (() => void) | undefined;
 
@@ -65,6 +68,11 @@ export class LineConnection {
       };
       this.#readers.push(reader);
     });
+  }
+
+  /** The tag for the next request sent on this connection. */
+  nextTag(): string {
+    return `#${(this.#tags++).toString(36)}`;
   }
 
   destroy(): void {

@@ -24,6 +24,7 @@ export function createProxySession(answer: Answer): LineSession {
       if (!command.ok) return formatFailure(command.failure);
       if (command.value.kind === 'persist') {
         mode = 'persistent';
+        // Persistence, without tags (`PERSIST TAGGED` included): the ack says which was granted.
         return `${PERSIST_ACK}\n`;
       }
       return answer(command.value.request, { trace: command.value.kind === 'trace' }).then((answered) => answered.text, () =>

@@ -31,7 +31,7 @@ describe('the command line', () => {
       ejectionTimeMs: 3000,
       maxEjectionTimeMs: 30_000,
       maxConnections: 1024,
-      pipelineDepth: 1,
+      pipelineDepth: 16,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 3000,
       logLevel: 'info',

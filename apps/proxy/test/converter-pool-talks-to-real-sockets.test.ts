@@ -33,8 +33,11 @@ async function server(onSocket: (socket: Socket, connections: number) => void): 
   return { port: address.port, connections: () => connections };
 }
 
-/** A converter that speaks the persistent mode: greeting, `OK persistent`, then `onRequest` with each request's amount. */
-function persistentConverter(onRequest: (socket: Socket, amount: number) => void): (socket: Socket) => void {
+/**
+ * A converter that speaks the persistent mode as conv's does: greeting, `OK persistent tagged`,
+ * then `onRequest` with each request's amount and the way to answer it (with its tag).
+ */
+function persistentConverter(onRequest: (answer: (text: string) => void, amount: number) => void): (socket: Socket) => void {
   return (socket) => {
     socket.setEncoding('utf8');
     socket.write('HELLO converter a b - send "<from> <to> <amount>"\n');
@@ -44,15 +47,19 @@ function persistentConverter(onRequest: (socket: Socket, amount: number) => void
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         const line = buffer.slice(0, i).trim();
         buffer = buffer.slice(i + 1);
-        if (line === 'PERSIST') socket.write('OK persistent\n');
-        else onRequest(socket, Number(line.split(' ')[2]));
+        if (line === 'PERSIST TAGGED') {
+          socket.write('OK persistent tagged\n');
+          continue;
+        }
+        const [tag, , , amount] = line.split(' ');
+        onRequest((text) => socket.write(`${tag} ${text}\n`), Number(amount));
       }
     });
   };
 }
 
 /** Doubles each amount at once. */
-const persistentDoubler = persistentConverter((socket, amount) => socket.write(`${amount * 2}\n`));
+const persistentDoubler = persistentConverter((answer, amount) => answer(String(amount * 2)));
 
 function pool(hopTimeoutMs = 1000, maxOpenPerEndpoint?: number): ConverterPool {
   const created = new ConverterPool({ hopTimeoutMs, log: silentLogger, ...(maxOpenPerEndpoint ? { maxOpenPerEndpoint } : {}) });
@@ -75,11 +82,11 @@ describe('the converter pool', () => {
   it('keeps every connection a burst opened for the next burst, instead of connecting again', async () => {
     const BURST = 40;
     // Answers nothing until a whole burst of requests is in, so each hop of a burst needs a connection of its own.
-    const held: { socket: Socket; amount: number }[] = [];
+    const held: { answer: (text: string) => void; amount: number }[] = [];
     const converter = await server(
-      persistentConverter((socket, amount) => {
-        held.push({ socket, amount });
-        if (held.length === BURST) for (const { socket: asker, amount: asked } of held.splice(0)) asker.write(`${asked * 2}\n`);
+      persistentConverter((answer, amount) => {
+        held.push({ answer, amount });
+        if (held.length === BURST) for (const { answer: reply, amount: asked } of held.splice(0)) reply(String(asked * 2));
       }),
     );
     const converters = pool();
@@ -107,7 +114,8 @@ describe('the converter pool', () => {
     const endpoint = { host: '127.0.0.1', port: fake.port };
     expect(await converters.convert(endpoint, 'ft in 1.25\n')).toEqual({ kind: 'line', line: '15' });
     expect(await converters.convert(endpoint, 'in ft 30\n')).toEqual({ kind: 'line', line: '2.5' });
-    expect(fake.requests).toEqual(['PERSIST', 'ft in 1.25', 'in ft 30']);
+    // Tags first, then plain PERSIST (a converter from before tags speaks that), then one-shot.
+    expect(fake.requests).toEqual(['PERSIST TAGGED', 'PERSIST', 'ft in 1.25', 'in ft 30']);
   });
 
   it('calls an endpoint dead when it refuses the connection', async () => {

@@ -4,15 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConverterPool } from '../src/converter-pool';
 
 // Pool hygiene (issue 16, cases 6 and 7), over real sockets against scripted fake converters
-// that speak PERSIST and misbehave on cue; and pipelining (--pipeline-depth, issue 20): requests
-// that reach one converter while a pooled connection has replies to come ride on it, in order.
+// that speak PERSIST TAGGED and misbehave on cue; and pipelining (--pipeline-depth, issue 20):
+// requests that reach one converter while a pooled connection has replies to come ride on it, in
+// order, each reply carrying its request's tag.
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function converter(script?: (request: FakeRequest) => FakeReply | undefined): Promise<FakeConverter> {
-  const fake = await startFakeConverter({ units: ['ft', 'in'], factor: 12, persist: true, ...(script ? { script } : {}) });
+async function converter(script?: (request: FakeRequest) => FakeReply | undefined, options: { tags?: boolean } = {}): Promise<FakeConverter> {
+  const fake = await startFakeConverter({ units: ['ft', 'in'], factor: 12, persist: true, ...options, ...(script ? { script } : {}) });
   cleanups.push(() => fake.close());
   return fake;
 }
@@ -44,7 +45,7 @@ describe('a pooled connection', () => {
     // Garbage for the first request; the real answer comes only with the next reply on that connection.
     const owed = new Map<number, string>();
     const fake = await converter((r) => {
-      if (r.line === 'PERSIST') return undefined;
+      if (r.line.startsWith('PERSIST')) return undefined;
       if (r.connection === 1 && r.index === 2) {
         owed.set(r.connection, r.reply);
         return ['all is well, thank you'];
@@ -72,12 +73,12 @@ describe('a pooled connection', () => {
 
 describe('the PERSIST handshake', () => {
   it('cut short by a close between greeting and OK persistent is tried again, and the connection then pooled', async () => {
-    const fake = await converter((r) => (r.connection === 1 && r.line === 'PERSIST' ? 'close' : undefined));
+    const fake = await converter((r) => (r.connection === 1 && r.line === 'PERSIST TAGGED' ? 'close' : undefined));
     const converters = pool();
     // This request still gets its answer (one request on a connection of its own).
     expect(await answer(converters, fake, 1)).toBe('12');
     expect(await answer(converters, fake, 2)).toBe('24');
-    expect(fake.requests.filter((line) => line === 'PERSIST')).toHaveLength(2);
+    expect(fake.requests.filter((line) => line === 'PERSIST TAGGED')).toHaveLength(2);
     const connections = fake.connections;
     for (const amount of [3, 4, 5]) expect(await answer(converters, fake, amount)).toBe(String(amount * 12));
     expect(fake.connections).toBe(connections);
@@ -85,21 +86,23 @@ describe('the PERSIST handshake', () => {
 
   it('refused is offered again after persistRetryMs, not remembered forever', async () => {
     let refusing = true;
-    const fake = await converter((r) => (r.line === 'PERSIST' && refusing ? ['FAILURE unknown command. (UNKNOWN_VERB)'] : undefined));
+    const handshakes = () => fake.requests.filter((line) => line.startsWith('PERSIST'));
+    const fake = await converter((r) => (r.line.startsWith('PERSIST') && refusing ? ['FAILURE unknown command. (UNKNOWN_VERB)'] : undefined));
     const converters = pool({ persistRetryMs: 200 });
     expect(await answer(converters, fake, 1)).toBe('12');
-    expect(fake.requests.filter((line) => line === 'PERSIST')).toHaveLength(1);
+    expect(handshakes()).toEqual(['PERSIST TAGGED', 'PERSIST']);
     // The server is upgraded (or restarted as a conv converter) on the same port.
     refusing = false;
     const meanwhile: string[] = [];
     await waitFor(
       async () => {
         meanwhile.push(await answer(converters, fake, 2));
-        return fake.requests.filter((line) => line === 'PERSIST').length === 2;
+        return handshakes().length === 3;
       },
       { what: 'PERSIST offered again', timeoutMs: 10_000 },
     );
     expect(new Set(meanwhile)).toEqual(new Set(['24']));
+    expect(handshakes()[2]).toBe('PERSIST TAGGED');
     const connections = fake.connections;
     for (const amount of [3, 4, 5]) expect(await answer(converters, fake, amount)).toBe(String(amount * 12));
     expect(fake.connections).toBe(connections);
@@ -120,7 +123,7 @@ describe('requests to one converter arriving together, with --pipeline-depth', (
     expect(fake.connections).toBe(1);
   });
 
-  it('take one connection per request without pipelining (depth 1, the default)', async () => {
+  it('take one connection per request without pipelining (depth 1)', async () => {
     const fake = await converter();
     expect(await together(pool({ pipelineDepth: 1 }), fake, 4)).toEqual(['12', '24', '36', '48']);
     expect(fake.connections).toBe(4);
@@ -141,6 +144,28 @@ describe('requests to one converter arriving together, with --pipeline-depth', (
     expect(await together(converters, fake, 3)).toEqual(['12', '24', '36']);
     expect(await answer(converters, fake, 4)).toBe('48');
     expect(fake.connections).toBe(2);
+  });
+
+  it('never hand a rider the answer to the request before it, when a converter answers one twice mid-batch', async () => {
+    // The first of the batch is answered twice: untagged, every later rider would get the answer before its own.
+    const fake = await converter((r) => (r.connection === 1 && r.line === 'ft in 1' ? [r.reply, r.reply] : undefined));
+    const converters = pool({ pipelineDepth: 8 });
+    const answers = await together(converters, fake, 4);
+    // The rider the extra line reached fails (the router fails it over); the rest ask again on a fresh connection.
+    expect(answers).toContain('dead');
+    for (const [i, a] of answers.entries()) expect([String((i + 1) * 12), 'dead']).toContain(a);
+    expect(answers[0]).toBe('12');
+    expect(await answer(converters, fake, 5)).toBe('60');
+  });
+
+  it('do not ride on a converter from before tags: it gets plain PERSIST and one request per connection', async () => {
+    const fake = await converter(undefined, { tags: false });
+    const converters = pool({ pipelineDepth: 8 });
+    expect(await together(converters, fake, 4)).toEqual(['12', '24', '36', '48']);
+    expect(fake.requests.filter((line) => line.startsWith('PERSIST')).slice(0, 2)).toEqual(['PERSIST TAGGED', 'PERSIST']);
+    expect(fake.requests.filter((line) => line === 'PERSIST TAGGED')).toHaveLength(1);
+    // The refused handshake's connection, the pooled one, and three more for the batch of four.
+    expect(fake.connections).toBe(5);
   });
 
   it('when the converter stops answering, fail within the hop timeout and leave the pool usable', async () => {
